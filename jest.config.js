@@ -1,0 +1,24 @@
+// One jest run for every workspace; `--selectProjects <name>` runs one (each workspace's `npm test`).
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+};
+const project = (displayName, rootDir) => ({
+  displayName,
+  rootDir,
+  testEnvironment: 'node',
+  transform,
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  moduleFileExtensions: ['ts', 'js', 'json', 'node'],
+});
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    project('common', '<rootDir>/packages/common'),
+    project('discovery', '<rootDir>/discovery'),
+    project('users', '<rootDir>/subgraphs/users'),
+    project('courses', '<rootDir>/subgraphs/courses'),
+    project('gateway', '<rootDir>/gateway'),
+  ],
+  testTimeout: 30000,
+};

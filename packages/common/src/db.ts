@@ -1,0 +1,175 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  DummyDriver,
+  Kysely,
+  Migrator,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
+import { OracleAdapter, OracleDialect, OracleIntrospector, OracleQueryCompiler } from 'kysely-oracledb';
+import { AppError, conflict, serviceUnavailable } from './errors';
+import type { Logger } from './logger';
+
+export type SqlDialect = 'sqlite' | 'oracle';
+
+export type DatabaseTarget =
+  | { dialect: 'sqlite'; file: string }
+  | { dialect: 'oracle'; user: string; password: string; connectString: string };
+
+/**
+ * `sqlite:./data/users.db`, `sqlite::memory:` or `oracle://user:pass@host:1521/SERVICE`.
+ * Throws a clear error for anything else.
+ */
+export function parseDatabaseUrl(url: string): DatabaseTarget {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!file) throw new Error(`DATABASE_URL "${url}" names no SQLite file`);
+    return { dialect: 'sqlite', file };
+  }
+  if (url.startsWith('oracle://')) {
+    const u = new URL(url);
+    if (!u.username || !u.hostname || u.pathname.length < 2) {
+      throw new Error('DATABASE_URL for Oracle must look like oracle://user:password@host:1521/SERVICE');
+    }
+    return {
+      dialect: 'oracle',
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      connectString: `${u.hostname}:${u.port || '1521'}${u.pathname}`,
+    };
+  }
+  throw new Error(`DATABASE_URL "${url}" is neither sqlite:<file> nor oracle://user:pass@host:port/service`);
+}
+
+export interface Database<DB> {
+  db: Kysely<DB>;
+  dialect: SqlDialect;
+  /** Statements executed so far; tests read it to prove batching. */
+  readonly stats: { queries: number };
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  url: string;
+  migrations: Record<string, Migration>;
+  logger?: Logger;
+}
+
+/** Opens the service's database, runs its migrations, and counts every statement it executes. */
+export async function openDatabase<DB>(opts: OpenDatabaseOptions): Promise<Database<DB>> {
+  const target = parseDatabaseUrl(opts.url);
+  const stats = { queries: 0 };
+  const log = () => {
+    stats.queries++;
+  };
+  let db: Kysely<DB>;
+  if (target.dialect === 'sqlite') {
+    const { default: SQLite } = await import('better-sqlite3');
+    if (target.file !== ':memory:') mkdirSync(dirname(resolve(target.file)), { recursive: true });
+    const sqlite = new SQLite(target.file);
+    // WAL lets several replicas read while one writes; busy_timeout makes writers queue instead of failing.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }), log });
+  } else {
+    const { default: oracledb } = await import('oracledb');
+    const pool = await oracledb.createPool({
+      user: target.user,
+      password: target.password,
+      connectString: target.connectString,
+      poolMin: 1,
+      poolMax: 10,
+    });
+    db = new Kysely<DB>({ dialect: new OracleDialect({ pool }), log });
+  }
+  await migrate(db, opts.migrations, opts.logger);
+  return {
+    db,
+    dialect: target.dialect,
+    stats,
+    close: () => db.destroy(),
+  };
+}
+
+export async function migrate<DB>(db: Kysely<DB>, migrations: Record<string, Migration>, logger?: Logger): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const migrator = new Migrator({ db: db as Kysely<unknown>, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const r of results ?? []) {
+    if (r.status === 'Success') logger?.info({ migration: r.migrationName }, 'migration applied');
+    if (r.status === 'Error') logger?.error({ migration: r.migrationName }, 'migration failed');
+  }
+  if (error) throw error;
+}
+
+/**
+ * A Kysely that only compiles, for a dialect. Tests compile every repository query for Oracle
+ * with it, so Oracle SQL is checked on machines with no Oracle server.
+ */
+export function compileOnly<DB>(dialect: SqlDialect): Kysely<DB> {
+  if (dialect === 'oracle') {
+    return new Kysely<DB>({
+      dialect: {
+        createAdapter: () => new OracleAdapter(),
+        createDriver: () => new DummyDriver(),
+        createIntrospector: (db) => new OracleIntrospector(db as never),
+        createQueryCompiler: () => new OracleQueryCompiler(),
+      },
+    });
+  }
+  return new Kysely<DB>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new SqliteIntrospector(db),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  });
+}
+
+interface DriverError {
+  code?: string;
+  errorNum?: number;
+  message?: string;
+}
+
+/** A unique-constraint violation in either dialect (SQLite constraint codes, Oracle ORA-00001). */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as DriverError;
+  return (
+    err?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    err?.errorNum === 1 ||
+    /ORA-00001/.test(err?.message ?? '')
+  );
+}
+
+/** Driver errors that mean "the database is not there right now" rather than a bug. */
+export function isUnavailable(e: unknown): boolean {
+  const err = e as DriverError;
+  const code = err?.code ?? '';
+  return (
+    ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_READONLY'].some((c) => code.startsWith(c)) ||
+    /^NJS-(040|500|501|503|510|511|521)/.test(code) ||
+    /ORA-(12514|12541|12543|12170|03113|03114|01033|01034|01089)/.test(err?.message ?? '') ||
+    code === 'ECONNREFUSED' ||
+    code === 'ETIMEDOUT'
+  );
+}
+
+/**
+ * Maps a driver error to an API error: unique violations become CONFLICT (with `conflictMessage`),
+ * an unreachable database SERVICE_UNAVAILABLE. Anything else is rethrown as-is (a bug: logged as 500).
+ */
+export function mapDbError(e: unknown, conflictMessage = 'That record already exists.'): never {
+  if (e instanceof AppError) throw e;
+  if (isUniqueViolation(e)) throw conflict(conflictMessage);
+  if (isUnavailable(e)) throw serviceUnavailable('The database is unavailable, try again shortly.');
+  throw e;
+}

@@ -1,0 +1,95 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/** Codes shared by GraphQL `extensions.code`, REST `error.code` and gRPC status mapping. */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL_SERVER_ERROR';
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * An error that is part of the API: it knows its code, HTTP status and safe message.
+ * Thrown from resolvers it becomes a GraphQLError with `extensions.code`.
+ */
+export class AppError extends GraphQLError {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly fields?: FieldError[];
+
+  constructor(code: ErrorCode, message: string, extra: { fields?: FieldError[]; retryAfter?: number } = {}) {
+    super(message, {
+      extensions: {
+        code,
+        http: { status: HTTP_STATUS[code] },
+        ...(extra.fields ? { fields: extra.fields } : {}),
+        ...(extra.retryAfter !== undefined ? { retryAfter: extra.retryAfter } : {}),
+      },
+    });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = HTTP_STATUS[code];
+    this.fields = extra.fields;
+  }
+}
+
+export const badInput = (message: string, fields?: FieldError[]) => new AppError('BAD_USER_INPUT', message, { fields });
+export const unauthenticated = (message = 'Authentication required.') => new AppError('UNAUTHENTICATED', message);
+export const forbidden = (message = 'You are not allowed to do this.') => new AppError('FORBIDDEN', message);
+export const notFound = (message: string) => new AppError('NOT_FOUND', message);
+export const conflict = (message: string, fields?: FieldError[]) => new AppError('CONFLICT', message, { fields });
+export const rateLimited = (message: string, retryAfter?: number) =>
+  new AppError('RATE_LIMITED', message, { retryAfter });
+export const serviceUnavailable = (message = 'A dependency is unavailable, try again shortly.') =>
+  new AppError('SERVICE_UNAVAILABLE', message);
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}
+
+const KNOWN_CODES = new Set<string>(Object.keys(HTTP_STATUS));
+
+/**
+ * Apollo `formatError`: keeps API errors (and GraphQL validation errors) as they are and hides
+ * everything else behind INTERNAL_SERVER_ERROR, so no stack trace or driver message leaks.
+ */
+export function formatGraphQLError(formatted: GraphQLFormattedError, original: unknown): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  const cause = original instanceof GraphQLError ? original.originalError ?? original : original;
+  if (cause instanceof AppError || (typeof code === 'string' && KNOWN_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR')) {
+    const { stacktrace: _s, exception: _e, ...ext } = formatted.extensions ?? {};
+    return { ...formatted, extensions: ext };
+  }
+  if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
+    // Apollo's own request errors: GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_REQUEST, ...
+    const { stacktrace: _s, exception: _e, ...ext } = formatted.extensions ?? {};
+    return { ...formatted, extensions: ext };
+  }
+  return {
+    message: 'Internal server error.',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}

@@ -1,0 +1,156 @@
+import { generateKeyPairSync, randomUUID, createPublicKey } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import { unauthenticated } from './errors';
+import type { Logger } from './logger';
+
+export type Role = 'STUDENT' | 'OWNER';
+export const ROLES: readonly Role[] = ['STUDENT', 'OWNER'];
+
+/** What a verified token tells about its bearer. */
+export interface AuthUser {
+  id: string;
+  username: string;
+  roles: Role[];
+  /** Token id, used for revocation. */
+  jti: string;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+}
+
+export const JWT_ISSUER = 'dream-and-study';
+export const JWT_AUDIENCE = 'dream-and-study-api';
+/** Only RS256: `none` and HMAC algorithms are refused whatever the token header says. */
+export const JWT_ALGORITHMS: jwt.Algorithm[] = ['RS256'];
+
+const claimsSchema = z.object({
+  sub: z.string().min(1),
+  username: z.string().min(1),
+  roles: z.array(z.enum(['STUDENT', 'OWNER'])).min(1),
+  jti: z.string().min(1),
+  exp: z.number(),
+});
+
+export interface JwtKeys {
+  privateKey?: string;
+  publicKey: string;
+}
+
+export interface JwtOptions {
+  keys: JwtKeys;
+  ttlSeconds?: number;
+  issuer?: string;
+  audience?: string;
+}
+
+export class JwtService {
+  readonly ttlSeconds: number;
+  private readonly issuer: string;
+  private readonly audience: string;
+
+  constructor(private readonly opts: JwtOptions) {
+    this.ttlSeconds = opts.ttlSeconds ?? 3600;
+    this.issuer = opts.issuer ?? JWT_ISSUER;
+    this.audience = opts.audience ?? JWT_AUDIENCE;
+  }
+
+  sign(user: { id: string; username: string; roles: Role[] }): string {
+    if (!this.opts.keys.privateKey) throw new Error('This service has no JWT private key and cannot issue tokens.');
+    return jwt.sign({ username: user.username, roles: user.roles }, this.opts.keys.privateKey, {
+      algorithm: 'RS256',
+      subject: user.id,
+      issuer: this.issuer,
+      audience: this.audience,
+      expiresIn: this.ttlSeconds,
+      jwtid: randomUUID(),
+    });
+  }
+
+  /** Verifies signature, algorithm, expiry, not-before, issuer and audience; throws UNAUTHENTICATED. */
+  verify(token: string): AuthUser {
+    let payload: unknown;
+    try {
+      payload = jwt.verify(token, this.opts.keys.publicKey, {
+        algorithms: JWT_ALGORITHMS,
+        issuer: this.issuer,
+        audience: this.audience,
+      });
+    } catch (e) {
+      const name = (e as Error).name;
+      if (name === 'TokenExpiredError') throw unauthenticated('Token has expired.');
+      if (name === 'NotBeforeError') throw unauthenticated('Token is not valid yet.');
+      throw unauthenticated('Invalid token.');
+    }
+    const parsed = claimsSchema.safeParse(payload);
+    if (!parsed.success) throw unauthenticated('Invalid token.');
+    const c = parsed.data;
+    return { id: c.sub, username: c.username, roles: c.roles, jti: c.jti, exp: c.exp };
+  }
+}
+
+type HeaderBag = Record<string, string | string[] | undefined> | { get(name: string): string | null | undefined };
+
+function header(headers: HeaderBag, name: string): string | undefined {
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    return (headers as { get(n: string): string | null | undefined }).get(name) ?? undefined;
+  }
+  const v = (headers as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * The token from `Authorization: Bearer …` or the spec's `jwt: …` header (which clients
+ * sometimes send as `Bearer …` too). Returns undefined when neither is present.
+ */
+export function extractToken(headers: HeaderBag): string | undefined {
+  const auth = header(headers, 'authorization');
+  if (auth) {
+    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    return m ? m[1].trim() : auth.trim();
+  }
+  const raw = header(headers, 'jwt');
+  if (raw) return raw.replace(/^Bearer\s+/i, '').trim();
+  return undefined;
+}
+
+export function hasRole(user: Pick<AuthUser, 'roles'> | undefined, role: Role): boolean {
+  return !!user && user.roles.includes(role);
+}
+
+/**
+ * Keys from the environment, or a development pair generated once under `dir` (default ./data/keys)
+ * with a warning, so `npm start` works with no set-up and every replica shares the same pair.
+ */
+export function loadJwtKeys(
+  env: { JWT_PRIVATE_KEY?: string; JWT_PUBLIC_KEY?: string; JWT_KEYS_DIR?: string },
+  logger?: Logger,
+): JwtKeys {
+  const unescape = (k: string) => k.replace(/\\n/g, '\n');
+  if (env.JWT_PUBLIC_KEY || env.JWT_PRIVATE_KEY) {
+    const privateKey = env.JWT_PRIVATE_KEY ? unescape(env.JWT_PRIVATE_KEY) : undefined;
+    const publicKey = env.JWT_PUBLIC_KEY
+      ? unescape(env.JWT_PUBLIC_KEY)
+      : createPublicKey(privateKey as string).export({ type: 'spki', format: 'pem' }).toString();
+    return { privateKey, publicKey };
+  }
+  const dir = env.JWT_KEYS_DIR ?? join(process.cwd(), 'data', 'keys');
+  const privPath = join(dir, 'jwt-private.pem');
+  const pubPath = join(dir, 'jwt-public.pem');
+  if (!existsSync(privPath) || !existsSync(pubPath)) {
+    mkdirSync(dir, { recursive: true });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    // wx: when two replicas start together only one writes; the other reads the winner's files.
+    try {
+      writeFileSync(privPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+      writeFileSync(pubPath, publicKey.export({ type: 'spki', format: 'pem' }), { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    logger?.warn({ dir }, 'JWT_PRIVATE_KEY/JWT_PUBLIC_KEY not set: generated a development RSA key pair. Do not use it in production.');
+  } else {
+    logger?.warn({ dir }, 'JWT_PRIVATE_KEY/JWT_PUBLIC_KEY not set: using the development RSA key pair. Do not use it in production.');
+  }
+  return { privateKey: readFileSync(privPath, 'utf8'), publicKey: readFileSync(pubPath, 'utf8') };
+}

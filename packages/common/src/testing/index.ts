@@ -1,0 +1,4 @@
+export * from './free-port';
+export * from './wait';
+export * from './redis-server';
+export * from './disposables';
