@@ -19,6 +19,8 @@ module.exports = {
     project('users', '<rootDir>/subgraphs/users'),
     project('courses', '<rootDir>/subgraphs/courses'),
     project('gateway', '<rootDir>/gateway'),
+    // repository-wide checks: compose file, supergraph drift, k6 scripts
+    project('ops', '<rootDir>'),
   ],
   testTimeout: 30000,
 };

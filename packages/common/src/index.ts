@@ -2,6 +2,7 @@ export * from './config';
 export * from './errors';
 export * from './logger';
 export * from './jwt';
+export * from './auth';
 export * from './redis';
 export * from './http';
 export * from './db';

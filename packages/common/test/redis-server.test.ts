@@ -1,5 +1,5 @@
 import { createRedis, redisHealthy } from '../src';
-import { startRedisServer, Disposables } from '../src/testing';
+import { startRedisServer, Disposables, waitFor } from '../src/testing';
 
 const d = new Disposables();
 afterAll(() => d.disposeAll());
@@ -13,6 +13,5 @@ it('starts a private redis-server on a free port, stops and restarts it', async 
   await srv.stop();
   expect(await redisHealthy(client)).toBe(false);
   await srv.start();
-  const { waitFor } = await import('../src/testing');
   await waitFor(() => redisHealthy(client), { what: 'redis back' });
 });
