@@ -1,0 +1,157 @@
+/**
+ * `npm start`: the whole platform on one machine. A private redis-server (unless REDIS_URL is set),
+ * discovery, USERS_REPLICAS users and COURSES_REPLICAS courses subgraph replicas on free ports, then
+ * the gateway. Prints the URLs once everything is healthy; Ctrl-C / SIGTERM stops every child.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { createLogger, loadConfig, loadJwtKeys, port, positiveInt } from '@dream/common';
+import { redisServerAvailable, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
+
+const root = resolve(__dirname, '..');
+const log = createLogger('launcher');
+
+const config = loadConfig('launcher', {
+  REDIS_URL: z.string().url().optional(),
+  GATEWAY_PORT: port(8080),
+  DISCOVERY_PORT: port(8500),
+  USERS_REPLICAS: positiveInt(2),
+  COURSES_REPLICAS: positiveInt(2),
+  JWT_KEYS_DIR: z.string().default(join(root, 'data', 'keys')),
+  DATA_DIR: z.string().default(join(root, 'data')),
+  START_TIMEOUT_MS: positiveInt(90_000),
+});
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+}
+const children: Child[] = [];
+let redis: RedisServerHandle | undefined;
+let stopping = false;
+
+function spawnService(name: string, workspace: string, env: Record<string, string>): Child {
+  const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  const proc = spawn(tsx, [join(root, workspace, 'src', 'main.ts')], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const child = { name, proc };
+  children.push(child);
+  proc.on('exit', (code, signal) => {
+    if (stopping) return;
+    log.error({ service: name, code, signal }, `${name} exited unexpectedly`);
+    if (name === 'gateway' || name === 'discovery') void shutdown(1);
+  });
+  return child;
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function instanceCount(discoveryUrl: string, service: string): Promise<number> {
+  const res = await fetch(`${discoveryUrl}/v1/services/${service}`, { signal: AbortSignal.timeout(1000) });
+  if (!res.ok) return 0;
+  const body = (await res.json()) as { instances?: unknown[] };
+  return body.instances?.length ?? 0;
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info('stopping every service');
+  // Gateway first so clients stop coming, then subgraphs (they deregister), then discovery and Redis.
+  for (const c of [...children].reverse()) {
+    if (c.proc.exitCode !== null || c.proc.signalCode !== null) continue;
+    await new Promise<void>((done) => {
+      const t = setTimeout(() => c.proc.kill('SIGKILL'), 5000);
+      c.proc.once('exit', () => {
+        clearTimeout(t);
+        done();
+      });
+      c.proc.kill('SIGTERM');
+    });
+  }
+  await redis?.stop();
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  const timeoutMs = config.START_TIMEOUT_MS;
+
+  let redisUrl = config.REDIS_URL;
+  if (!redisUrl) {
+    if (!redisServerAvailable()) {
+      log.fatal('REDIS_URL is not set and redis-server is not installed: `apt-get install -y redis-server` or set REDIS_URL.');
+      process.exit(1);
+    }
+    redis = await startRedisServer();
+    redisUrl = redis.url;
+    log.info({ redisUrl }, 'started a private redis-server');
+  }
+
+  // Generate the development key pair once, before replicas race to create it.
+  loadJwtKeys({ ...process.env, JWT_KEYS_DIR: config.JWT_KEYS_DIR }, log);
+
+  const discoveryUrl = `http://127.0.0.1:${config.DISCOVERY_PORT}`;
+  const common = {
+    REDIS_URL: redisUrl,
+    DISCOVERY_URL: discoveryUrl,
+    JWT_KEYS_DIR: config.JWT_KEYS_DIR,
+    ADVERTISE_HOST: process.env.ADVERTISE_HOST ?? '127.0.0.1',
+  };
+  spawnService('discovery', 'discovery', { ...common, PORT: String(config.DISCOVERY_PORT) });
+  await waitFor(() => httpOk(`${discoveryUrl}/health`), { timeoutMs, what: 'discovery /health' });
+
+  const replicas: Array<[string, string, number]> = [
+    ['users', 'subgraphs/users', config.USERS_REPLICAS],
+    ['courses', 'subgraphs/courses', config.COURSES_REPLICAS],
+  ];
+  for (const [service, workspace, count] of replicas) {
+    const env = {
+      ...common,
+      PORT: '0',
+      GRPC_PORT: '0',
+      DATABASE_URL: process.env[`${service.toUpperCase()}_DATABASE_URL`] ?? `sqlite:${join(config.DATA_DIR, `${service}.db`)}`,
+    };
+    // The first replica runs the migrations alone; the others start once it is registered.
+    spawnService(`${service}-1`, workspace, env);
+    await waitFor(async () => (await instanceCount(discoveryUrl, service)) >= 1, { timeoutMs, what: `${service}-1 registered` });
+    for (let i = 2; i <= count; i++) spawnService(`${service}-${i}`, workspace, env);
+    await waitFor(async () => (await instanceCount(discoveryUrl, service)) >= count, { timeoutMs, what: `${count} ${service} replicas registered` });
+  }
+
+  const gatewayUrl = `http://127.0.0.1:${config.GATEWAY_PORT}`;
+  spawnService('gateway', 'gateway', { ...common, PORT: String(config.GATEWAY_PORT) });
+  await waitFor(() => httpOk(`${gatewayUrl}/health`), { timeoutMs, what: 'gateway /health' });
+
+  const lines = [
+    '',
+    'Dream and Study is up:',
+    `  GraphQL (Sandbox in a browser)  ${gatewayUrl}/graphql`,
+    `  graphql-ws subscriptions        ${gatewayUrl.replace('http', 'ws')}/graphql`,
+    `  REST                            ${gatewayUrl}/api/...`,
+    `  gateway status                  ${gatewayUrl}/health  ${gatewayUrl}/ready  ${gatewayUrl}/metrics`,
+    `  discovery                       ${discoveryUrl}/v1/services  ${discoveryUrl}/health`,
+    `  redis                           ${redisUrl}`,
+    `  replicas                        users x${config.USERS_REPLICAS}, courses x${config.COURSES_REPLICAS}`,
+    'Press Ctrl-C to stop.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+main().catch((err: Error) => {
+  log.fatal({ err: err.message }, 'start failed');
+  void shutdown(1);
+});
