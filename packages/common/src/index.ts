@@ -8,3 +8,5 @@ export * from './http';
 export * from './db';
 export * from './apollo-http';
 export * from './subgraph-server';
+export * from './discovery-client';
+export * from './shutdown';
