@@ -10,3 +10,5 @@ export * from './apollo-http';
 export * from './subgraph-server';
 export * from './discovery-client';
 export * from './shutdown';
+export * from './breaker';
+export * from './round-robin';

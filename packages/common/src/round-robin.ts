@@ -1,0 +1,223 @@
+import { AppError } from './errors';
+import { InstanceBreaker, isBreakerRejection, isNotReachedError, type BreakerOptions, type BreakerState } from './breaker';
+import type { Logger } from './logger';
+
+/** What a pool needs from an instance; discovery's ServiceInstance fits. */
+export interface PoolInstance {
+  id: string;
+  url: string;
+}
+
+export interface InstancePoolOptions<I extends PoolInstance> {
+  /** Service name, for errors, logs and metrics. */
+  service: string;
+  breaker?: BreakerOptions;
+  /**
+   * Half-open probe run in the background once an open breaker's cool-down has passed (e.g. GET
+   * /health or a gRPC health check, with its own timeout). With a probe, client traffic never goes
+   * to an open instance; without one, the first request after the cool-down is the probe.
+   */
+  probe?: (instance: I) => Promise<void>;
+  logger?: Logger;
+  /** Called on every breaker state change (metrics, logs). */
+  onStateChange?: (instance: I, state: BreakerState) => void;
+}
+
+export interface ExecuteOptions {
+  /** Try once more on the next instance when the first attempt fails. */
+  retryOnce?: boolean;
+  /**
+   * Safe to repeat (queries). When false (mutations) the retry only happens if the first attempt
+   * never reached its instance (connection refused, breaker open), so nothing runs twice.
+   */
+  idempotent?: boolean;
+}
+
+export interface InstanceStatus {
+  id: string;
+  url: string;
+  state: BreakerState;
+  consecutiveFailures: number;
+  openedAt?: string;
+}
+
+interface Member<I> {
+  instance: I;
+  breaker: InstanceBreaker;
+  subs: Array<{ dispose(): void }>;
+  probeTimer?: NodeJS.Timeout;
+  removed: boolean;
+}
+
+/**
+ * The live instances of one service: round-robin over those whose breaker is not open, with a
+ * circuit breaker per instance. Fed by discovery through `setInstances`, which keeps the breaker of
+ * an instance that stays (same id) and drops those that left. Used by the gateway's data sources
+ * and by the gRPC clients, so both share one definition of "live".
+ */
+export class InstancePool<I extends PoolInstance> {
+  readonly service: string;
+  private members: Member<I>[] = [];
+  private cursor = 0;
+  private closed = false;
+
+  constructor(private readonly opts: InstancePoolOptions<I>) {
+    this.service = opts.service;
+  }
+
+  /** Replaces the instance list (from a discovery snapshot). */
+  setInstances(instances: readonly I[]): void {
+    const byId = new Map(this.members.map((m) => [m.instance.id, m]));
+    const next: Member<I>[] = [];
+    for (const inst of instances) {
+      const existing = byId.get(inst.id);
+      if (existing && existing.instance.url === inst.url) {
+        existing.instance = inst;
+        next.push(existing);
+        byId.delete(inst.id);
+      } else {
+        next.push(this.createMember(inst));
+      }
+    }
+    for (const gone of byId.values()) this.dispose(gone);
+    this.members = next;
+  }
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  get instances(): I[] {
+    return this.members.map((m) => m.instance);
+  }
+
+  /** Instances a request could go to now (breaker closed). */
+  get available(): number {
+    return this.members.filter((m) => m.breaker.state === 'closed').length;
+  }
+
+  status(): InstanceStatus[] {
+    return this.members.map((m) => ({
+      id: m.instance.id,
+      url: m.instance.url,
+      state: m.breaker.state,
+      consecutiveFailures: m.breaker.failures,
+      ...(m.breaker.lastOpenedAt ? { openedAt: new Date(m.breaker.lastOpenedAt).toISOString() } : {}),
+    }));
+  }
+
+  /**
+   * Runs `fn` against the next live instance. Failures count against that instance's breaker;
+   * with `retryOnce` a failed attempt is repeated once on the next instance (for non-idempotent
+   * calls only when the first never reached its instance). No live instance, or every attempt
+   * failed → AppError SERVICE_UNAVAILABLE, at once rather than after a wait.
+   */
+  async execute<T>(fn: (instance: I) => Promise<T>, opts: ExecuteOptions = {}): Promise<T> {
+    const first = this.pick();
+    if (!first) throw this.unavailable();
+    try {
+      return await first.breaker.execute(() => fn(first.instance));
+    } catch (err) {
+      const retryable = opts.retryOnce && (opts.idempotent || isNotReachedError(err));
+      if (!retryable) throw this.failed(err);
+      const second = this.pick(first) ?? (first.breaker.state === 'closed' && !first.removed ? first : undefined);
+      if (!second) throw this.failed(err);
+      this.opts.logger?.debug({ service: this.service, from: first.instance.id, to: second.instance.id }, 'retrying on another instance');
+      try {
+        return await second.breaker.execute(() => fn(second.instance));
+      } catch (err2) {
+        throw this.failed(err2);
+      }
+    }
+  }
+
+  /** Stops probe timers; the pool is unusable afterwards. */
+  close(): void {
+    this.closed = true;
+    for (const m of this.members) this.dispose(m);
+    this.members = [];
+  }
+
+  /**
+   * Next member in round-robin order whose breaker is closed (skipping `exclude`). Without a
+   * background probe, an open breaker past its cool-down is offered when nothing else is closed,
+   * so live traffic performs the half-open probe.
+   */
+  private pick(exclude?: Member<I>): Member<I> | undefined {
+    const list = this.members;
+    const n = list.length;
+    if (n === 0) return undefined;
+    for (let i = 0; i < n; i++) {
+      const m = list[(this.cursor + i) % n];
+      if (m === exclude || m.breaker.state !== 'closed') continue;
+      this.cursor = (this.cursor + i + 1) % n;
+      return m;
+    }
+    if (!this.opts.probe) {
+      for (let i = 0; i < n; i++) {
+        const m = list[(this.cursor + i) % n];
+        if (m !== exclude && m.breaker.probeDue) {
+          this.cursor = (this.cursor + i + 1) % n;
+          return m;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private createMember(instance: I): Member<I> {
+    const breaker = new InstanceBreaker(this.opts.breaker);
+    const m: Member<I> = { instance, breaker, subs: [], removed: false };
+    m.subs.push(
+      breaker.onStateChange((state) => {
+        this.opts.logger?.[state === 'closed' ? 'info' : 'warn'](
+          { service: this.service, instance: m.instance.id, url: m.instance.url, state },
+          `breaker ${state}`,
+        );
+        this.opts.onStateChange?.(m.instance, state);
+      }),
+    );
+    if (this.opts.probe) m.subs.push(breaker.onBreak(() => this.scheduleProbe(m)));
+    return m;
+  }
+
+  private scheduleProbe(m: Member<I>): void {
+    if (m.removed || this.closed || !this.opts.probe) return;
+    clearTimeout(m.probeTimer);
+    // a little past the cool-down so cockatiel agrees the breaker may half-open
+    m.probeTimer = setTimeout(() => {
+      m.probeTimer = undefined;
+      if (m.removed || !m.breaker.probeDue) return;
+      const probe = this.opts.probe!;
+      // a failed probe re-opens the breaker, whose onBreak schedules the next probe
+      m.breaker.execute(() => probe(m.instance)).catch(() => undefined);
+    }, m.breaker.cooldownMs + 5);
+    m.probeTimer.unref?.();
+  }
+
+  private dispose(m: Member<I>): void {
+    m.removed = true;
+    clearTimeout(m.probeTimer);
+    for (const s of m.subs) s.dispose();
+    m.subs = [];
+  }
+
+  private unavailable(): AppError {
+    const what = this.members.length === 0 ? 'no registered instance' : 'every instance is failing (circuit open)';
+    return new AppError('SERVICE_UNAVAILABLE', `Service "${this.service}" is unavailable: ${what}.`);
+  }
+
+  private failed(err: unknown): unknown {
+    if (err instanceof AppError) return err;
+    if (isBreakerRejection(err)) return this.unavailable();
+    const e = new AppError('SERVICE_UNAVAILABLE', `Service "${this.service}" is unavailable: ${describe(err)}.`);
+    (e as { cause?: unknown }).cause = err;
+    return e;
+  }
+}
+
+function describe(err: unknown): string {
+  const o = err as { code?: unknown; message?: unknown };
+  if (typeof o?.code === 'string') return o.code;
+  return typeof o?.message === 'string' ? o.message : 'request failed';
+}
