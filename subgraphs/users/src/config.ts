@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { baseEnv, loadConfig, optionalString, port, positiveInt } from '@dream/common';
+
+/** Every environment variable the users subgraph reads, with the defaults that make `npm start` work. */
+export const usersEnv = {
+  ...baseEnv,
+  PORT: port(4001),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().default('sqlite:./data/users.db'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  JWT_PRIVATE_KEY: optionalString(),
+  JWT_PUBLIC_KEY: optionalString(),
+  JWT_KEYS_DIR: optionalString(),
+  JWT_TTL_SECONDS: positiveInt(3600),
+  /** Failed logins allowed per (username, client address) within the window before RATE_LIMITED. */
+  LOGIN_MAX_ATTEMPTS: positiveInt(10),
+  LOGIN_WINDOW_SECONDS: positiveInt(900),
+};
+
+export type UsersConfig = z.infer<z.ZodObject<typeof usersEnv>>;
+
+/** Reads and validates the environment once; throws ConfigError naming each bad variable. */
+export function loadUsersConfig(env: NodeJS.ProcessEnv = process.env): UsersConfig {
+  return loadConfig('users', usersEnv, env);
+}

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse, type GraphQLSchema } from 'graphql';
+import { sql } from 'kysely';
+import type { Redis } from 'ioredis';
+import {
+  Authenticator,
+  JwtService,
+  createLogger,
+  createRedis,
+  loadJwtKeys,
+  openDatabase,
+  redisHealthy,
+  startSubgraphServer,
+  type Database,
+  type HealthReport,
+  type JwtKeys,
+  type Logger,
+} from '@dream/common';
+import type { UsersConfig } from './config';
+import { contextFactory } from './context';
+import { migrations } from './data/migrations';
+import { UsersRepository, type UsersDb } from './data/users-repository';
+import { LoginRateLimiter } from './login-rate-limit';
+import { createResolvers } from './resolvers';
+
+export const SERVICE_NAME = 'users';
+
+/** The subgraph's SDL, as served by `_service { sdl }` and composed by the gateway. */
+export const typeDefsSource = readFileSync(join(__dirname, 'schema.graphql'), 'utf8');
+
+export interface UsersOverrides {
+  logger?: Logger;
+  /** A Redis client to use instead of connecting to REDIS_URL (not closed by stop()). */
+  redis?: Redis;
+  /** Keys to use instead of JWT_* / JWT_KEYS_DIR. */
+  jwtKeys?: JwtKeys;
+}
+
+export interface UsersSubgraph {
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  db: Database<UsersDb>;
+  redis: Redis;
+  authenticator: Authenticator;
+  jwt: JwtService;
+  repo: UsersRepository;
+  schema: GraphQLSchema;
+}
+
+/** Checks the database with the cheapest statement each dialect accepts. */
+async function pingDatabase(db: Database<UsersDb>): Promise<void> {
+  const q = db.dialect === 'oracle' ? sql`select 1 from dual` : sql`select 1`;
+  await q.execute(db.db);
+}
+
+/**
+ * Starts one users subgraph instance: opens (and migrates) the database, connects Redis, and serves
+ * /graphql, /health and /metrics on config.PORT (0 = a free port). stop() closes all it opened.
+ */
+export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOverrides = {}): Promise<UsersSubgraph> {
+  const logger = overrides.logger ?? createLogger(SERVICE_NAME, { level: config.LOG_LEVEL });
+  const keys = overrides.jwtKeys ?? loadJwtKeys(config, logger);
+  const jwt = new JwtService({ keys, ttlSeconds: config.JWT_TTL_SECONDS });
+  const db = await openDatabase<UsersDb>({ url: config.DATABASE_URL, migrations, logger });
+  const ownRedis = !overrides.redis;
+  const redis = overrides.redis ?? createRedis(config.REDIS_URL, logger);
+
+  try {
+    const repo = new UsersRepository(db.db);
+    const authenticator = new Authenticator(jwt, redis, logger);
+    const limiter = new LoginRateLimiter(
+      redis,
+      { maxAttempts: config.LOGIN_MAX_ATTEMPTS, windowSeconds: config.LOGIN_WINDOW_SECONDS },
+      logger,
+    );
+    const schema = buildSubgraphSchema([
+      { typeDefs: parse(typeDefsSource), resolvers: createResolvers({ repo, jwt, authenticator, limiter }) },
+    ]);
+
+    const health = async (): Promise<HealthReport> => {
+      const redisUp = await redisHealthy(redis);
+      try {
+        await pingDatabase(db);
+      } catch (e) {
+        return { ok: false, reason: `database unreachable: ${(e as Error).message}`, db: 'down', redis: redisUp ? 'up' : 'down' };
+      }
+      // Redis down degrades (no denylist reads, no rate limit, no logout) but the service still answers.
+      return { ok: true, db: 'up', redis: redisUp ? 'up' : 'down', ...(redisUp ? {} : { degraded: true }) };
+    };
+
+    const server = await startSubgraphServer({
+      name: SERVICE_NAME,
+      schema,
+      port: config.PORT,
+      host: config.HOST,
+      logger,
+      context: contextFactory({ repo, authenticator }),
+      health,
+    });
+
+    let stopped = false;
+    return {
+      url: server.url,
+      port: server.port,
+      db,
+      redis,
+      authenticator,
+      jwt,
+      repo,
+      schema,
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await server.stop();
+        await db.close();
+        if (ownRedis) redis.disconnect();
+      },
+    };
+  } catch (e) {
+    await db.close();
+    if (ownRedis) redis.disconnect();
+    throw e;
+  }
+}
