@@ -1,0 +1,37 @@
+import { baseEnv, loadConfig, optionalString, port } from '@dream/common';
+
+export const coursesEnv = {
+  ...baseEnv,
+  PORT: port(4002),
+  HOST: optionalString(),
+  DATABASE_URL: optionalString(),
+  REDIS_URL: optionalString(),
+  /** PEM (\n escapes allowed). Courses only verifies tokens; it never signs. */
+  JWT_PUBLIC_KEY: optionalString(),
+  /** Where the development key pair lives when JWT_PUBLIC_KEY is unset (default ./data/keys, shared with users). */
+  JWT_KEYS_DIR: optionalString(),
+};
+
+export interface CoursesConfig {
+  LOG_LEVEL: string;
+  PORT: number;
+  HOST: string;
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  JWT_PUBLIC_KEY?: string;
+  JWT_KEYS_DIR?: string;
+}
+
+/** Reads the environment once; defaults make `npm start -w subgraphs/courses` work with no set-up. */
+export function loadCoursesConfig(env: NodeJS.ProcessEnv = process.env): CoursesConfig {
+  const c = loadConfig('courses', coursesEnv, env);
+  return {
+    LOG_LEVEL: c.LOG_LEVEL,
+    PORT: c.PORT,
+    HOST: c.HOST ?? '0.0.0.0',
+    DATABASE_URL: c.DATABASE_URL ?? 'sqlite:./data/courses.db',
+    REDIS_URL: c.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    JWT_PUBLIC_KEY: c.JWT_PUBLIC_KEY,
+    JWT_KEYS_DIR: c.JWT_KEYS_DIR,
+  };
+}

@@ -1,0 +1,38 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '@dream/common';
+
+/** Redis pub/sub channels for course changes; the gateway maps subscriptions onto them. */
+export type CourseEventChannel = 'course.created' | 'course.updated' | 'course.deleted';
+
+export interface CourseEvent {
+  courseId: string;
+  ownerId: string;
+  category: string;
+}
+
+/**
+ * Where domain events go. Resolvers call `publish` only after the write has committed; publishing
+ * never throws and never fails the write (a missed event costs a stale subscriber, not lost data).
+ */
+export interface CourseEvents {
+  publish(channel: CourseEventChannel, event: CourseEvent): Promise<void>;
+}
+
+/** Publishes `{courseId, ownerId, category}` as JSON with Redis PUBLISH. */
+export class RedisCourseEvents implements CourseEvents {
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+  ) {}
+
+  async publish(channel: CourseEventChannel, event: CourseEvent): Promise<void> {
+    try {
+      await this.redis.publish(channel, JSON.stringify(event));
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, channel, courseId: event.courseId }, 'could not publish course event');
+    }
+  }
+}
+
+/** For embedding without Redis. */
+export const noCourseEvents: CourseEvents = { publish: async () => undefined };

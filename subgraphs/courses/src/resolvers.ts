@@ -1,0 +1,107 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { AppError, badInput, forbidden, notFound, requireRole, requireUser, type AuthUser } from '@dream/common';
+import type { CoursesContext } from './context';
+import { categoryKey, decodeCursor, encodeCursor, type Course } from './domain';
+import type { CourseEvent } from './events';
+import { PriceScalar } from './price-scalar';
+import { validateCategoryArg, validateCreate, validateFirst, validateUpdate } from './validation';
+
+interface CoursesArgs {
+  category?: string | null;
+  ownerId?: string | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+const eventOf = (c: Course): CourseEvent => ({ courseId: c.id, ownerId: c.ownerId, category: c.category });
+
+/** The live course when `user` owns it: NOT_FOUND for unknown or deleted, FORBIDDEN for someone else's. */
+async function ownedCourse(ctx: CoursesContext, user: AuthUser, id: string): Promise<Course> {
+  const course = await ctx.courses.findById(id);
+  if (!course) throw notFound(`Course ${id} not found.`);
+  if (course.ownerId !== user.id) throw forbidden('Only the owner of this course can change or delete it.');
+  return course;
+}
+
+const servedByGateway = () => {
+  throw new AppError(
+    'BAD_USER_INPUT',
+    'Subscriptions are served by the gateway over graphql-ws on /graphql, not by the courses subgraph directly.',
+  );
+};
+
+export const resolvers: GraphQLResolverMap<CoursesContext> = {
+  Price: PriceScalar,
+
+  Query: {
+    courses: async (_: unknown, args: CoursesArgs, ctx: CoursesContext) => {
+      const limit = validateFirst(args.first);
+      let after;
+      if (args.after !== undefined && args.after !== null) {
+        after = decodeCursor(args.after);
+        if (!after) throw badInput('after is not a valid cursor: pass the cursor of the last course of the previous page.', [{ field: 'after', message: 'Invalid cursor.' }]);
+      }
+      const category = args.category === undefined || args.category === null ? undefined : categoryKey(validateCategoryArg(args.category));
+      return ctx.courses.list({ categoryKey: category, ownerId: args.ownerId ?? undefined, after, limit });
+    },
+    course: async (_: unknown, { id }: { id: string }, ctx: CoursesContext) => (await ctx.loaders.courseById.load(id)) ?? null,
+    categories: (_: unknown, __: unknown, ctx: CoursesContext) => ctx.courses.categories(),
+  },
+
+  Mutation: {
+    createCourse: async (_: unknown, { input }: { input: Record<string, unknown> }, ctx: CoursesContext) => {
+      const user = requireRole(ctx.user, 'OWNER');
+      const fields = validateCreate(input);
+      const course = await ctx.courses.create({ ownerId: user.id, ...fields });
+      ctx.logger.info({ courseId: course.id, ownerId: user.id }, 'course created');
+      await ctx.events.publish('course.created', eventOf(course));
+      return course;
+    },
+    updateCourse: async (_: unknown, { id, input }: { id: string; input: Record<string, unknown> }, ctx: CoursesContext) => {
+      const user = requireUser(ctx.user);
+      const patch = validateUpdate(input);
+      await ownedCourse(ctx, user, id);
+      const course = await ctx.courses.update(id, patch);
+      if (!course) throw notFound(`Course ${id} not found.`); // deleted between the check and the write
+      ctx.logger.info({ courseId: id, ownerId: user.id }, 'course updated');
+      await ctx.events.publish('course.updated', eventOf(course));
+      return course;
+    },
+    deleteCourse: async (_: unknown, { id }: { id: string }, ctx: CoursesContext) => {
+      const user = requireUser(ctx.user);
+      const course = await ownedCourse(ctx, user, id);
+      if (!(await ctx.courses.softDelete(id))) throw notFound(`Course ${id} not found.`);
+      ctx.logger.info({ courseId: id, ownerId: user.id }, 'course deleted');
+      await ctx.events.publish('course.deleted', eventOf(course));
+      return { id, message: `Course ${id} deleted successfully.` };
+    },
+    joinLobby: async (_: unknown, { category }: { category: string }, ctx: CoursesContext) => {
+      const user = requireRole(ctx.user, 'STUDENT');
+      const cat = validateCategoryArg(category);
+      const joined = await ctx.enrollments.joinLobby(user.id, categoryKey(cat));
+      if (!joined) throw notFound(`No course to join in category "${cat}".`);
+      ctx.logger.info({ courseId: joined.course.id, userId: user.id }, 'joined course through the lobby');
+      return { status: 'success', courseId: joined.course.id, course: joined.course, message: 'Joined course.' };
+    },
+  },
+
+  Subscription: {
+    courseCreated: { subscribe: servedByGateway },
+    courseUpdated: { subscribe: servedByGateway },
+    courseDeleted: { subscribe: servedByGateway },
+    myNotifications: { subscribe: servedByGateway },
+  },
+
+  Course: {
+    __resolveReference: async (ref: { id: string }, ctx: CoursesContext) => (await ctx.loaders.courseById.load(ref.id)) ?? null,
+    owner: (c: Course) => ({ __typename: 'User', id: c.ownerId }),
+    cursor: (c: Course) => encodeCursor(c),
+  },
+
+  User: {
+    // Users are owned by the users subgraph; here a reference only needs its id.
+    __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+    ownedCourses: (u: { id: string }, _: unknown, ctx: CoursesContext) => ctx.loaders.ownedCourses.load(u.id),
+    enrolledCourses: (u: { id: string }, _: unknown, ctx: CoursesContext) => ctx.loaders.enrolledCourses.load(u.id),
+  },
+};

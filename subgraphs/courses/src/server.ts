@@ -1,0 +1,112 @@
+import {
+  Authenticator,
+  JwtService,
+  createLogger,
+  createRedis,
+  loadJwtKeys,
+  redisHealthy,
+  startSubgraphServer,
+  type JwtKeys,
+  type Logger,
+} from '@dream/common';
+import type { Redis } from 'ioredis';
+import type { CoursesConfig } from './config';
+import type { CoursesContext } from './context';
+import { CoursesRepository } from './data/courses-repository';
+import { databaseHealthy, openCoursesDatabase, type CoursesDatabase } from './data/database';
+import { EnrollmentsRepository } from './data/enrollments-repository';
+import { RedisCourseEvents, type CourseEvents } from './events';
+import { createLoaders } from './loaders';
+import { buildCoursesSchema } from './schema';
+
+export interface CoursesOverrides {
+  logger?: Logger;
+  /** A Redis client to use instead of connecting to REDIS_URL (not closed on stop). */
+  redis?: Redis;
+  /** JWT verification keys instead of JWT_PUBLIC_KEY / JWT_KEYS_DIR. */
+  keys?: JwtKeys;
+  /** Where domain events go instead of Redis PUBLISH. */
+  events?: CourseEvents;
+}
+
+export interface CoursesSubgraph {
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  port: number;
+  db: CoursesDatabase;
+  redis: Redis;
+  courses: CoursesRepository;
+  enrollments: EnrollmentsRepository;
+  stop(): Promise<void>;
+}
+
+/** Opens the database (migrating it), connects Redis and serves the courses subgraph. */
+export async function startCoursesSubgraph(config: CoursesConfig, overrides: CoursesOverrides = {}): Promise<CoursesSubgraph> {
+  const logger = overrides.logger ?? createLogger('courses', { level: config.LOG_LEVEL });
+  const keys = overrides.keys ?? loadJwtKeys({ JWT_PUBLIC_KEY: config.JWT_PUBLIC_KEY, JWT_KEYS_DIR: config.JWT_KEYS_DIR }, logger);
+  // Courses only verifies: never hold the private key here even when the dev key pair provides one.
+  const jwt = new JwtService({ keys: { publicKey: keys.publicKey } });
+  const db = await openCoursesDatabase(config.DATABASE_URL, logger);
+  const ownRedis = !overrides.redis;
+  const redis = overrides.redis ?? createRedis(config.REDIS_URL, logger);
+  const authenticator = new Authenticator(jwt, redis, logger);
+  const events = overrides.events ?? new RedisCourseEvents(redis, logger);
+  const courses = new CoursesRepository(db.db, db.dialect);
+  const enrollments = new EnrollmentsRepository(db.db, db.dialect);
+
+  let server;
+  try {
+    server = await startSubgraphServer<CoursesContext>({
+      name: 'courses',
+      schema: buildCoursesSchema(),
+      port: config.PORT,
+      host: config.HOST,
+      logger,
+      context: async ({ req, logger: reqLogger }) => ({
+        user: await authenticator.fromHeaders(req.headers),
+        courses,
+        enrollments,
+        loaders: createLoaders(courses, enrollments),
+        events,
+        logger: reqLogger,
+      }),
+      health: async () => {
+        const [dbOk, redisOk] = await Promise.all([databaseHealthy(db), redisHealthy(redis)]);
+        return {
+          ok: dbOk && redisOk,
+          db: dbOk ? 'ok' : 'down',
+          redis: redisOk ? 'ok' : 'down',
+          ...(dbOk && redisOk ? {} : { reason: [!dbOk && 'database unreachable', !redisOk && 'redis unreachable'].filter(Boolean).join(', ') }),
+        };
+      },
+    });
+  } catch (e) {
+    await db.close();
+    if (ownRedis) redis.disconnect();
+    throw e;
+  }
+
+  const srv = server;
+  let stopped = false;
+  return {
+    url: srv.url,
+    port: srv.port,
+    db,
+    redis,
+    courses,
+    enrollments,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await srv.stop();
+      await db.close();
+      if (ownRedis) {
+        try {
+          await redis.quit();
+        } catch {
+          redis.disconnect();
+        }
+      }
+    },
+  };
+}
