@@ -1,4 +1,4 @@
-import { createLogger } from '@dream/common';
+import { createLogger, installShutdown } from '@dream/common';
 import { loadUsersConfig } from './config';
 import { SERVICE_NAME, startUsersSubgraph } from './server';
 
@@ -9,32 +9,28 @@ async function main(): Promise<void> {
   const config = loadUsersConfig();
   const logger = createLogger(SERVICE_NAME, { level: config.LOG_LEVEL });
   logger.info(
-    { port: config.PORT, host: config.HOST, database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@'), redis: config.REDIS_URL },
+    {
+      port: config.PORT,
+      host: config.HOST,
+      database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@'),
+      redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@'),
+      jwtTtlSeconds: config.JWT_TTL_SECONDS,
+      loginMaxAttempts: config.LOGIN_MAX_ATTEMPTS,
+      loginWindowSeconds: config.LOGIN_WINDOW_SECONDS,
+    },
     'starting users subgraph',
   );
   const service = await startUsersSubgraph(config, { logger });
-  /** Run in order before the server stops (e.g. deregistering from discovery). */
-  const beforeStop: Array<() => Promise<void>> = [];
+  // Run in order on SIGTERM/SIGINT: deregister first (traffic stops), then close the server and clients.
+  const shutdownSteps: Array<() => Promise<void>> = [];
+  installShutdown(shutdownSteps, logger);
 
   // ---- DISCOVERY SEAM (lead wires registerWithDiscovery here) ----------------------------------
   // const registration = await registerWithDiscovery({ service: SERVICE_NAME, url: service.url, logger });
-  // beforeStop.push(() => registration.deregister());
+  // shutdownSteps.push(() => registration.deregister());
   // -----------------------------------------------------------------------------------------------
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping users subgraph');
-    for (const fn of beforeStop) {
-      await fn().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'shutdown step failed'));
-    }
-    await service.stop();
-    logger.info('users subgraph stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  shutdownSteps.push(() => service.stop());
 }
 
 if (require.main === module) {
