@@ -1,0 +1,91 @@
+# syntax=docker/dockerfile:1
+#
+# One Dockerfile, one target per service (they share every layer up to the last COPY):
+#   docker build --target users     -t dream/users .
+#   docker build --target courses   -t dream/courses .
+#   docker build --target discovery -t dream/discovery .
+#   docker build --target gateway   -t dream/gateway .
+# docker-compose.yml builds all four. Services run TypeScript directly with tsx (no build step),
+# so tsx is a production dependency of the image.
+
+ARG NODE_VERSION=22
+
+# ---- deps: production node_modules only ---------------------------------------------------------
+# The full bookworm image has python3, make and g++, so native modules (better-sqlite3, argon2)
+# can compile when no prebuilt binary matches. The runtime stage is the same Debian release, so
+# the compiled binaries run there unchanged.
+FROM node:${NODE_VERSION}-bookworm AS deps
+WORKDIR /app
+# Manifests first: this layer is rebuilt only when dependencies change, not on every code edit.
+COPY package.json package-lock.json ./
+COPY packages/common/package.json packages/common/
+COPY discovery/package.json discovery/
+COPY subgraphs/users/package.json subgraphs/users/
+COPY subgraphs/courses/package.json subgraphs/courses/
+COPY gateway/package.json gateway/
+# tsx runs the services. While the root package.json lists it only as a devDependency, make it a
+# production one here (this stage's package.json is thrown away) at the exact version the lockfile
+# pins, so images and `npm start` run the same tsx.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --no-audit --no-fund \
+ && if [ ! -e node_modules/tsx/package.json ]; then \
+      TSX_VERSION="$(node -p "require('./package-lock.json').packages['node_modules/tsx'].version")" \
+      && npm pkg delete devDependencies.tsx \
+      && npm pkg set "dependencies.tsx=${TSX_VERSION}" \
+      && npm install --omit=dev --no-audit --no-fund; \
+    fi \
+ && node -e "require.resolve('tsx')"
+
+# ---- runtime: what every service image shares ---------------------------------------------------
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+# NODE_ENV is left unset on purpose: Apollo Server turns off introspection and the Sandbox landing
+# page under NODE_ENV=production, and the gateway's Sandbox is part of the product.
+ENV NODE_OPTIONS=--enable-source-maps
+WORKDIR /app
+# Code and dependencies belong to root and are read-only for the service user; only ./data
+# (SQLite files, development JWT keys when no keys are given) is writable.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json tsconfig.base.json ./
+COPY packages/common packages/common
+COPY proto proto
+COPY deploy/docker-entrypoint.sh deploy/healthcheck.cjs deploy/
+RUN chmod 0755 deploy/docker-entrypoint.sh \
+ && mkdir -p /app/data/keys && chown -R node:node /app/data
+# The node image's unprivileged user (uid 1000).
+USER node
+# Services deregister from discovery and drain connections on SIGTERM (docker stop, compose down,
+# scale-in). `init: true` in compose puts tini in front so signals reach node even as PID 1.
+STOPSIGNAL SIGTERM
+# No curl in slim images: node itself probes GET http://127.0.0.1:$PORT/health.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["node", "/app/deploy/healthcheck.cjs"]
+ENTRYPOINT ["/app/deploy/docker-entrypoint.sh"]
+
+# ---- one target per service ---------------------------------------------------------------------
+FROM runtime AS discovery
+# The whole workspace (src, migrations, schema); .dockerignore leaves out test/ and data/.
+COPY discovery discovery
+ENV PORT=8500
+EXPOSE 8500
+CMD ["node", "--import", "tsx", "discovery/src/main.ts"]
+
+FROM runtime AS users
+# The whole workspace (src, migrations, schema); .dockerignore leaves out test/ and data/.
+COPY subgraphs/users subgraphs/users
+ENV PORT=4001 GRPC_PORT=50051
+EXPOSE 4001 50051
+CMD ["node", "--import", "tsx", "subgraphs/users/src/main.ts"]
+
+FROM runtime AS courses
+# The whole workspace (src, migrations, schema); .dockerignore leaves out test/ and data/.
+COPY subgraphs/courses subgraphs/courses
+ENV PORT=4002 GRPC_PORT=50052
+EXPOSE 4002 50052
+CMD ["node", "--import", "tsx", "subgraphs/courses/src/main.ts"]
+
+FROM runtime AS gateway
+# The whole workspace (src, migrations, schema); .dockerignore leaves out test/ and data/.
+COPY gateway gateway
+ENV PORT=8080
+EXPOSE 8080
+CMD ["node", "--import", "tsx", "gateway/src/main.ts"]
