@@ -12,3 +12,4 @@ export * from './discovery-client';
 export * from './shutdown';
 export * from './breaker';
 export * from './round-robin';
+export * from './grpc';

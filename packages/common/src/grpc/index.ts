@@ -1,0 +1,5 @@
+export * from './protos';
+export * from './errors';
+export * from './metadata';
+export * from './server';
+export * from './client';
