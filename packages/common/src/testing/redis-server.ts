@@ -42,7 +42,9 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
           await c.connect();
           return (await c.ping()) === 'PONG';
         } finally {
-          c.disconnect();
+          // A probe that never connected is already 'end'; disconnecting it again arms ioredis's
+          // 2 s stream-destroy timer on a closed socket, which holds jest open after the run.
+          if (c.status !== 'end') c.disconnect();
         }
       },
       { timeoutMs: 10000, what: `redis-server on port ${port}` },
