@@ -1,0 +1,194 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DummyDriver, Kysely } from 'kysely';
+import { OracleAdapter, OracleIntrospector, OracleQueryCompiler } from 'kysely-oracledb';
+import { compileOnly } from '@dream/common';
+import { coursesMigrations } from '../src/data/migrations';
+import { CoursesRepository } from '../src/data/courses-repository';
+import { openCoursesDatabase, type CoursesDatabase } from '../src/data/database';
+import { EnrollmentsRepository } from '../src/data/enrollments-repository';
+import { courseQueries, enrollmentQueries } from '../src/data/queries';
+import type { CoursesDb } from '../src/data/types';
+import { encodeCursor, decodeCursor } from '../src/domain';
+
+/**
+ * The same repository suite on SQLite (always) and Oracle (when ORACLE_URL is set, e.g.
+ * oracle://user:pass@localhost:1521/FREEPDB1). Each run uses fresh ids, so a shared Oracle schema is fine.
+ */
+const targets: Array<[string, () => string]> = [['sqlite', () => `sqlite:${join(sqliteDir, 'repo.db')}`]];
+if (process.env.ORACLE_URL) targets.push(['oracle', () => process.env.ORACLE_URL as string]);
+let sqliteDir = '';
+
+beforeAll(() => {
+  sqliteDir = mkdtempSync(join(tmpdir(), 'courses-repo-'));
+});
+afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }));
+
+describe.each(targets)('repositories on %s', (_name, url) => {
+  let database: CoursesDatabase;
+  let courses: CoursesRepository;
+  let enrollments: EnrollmentsRepository;
+  const run = Math.random().toString(36).slice(2, 8);
+  const cat = (c: string) => `${c}-${run}`;
+
+  beforeAll(async () => {
+    database = await openCoursesDatabase(url());
+    courses = new CoursesRepository(database.db, database.dialect);
+    enrollments = new EnrollmentsRepository(database.db, database.dialect);
+  });
+  afterAll(() => database?.close());
+
+  test('create then find, with a long info text, an empty info and a decimal price', async () => {
+    const info = 'é'.repeat(4999);
+    const c = await courses.create({ ownerId: `o-${run}`, name: 'Course', info, category: cat('Repo'), price: 19.99 });
+    expect(c).toMatchObject({ ownerId: `o-${run}`, name: 'Course', info, category: cat('Repo'), price: 19.99 });
+    expect(await courses.findById(c.id)).toEqual(c);
+    const empty = await courses.create({ ownerId: `o-${run}`, name: 'Empty', info: '', category: cat('Repo'), price: 0 });
+    expect((await courses.findById(empty.id))!.info).toBe('');
+    expect((await courses.findById(empty.id))!.price).toBe(0);
+  });
+
+  test('findByIds and findByOwnerIds are single statements', async () => {
+    const o1 = `o1-${run}`;
+    const o2 = `o2-${run}`;
+    const a = await courses.create({ ownerId: o1, name: 'A', info: 'i', category: cat('Own'), price: 1 });
+    const b = await courses.create({ ownerId: o2, name: 'B', info: 'i', category: cat('Own'), price: 2 });
+    const c = await courses.create({ ownerId: o1, name: 'C', info: 'i', category: cat('Own'), price: 3 });
+    let before = database.stats.queries;
+    const found = await courses.findByIds([a.id, b.id, 'missing']);
+    expect(database.stats.queries - before).toBe(1);
+    expect(found.map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+    before = database.stats.queries;
+    const byOwner = await courses.findByOwnerIds([o1, o2, 'nobody']);
+    expect(database.stats.queries - before).toBe(1);
+    expect(byOwner.get(o1)!.map((x) => x.id)).toEqual([c.id, a.id]);
+    expect(byOwner.get(o2)!.map((x) => x.id)).toEqual([b.id]);
+    expect(byOwner.get('nobody')).toEqual([]);
+  });
+
+  test('list: newest first, case-insensitive category, owner filter, keyset pages', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await courses.create({ ownerId: `p-${run}`, name: `P${i}`, info: '', category: cat('Page'), price: i })).id);
+    const key = cat('Page').toLowerCase();
+    const first = await courses.list({ categoryKey: key, limit: 2 });
+    expect(first.map((c) => c.id)).toEqual([ids[4], ids[3]]);
+    const next = await courses.list({ categoryKey: key, limit: 10, after: decodeCursor(encodeCursor(first[1])) });
+    expect(next.map((c) => c.id)).toEqual([ids[2], ids[1], ids[0]]);
+    expect((await courses.list({ ownerId: `p-${run}`, limit: 100 })).map((c) => c.id)).toEqual([...ids].reverse());
+  });
+
+  test('update and soft delete', async () => {
+    const c = await courses.create({ ownerId: `u-${run}`, name: 'Old', info: 'x', category: cat('Upd'), price: 10 });
+    const u = await courses.update(c.id, { name: 'New', price: 12.5 });
+    expect(u).toMatchObject({ id: c.id, name: 'New', price: 12.5, info: 'x' });
+    expect(await courses.softDelete(c.id)).toBe(true);
+    expect(await courses.softDelete(c.id)).toBe(false);
+    expect(await courses.findById(c.id)).toBeUndefined();
+    expect(await courses.update(c.id, { name: 'Ghost' })).toBeUndefined();
+    expect(await courses.categories()).not.toContain(cat('Upd'));
+  });
+
+  test('categories group case-insensitively', async () => {
+    await courses.create({ ownerId: `k-${run}`, name: 'K', info: '', category: cat('Kat'), price: 1 });
+    await courses.create({ ownerId: `k-${run}`, name: 'K', info: '', category: cat('KAT'), price: 1 });
+    const cats = (await courses.categories()).filter((c) => c.toLowerCase() === cat('kat').toLowerCase());
+    expect(cats).toHaveLength(1);
+  });
+
+  test('joinLobby picks newest not-owned not-joined, records lobby enrollment and one follow', async () => {
+    const s = `s-${run}`;
+    const older = await courses.create({ ownerId: `l-${run}`, name: 'L1', info: '', category: cat('Lob'), price: 9 });
+    const newer = await courses.create({ ownerId: `l-${run}`, name: 'L2', info: '', category: cat('Lob'), price: 9 });
+    await courses.create({ ownerId: s, name: 'Own', info: '', category: cat('Lob'), price: 9 });
+    const key = cat('Lob').toLowerCase();
+    const j1 = await enrollments.joinLobby(s, key);
+    expect(j1!.course.id).toBe(newer.id);
+    expect(j1!.enrollment).toMatchObject({ source: 'lobby', price_paid: 0 });
+    expect((await enrollments.joinLobby(s, key))!.course.id).toBe(older.id);
+    expect(await enrollments.joinLobby(s, key)).toBeUndefined();
+    expect(await enrollments.followersOf(key)).toEqual([s]);
+    const before = database.stats.queries;
+    const byUser = await enrollments.coursesByUserIds([s, 'other']);
+    expect(database.stats.queries - before).toBe(1);
+    expect(byUser.get(s)!.map((c) => c.id)).toEqual([older.id, newer.id]);
+    expect(byUser.get('other')).toEqual([]);
+  });
+
+  test('purchase is idempotent by key and by (user, course)', async () => {
+    const c = await courses.create({ ownerId: `b-${run}`, name: 'Buy', info: '', category: cat('Buy'), price: 42.5 });
+    const key = `idem-${run}`;
+    const p1 = await enrollments.purchase({ userId: `buyer-${run}`, courseId: c.id, idempotencyKey: key });
+    expect(p1).toMatchObject({ alreadyOwned: false, enrollment: { source: 'purchase', price_paid: 42.5 } });
+    const p2 = await enrollments.purchase({ userId: `buyer-${run}`, courseId: c.id, idempotencyKey: key });
+    expect(p2.alreadyOwned).toBe(true);
+    expect(p2.enrollment.id).toBe(p1.enrollment.id);
+    const p3 = await enrollments.purchase({ userId: `buyer-${run}`, courseId: c.id });
+    expect(p3.enrollment.id).toBe(p1.enrollment.id);
+    await expect(enrollments.purchase({ userId: `buyer-${run}`, courseId: 'missing' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('every repository query compiles for Oracle', () => {
+  const oracle = compileOnly<CoursesDb>('oracle');
+  const cq = courseQueries(oracle, 'oracle');
+  const eq = enrollmentQueries(oracle);
+  const row = {
+    id: 'c1', owner_id: 'o1', name: 'n', info: 'i', category: 'C', price: 1, created_at: 't', updated_at: 't', deleted_at: null,
+  };
+  const enrollment = {
+    id: 'e1', user_id: 'u1', course_id: 'c1', source: 'lobby' as const, price_paid: 0, idempotency_key: null, created_at: 't',
+  };
+  const compiled: Record<keyof typeof cq | keyof typeof eq, string> = {
+    insertCourse: cq.insertCourse(row).compile().sql,
+    courseById: cq.courseById('c1').compile().sql,
+    coursesByIds: cq.coursesByIds(['a', 'b']).compile().sql,
+    coursesByOwnerIds: cq.coursesByOwnerIds(['a', 'b']).compile().sql,
+    listCourses: cq.listCourses({ categoryKey: 'c', ownerId: 'o', after: { createdAt: 't', id: 'i' }, limit: 20 }).compile().sql,
+    categories: cq.categories().compile().sql,
+    updateCourse: cq.updateCourse('c1', { name: 'x', updated_at: 't' }).compile().sql,
+    softDeleteCourse: cq.softDeleteCourse('c1', 't').compile().sql,
+    lobbyCandidate: cq.lobbyCandidate('u1', 'c').compile().sql,
+    insertEnrollment: eq.insertEnrollment(enrollment).compile().sql,
+    enrollmentById: eq.enrollmentById('e1').compile().sql,
+    enrollmentByUserCourse: eq.enrollmentByUserCourse('u1', 'c1').compile().sql,
+    enrollmentByIdempotencyKey: eq.enrollmentByIdempotencyKey('k').compile().sql,
+    enrolledCoursesByUserIds: eq.enrolledCoursesByUserIds(['u1', 'u2']).compile().sql,
+    followByUserCategory: eq.followByUserCategory('u1', 'c').compile().sql,
+    insertFollow: eq.insertFollow('u1', 'c', 't').compile().sql,
+    followersOfCategory: eq.followersOfCategory('c').compile().sql,
+  };
+
+  test.each(Object.entries(compiled))('%s', (_name, text) => {
+    expect(text).not.toMatch(/\blimit\b/i); // Oracle has no LIMIT
+    expect(text).not.toMatch(/\breturning\b/i); // the Oracle adapter has no RETURNING
+    expect(text).not.toMatch(/\$\d|\?/); // Oracle binds are :1, :2 …
+    expect(text).not.toMatch(/`/);
+  });
+
+  test('row limits use FETCH FIRST on Oracle and LIMIT on SQLite', () => {
+    expect(compiled.listCourses).toMatch(/fetch first :\d+ rows only$/);
+    expect(compiled.lobbyCandidate).toMatch(/fetch first :\d+ rows only$/);
+    const sqlite = courseQueries(compileOnly<CoursesDb>('sqlite'), 'sqlite');
+    expect(sqlite.listCourses({ limit: 5 }).compile().sql).toMatch(/limit \?$/);
+  });
+
+  test('the migration compiles for Oracle with a CLOB for info', async () => {
+    const statements: string[] = [];
+    const recorder = new Kysely<unknown>({
+      dialect: {
+        createAdapter: () => new OracleAdapter(),
+        createDriver: () => new DummyDriver(),
+        createIntrospector: (db) => new OracleIntrospector(db as never),
+        createQueryCompiler: () => new OracleQueryCompiler(),
+      },
+      log: (e) => {
+        statements.push(e.query.sql);
+      },
+    });
+    await coursesMigrations('oracle')['001_courses'].up(recorder);
+    expect(statements.join('\n')).toMatch(/"info" clob/);
+    expect(statements.join('\n')).not.toMatch(/\btext\b/);
+    expect(statements.some((s) => /create index "courses_category_created_idx" on "courses" \("category", "created_at"\)/.test(s))).toBe(true);
+  });
+});
