@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { baseEnv, loadConfig, optionalString, port, positiveInt, url } from '@dream/common';
+
+/** Everything the gateway reads from the environment, with defaults that make `npm start` work. */
+export const gatewayEnv = {
+  ...baseEnv,
+  PORT: port(8080),
+  HOST: z.string().default('0.0.0.0'),
+  DISCOVERY_URL: url('http://127.0.0.1:8500'),
+  /** Optional: the JWT denylist (logout) lives there; without it revoked tokens are not checked here. */
+  REDIS_URL: optionalString(),
+  JWT_PUBLIC_KEY: optionalString(),
+  JWT_KEYS_DIR: optionalString(),
+  /** Bound on every upstream call (subgraph fetch, SDL fetch, health probe). */
+  UPSTREAM_TIMEOUT_MS: positiveInt(5000),
+  /** How long an instance's open breaker waits before the half-open probe. */
+  BREAKER_COOLDOWN_MS: positiveInt(5000),
+  /** Consecutive failures that open an instance's breaker. */
+  BREAKER_THRESHOLD: positiveInt(3),
+  MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  MAX_QUERY_DEPTH: positiveInt(12),
+  MAX_ALIASES: positiveInt(30),
+};
+
+export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return loadConfig('gateway', gatewayEnv, env);
+}

@@ -1,0 +1,353 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import {
+  AppError,
+  Authenticator,
+  DiscoveryClient,
+  JwtService,
+  closeServer,
+  createLogger,
+  createRedis,
+  extractToken,
+  formatGraphQLError,
+  handleGraphQLHttp,
+  listen,
+  loadJwtKeys,
+  requestIdOf,
+  sendJson,
+  REQUEST_ID_HEADER,
+  type AuthUser,
+  type InstanceStatus,
+  type Logger,
+  type Redis,
+} from '@dream/common';
+import type { GatewayConfig } from './config';
+import type { GatewayContext } from './context';
+import { PooledDataSource } from './data-source';
+import { queryLimitsPlugin } from './limits';
+import { GatewayMetrics } from './metrics';
+import { Pools } from './pools';
+import { SupergraphManager, type DiscoverySource } from './supergraph-manager';
+import { UpstreamClient } from './upstream';
+
+export interface GatewayDeps {
+  logger?: Logger;
+  /** Where the subgraph list comes from; default a DiscoveryClient on config.DISCOVERY_URL. */
+  discovery?: DiscoverySource;
+  /** JWT verification (with the Redis denylist); default built from config. */
+  authenticator?: Authenticator;
+  /** Redis for the denylist when no authenticator is given; default from REDIS_URL (none if unset). */
+  redis?: Redis;
+}
+
+/** What a route handler gets besides req/res. */
+export interface RouteInfo {
+  requestId: string;
+  logger: Logger;
+  /** Path without the query string. */
+  path: string;
+  url: URL;
+}
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, info: RouteInfo) => unknown;
+
+interface Route {
+  method: string;
+  path: string | RegExp;
+  label: string;
+  handler: RouteHandler;
+}
+
+export interface ReadyReport {
+  status: 'ready' | 'not-ready';
+  supergraph: boolean;
+  discoveryVersion?: number;
+  subgraphs: Record<string, { available: number; instances: InstanceStatus[] }>;
+}
+
+export interface Gateway {
+  /** http://127.0.0.1:PORT (the GraphQL endpoint is `${url}/graphql`). */
+  url: string;
+  port: number;
+  /** The one http.Server: attach graphql-ws / WS shims to its 'upgrade' event. */
+  server: Server;
+  gateway: ApolloGateway;
+  /** The Apollo server once a supergraph is loaded (undefined before). */
+  readonly apollo: ApolloServer<GatewayContext> | undefined;
+  pools: Pools;
+  supergraph: SupergraphManager;
+  metrics: GatewayMetrics;
+  authenticator: Authenticator;
+  logger: Logger;
+  config: GatewayConfig;
+  /**
+   * Adds a route served before the GraphQL handler (REST shims). `path` is an exact path or a RegExp
+   * tested against the path; `method` '*' matches any. `label` names the route in metrics (default
+   * the path) so per-id paths do not explode label cardinality.
+   */
+  route(method: string, path: string | RegExp, handler: RouteHandler, label?: string): void;
+  /** Resolves once a supergraph is loaded and Apollo serves it. */
+  ready(): Promise<void>;
+  /** Verifies the token of a request like /graphql does: undefined without one, AppError UNAUTHENTICATED for a bad one. */
+  authenticate(headers: IncomingMessage['headers']): Promise<{ token?: string; user?: AuthUser }>;
+  /** A GatewayContext for a request, for running operations through `apollo.executeOperation` from shims. */
+  contextFor(req: IncomingMessage, requestId: string, auth: { token?: string; user?: AuthUser }): GatewayContext;
+  readyReport(): ReadyReport;
+  stop(): Promise<void>;
+}
+
+const GRAPHQL_PATH = '/graphql';
+
+/** GraphQL-shaped error body for /graphql (clients expect `errors`, not the REST `error` shape). */
+function sendGraphQLError(res: ServerResponse, err: AppError, headers: Record<string, string> = {}): void {
+  sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code } }] }, headers);
+}
+
+/**
+ * An operation whose only outcome is "a subgraph is down" answers HTTP 503 (not 200), so load
+ * balancers and clients see the outage; partial data keeps 200.
+ */
+const unavailableStatusPlugin: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const body = response.body;
+        if (body.kind !== 'single') return;
+        const { data, errors } = body.singleResult;
+        if (!errors?.length || !errors.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
+        const noData = data == null || Object.values(data).every((v) => v === null);
+        if (noData) response.http.status = 503;
+      },
+    };
+  },
+};
+
+/**
+ * Starts the gateway on one port: /graphql (POST/GET via @apollo/server + @apollo/gateway, Sandbox
+ * on browser GET), /health, /ready, /metrics, and any routes added with `route()`. It listens at
+ * once; /graphql answers 503 and /health 500 until discovery has yielded a composable supergraph.
+ */
+export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
+  const logger = deps.logger ?? createLogger('gateway', { level: config.LOG_LEVEL });
+  const upstream = new UpstreamClient(config.UPSTREAM_TIMEOUT_MS);
+  const pools = new Pools({
+    upstream,
+    logger,
+    cooldownMs: config.BREAKER_COOLDOWN_MS,
+    threshold: config.BREAKER_THRESHOLD,
+  });
+  const metrics = new GatewayMetrics(pools);
+  const ownsRedis = !deps.authenticator && !deps.redis && !!config.REDIS_URL;
+  const redis = deps.redis ?? (ownsRedis ? createRedis(config.REDIS_URL!, logger) : undefined);
+  const authenticator =
+    deps.authenticator ??
+    new Authenticator(
+      new JwtService({ keys: loadJwtKeys({ JWT_PUBLIC_KEY: config.JWT_PUBLIC_KEY, JWT_KEYS_DIR: config.JWT_KEYS_DIR }, logger) }),
+      redis,
+      logger,
+    );
+  const discovery = deps.discovery ?? new DiscoveryClient({ discoveryUrl: config.DISCOVERY_URL, logger });
+  const supergraph = new SupergraphManager({ discovery, pools, upstream, logger });
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraph.forGateway(),
+    buildService: ({ name }) =>
+      new PooledDataSource({
+        name,
+        pool: () => pools.get(name),
+        upstream,
+        onUpstreamError: (subgraph, err) => {
+          metrics.upstreamErrors.inc({ subgraph });
+          logger.warn({ subgraph, err: (err as Error).message }, 'subgraph fetch failed');
+        },
+      }),
+    logger: {
+      debug: () => undefined,
+      info: (m: unknown) => logger.debug({ apollo: String(m) }, 'apollo gateway'),
+      warn: (m: unknown) => logger.warn({ apollo: String(m) }, 'apollo gateway'),
+      error: (m: unknown) => logger.error({ apollo: String(m) }, 'apollo gateway'),
+    },
+  });
+
+  let apollo: ApolloServer<GatewayContext> | undefined;
+  let stopped = false;
+  const routes: Route[] = [];
+
+  // Apollo starts once the first supergraph composes; until then /graphql answers 503.
+  const apolloReady = (async () => {
+    await supergraph.ready();
+    if (stopped) return;
+    const server = new ApolloServer<GatewayContext>({
+      gateway,
+      formatError: formatGraphQLError,
+      includeStacktraceInErrorResponses: false,
+      introspection: true,
+      plugins: [
+        ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+        queryLimitsPlugin({ maxDepth: config.MAX_QUERY_DEPTH, maxAliases: config.MAX_ALIASES }),
+        unavailableStatusPlugin,
+      ],
+    });
+    await server.start();
+    if (stopped) {
+      await server.stop();
+      return;
+    }
+    apollo = server;
+    logger.info('gateway is serving a supergraph');
+  })();
+  apolloReady.catch((err) => logger.error({ err }, 'gateway failed to start Apollo'));
+
+  const authenticate = async (headers: IncomingMessage['headers']) => {
+    const token = extractToken(headers);
+    if (token === undefined) return {};
+    const user = await authenticator.verify(token);
+    return { token, user };
+  };
+
+  const contextFor = (req: IncomingMessage, requestId: string, auth: { token?: string; user?: AuthUser }): GatewayContext => {
+    const xff = req.headers['x-forwarded-for'];
+    const prior = Array.isArray(xff) ? xff.join(', ') : xff;
+    const remote = req.socket.remoteAddress;
+    return {
+      requestId,
+      logger: logger.child({ requestId }),
+      token: auth.token,
+      user: auth.user,
+      forwardedFor: prior ? (remote ? `${prior}, ${remote}` : prior) : remote,
+    };
+  };
+
+  const readyReport = (): ReadyReport => {
+    const subgraphs: ReadyReport['subgraphs'] = {};
+    for (const [name, pool] of pools.entries()) subgraphs[name] = { available: pool.available, instances: pool.status() };
+    const ok = !!apollo && supergraph.subgraphs.every((n) => (subgraphs[n]?.available ?? 0) > 0);
+    return { status: ok ? 'ready' : 'not-ready', supergraph: !!apollo, discoveryVersion: supergraph.snapshot?.version, subgraphs };
+  };
+
+  const serveGraphQL = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      sendGraphQLError(res, new AppError('BAD_USER_INPUT', 'Use GET or POST on /graphql.'), { allow: 'GET, POST' });
+      return;
+    }
+    const server = apollo;
+    if (!server) {
+      req.resume();
+      sendGraphQLError(res, new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet: waiting for subgraphs to register.'), {
+        'retry-after': '1',
+      });
+      return;
+    }
+    let auth: { token?: string; user?: AuthUser };
+    try {
+      auth = await authenticate(req.headers);
+    } catch (err) {
+      req.resume();
+      if (err instanceof AppError) return sendGraphQLError(res, err);
+      throw err;
+    }
+    const context = contextFor(req, requestId, auth);
+    await handleGraphQLHttp(server, req, res, async () => context, config.MAX_BODY_BYTES);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    const requestId = requestIdOf(req);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    let label = 'other';
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.requests.inc({ route: label, method: req.method ?? 'GET', status: String(res.statusCode) });
+      metrics.latency.observe({ route: label }, seconds);
+    });
+    try {
+      for (const r of routes) {
+        if (r.method !== '*' && r.method !== req.method) continue;
+        if (typeof r.path === 'string' ? r.path !== path : !r.path.test(path)) continue;
+        label = r.label;
+        const info: RouteInfo = { requestId, logger: logger.child({ requestId }), path, url: new URL(rawUrl, 'http://localhost') };
+        await r.handler(req, res, info);
+        return;
+      }
+      if (path === GRAPHQL_PATH) {
+        label = GRAPHQL_PATH;
+        await serveGraphQL(req, res, requestId);
+      } else if (path === '/health' && req.method === 'GET') {
+        label = '/health';
+        const ok = !!apollo;
+        sendJson(res, ok ? 200 : 500, ok ? { status: 'ok', subgraphs: supergraph.subgraphs } : { status: 'down', reason: 'no supergraph loaded yet' });
+      } else if (path === '/ready' && req.method === 'GET') {
+        label = '/ready';
+        const report = readyReport();
+        sendJson(res, report.status === 'ready' ? 200 : 503, report);
+      } else if (path === '/metrics' && req.method === 'GET') {
+        label = '/metrics';
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      } else {
+        req.resume();
+        sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` } });
+      }
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const appErr = err instanceof AppError ? err : undefined;
+      if (!appErr) logger.error({ err, requestId }, 'unhandled gateway error');
+      const e = appErr ?? new AppError('INTERNAL_SERVER_ERROR', 'Internal server error.');
+      if (path === GRAPHQL_PATH) sendGraphQLError(res, e);
+      else sendJson(res, e.status, { error: { code: e.code, message: e.message } });
+    }
+  };
+
+  const server = createServer((req, res) => void handle(req, res));
+  server.keepAliveTimeout = 65_000;
+  supergraph.start();
+  const port = await listen(server, config.PORT, config.HOST);
+  const url = `http://127.0.0.1:${port}`;
+  logger.info({ port, url: `${url}${GRAPHQL_PATH}`, discovery: config.DISCOVERY_URL }, 'gateway listening');
+
+  return {
+    url,
+    port,
+    server,
+    gateway,
+    get apollo() {
+      return apollo;
+    },
+    pools,
+    supergraph,
+    metrics,
+    authenticator,
+    logger,
+    config,
+    route(method, path, handler, label) {
+      routes.push({ method: method.toUpperCase(), path, handler, label: label ?? (typeof path === 'string' ? path : path.source) });
+    },
+    ready: async () => {
+      await apolloReady;
+      if (!apollo) throw new Error('gateway stopped before a supergraph was loaded');
+    },
+    authenticate,
+    contextFor,
+    readyReport,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await closeServer(server);
+      await supergraph.stop();
+      if (apollo) await apollo.stop();
+      else await gateway.stop().catch(() => undefined);
+      pools.close();
+      await upstream.close();
+      if (ownsRedis) redis?.disconnect();
+    },
+  };
+}
