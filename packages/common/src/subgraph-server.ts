@@ -56,6 +56,9 @@ export async function startSubgraphServer<Ctx extends BaseContext>(opts: Subgrap
     formatError: formatGraphQLError,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: false,
+    // Apollo would stop itself on SIGTERM/SIGINT and re-send the signal to the process, which
+    // installShutdown then takes for a second signal and exits before deregistering. Shutdown is ours.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
