@@ -56,6 +56,9 @@ type ReqOf<H> = H extends grpc.handleUnaryCall<infer Req, any> ? Req : never;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- inference helpers
 type ResOf<H> = H extends grpc.handleUnaryCall<any, infer Res> ? Res : never;
 
+/** The declared method names of a handlers interface, without UntypedServiceImplementation's index signature. */
+type MethodNames<S> = keyof { [K in keyof S as string extends K ? never : K]: S[K] } & string;
+
 /** A transport failure with a message safe to show (no addresses), carrying the grpc-js error as cause. */
 class TransportFailure extends Error {
   /** Read by round-robin's isNotReachedError: safe to retry even a non-idempotent call. */
@@ -108,7 +111,7 @@ export class GrpcServiceClient<S extends grpc.UntypedServiceImplementation> {
   }
 
   /** Calls `method` (e.g. 'BuyCourse') on the next live instance. */
-  async unary<M extends keyof S & string>(method: M, request: ReqOf<S[M]>, callOpts: GrpcCallOptions = {}): Promise<ResOf<S[M]>> {
+  async unary<M extends MethodNames<S>>(method: M, request: ReqOf<S[M]>, callOpts: GrpcCallOptions = {}): Promise<ResOf<S[M]>> {
     if (this.closed) throw new AppError('SERVICE_UNAVAILABLE', `Client for ${this.serviceName} is closed.`);
     const def = this.opts.definition[method];
     if (!def) throw new Error(`${this.serviceName} has no method ${method}`);
