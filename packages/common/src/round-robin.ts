@@ -38,6 +38,8 @@ export interface InstanceStatus {
   url: string;
   state: BreakerState;
   consecutiveFailures: number;
+  /** Calls routed to this instance by `execute` (probes excluded). */
+  requests: number;
   openedAt?: string;
 }
 
@@ -47,6 +49,7 @@ interface Member<I> {
   subs: Array<{ dispose(): void }>;
   probeTimer?: NodeJS.Timeout;
   removed: boolean;
+  requests: number;
 }
 
 /**
@@ -102,6 +105,7 @@ export class InstancePool<I extends PoolInstance> {
       url: m.instance.url,
       state: m.breaker.state,
       consecutiveFailures: m.breaker.failures,
+      requests: m.requests,
       ...(m.breaker.lastOpenedAt ? { openedAt: new Date(m.breaker.lastOpenedAt).toISOString() } : {}),
     }));
   }
@@ -120,7 +124,7 @@ export class InstancePool<I extends PoolInstance> {
     } catch (err) {
       const retryable = opts.retryOnce && (opts.idempotent || isNotReachedError(err));
       if (!retryable) throw this.failed(err);
-      const second = this.pick(first) ?? (first.breaker.state === 'closed' && !first.removed ? first : undefined);
+      const second = this.pick(first) ?? (first.breaker.state === 'closed' && !first.removed ? (first.requests++, first) : undefined);
       if (!second) throw this.failed(err);
       this.opts.logger?.debug({ service: this.service, from: first.instance.id, to: second.instance.id }, 'retrying on another instance');
       try {
@@ -151,6 +155,7 @@ export class InstancePool<I extends PoolInstance> {
       const m = list[(this.cursor + i) % n];
       if (m === exclude || m.breaker.state !== 'closed') continue;
       this.cursor = (this.cursor + i + 1) % n;
+      m.requests++;
       return m;
     }
     if (!this.opts.probe) {
@@ -158,6 +163,7 @@ export class InstancePool<I extends PoolInstance> {
         const m = list[(this.cursor + i) % n];
         if (m !== exclude && m.breaker.probeDue) {
           this.cursor = (this.cursor + i + 1) % n;
+          m.requests++;
           return m;
         }
       }
@@ -167,7 +173,7 @@ export class InstancePool<I extends PoolInstance> {
 
   private createMember(instance: I): Member<I> {
     const breaker = new InstanceBreaker(this.opts.breaker);
-    const m: Member<I> = { instance, breaker, subs: [], removed: false };
+    const m: Member<I> = { instance, breaker, subs: [], removed: false, requests: 0 };
     m.subs.push(
       breaker.onStateChange((state) => {
         this.opts.logger?.[state === 'closed' ? 'info' : 'warn'](
