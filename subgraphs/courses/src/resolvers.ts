@@ -86,10 +86,11 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
   },
 
   Subscription: {
-    courseCreated: { subscribe: servedByGateway },
-    courseUpdated: { subscribe: servedByGateway },
-    courseDeleted: { subscribe: servedByGateway },
-    myNotifications: { subscribe: servedByGateway },
+    // `resolve` too: a subscription POSTed to the subgraph is executed like a query.
+    courseCreated: { subscribe: servedByGateway, resolve: servedByGateway },
+    courseUpdated: { subscribe: servedByGateway, resolve: servedByGateway },
+    courseDeleted: { subscribe: servedByGateway, resolve: servedByGateway },
+    myNotifications: { subscribe: servedByGateway, resolve: servedByGateway },
   },
 
   Course: {

@@ -19,6 +19,25 @@ import { RedisCourseEvents, type CourseEvents } from './events';
 import { createLoaders } from './loaders';
 import { buildCoursesSchema } from './schema';
 
+/**
+ * QUIT when Redis is there (flushes pending commands), disconnect otherwise: with Redis down, QUIT
+ * would wait in the offline queue forever and SIGTERM would never finish.
+ */
+async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  const timer = setTimeout(() => redis.disconnect(), 1000);
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface CoursesOverrides {
   logger?: Logger;
   /** A Redis client to use instead of connecting to REDIS_URL (not closed on stop). */
@@ -100,13 +119,7 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
       stopped = true;
       await srv.stop();
       await db.close();
-      if (ownRedis) {
-        try {
-          await redis.quit();
-        } catch {
-          redis.disconnect();
-        }
-      }
+      if (ownRedis) await closeRedis(redis);
     },
   };
 }

@@ -317,6 +317,12 @@ describe('domain events', () => {
 });
 
 describe('service endpoints', () => {
+  test('a subscription sent to the subgraph says the gateway serves it', async () => {
+    const r = await t.gql(`subscription { courseDeleted { id } }`);
+    expect(errorCode(r)).toBe('BAD_USER_INPUT');
+    expect(r.body.errors![0].message).toMatch(/served by the gateway over graphql-ws/);
+  });
+
   test('/health reports the database and Redis', async () => {
     const h = await t.http('/health');
     expect(h.status).toBe(200);
