@@ -60,7 +60,7 @@ describe('gateway HTTP surface', () => {
       body: JSON.stringify({ query: '{ me { id } }' }),
     });
     expect(res.headers.get('x-request-id')).toBe('req-abc-123');
-    const body = await res.json();
+    const body = (await res.json()) as { errors?: unknown };
     // users resolves `me` from the forwarded token (the user does not exist in the db, so null, but no auth error)
     expect(body.errors).toBeUndefined();
     const anon = await gql(gw, '{ me { id } }');
@@ -69,7 +69,7 @@ describe('gateway HTTP surface', () => {
   });
 
   it('rejects a bad JWT with 401 UNAUTHENTICATED', async () => {
-    for (const headers of [{ authorization: 'Bearer not-a-token' }, { jwt: 'garbage' }]) {
+    for (const headers of [{ authorization: 'Bearer not-a-token' }, { jwt: 'garbage' }] as Array<Record<string, string>>) {
       const res = await gql(gw, '{ categories }', { headers });
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ errors: [{ message: 'Invalid token.', extensions: { code: 'UNAUTHENTICATED' } }] });
@@ -108,7 +108,7 @@ describe('gateway HTTP surface', () => {
       headers: { 'apollo-require-preflight': 'true' },
     });
     expect(q.status).toBe(200);
-    expect((await q.json()).data.categories).toEqual(expect.any(Array));
+    expect(((await q.json()) as { data: { categories: unknown } }).data.categories).toEqual(expect.any(Array));
     const page = await fetch(`${gw.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
