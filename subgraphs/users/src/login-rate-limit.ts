@@ -29,13 +29,33 @@ export class LoginRateLimiter {
     private readonly logger?: Logger,
   ) {}
 
+  private lastWarning = 0;
+
+  /**
+   * False while the client is not connected: we skip at once instead of waiting for the command
+   * timeout on every login during an outage. Warns at most every 10 s.
+   */
+  private usable(): boolean {
+    if (!this.redis) return false;
+    if (this.redis.status === 'ready') return true;
+    this.warn(new Error(`redis ${this.redis.status}`), 'login rate limiter unavailable (redis); allowing the attempt');
+    return false;
+  }
+
+  private warn(err: unknown, msg: string): void {
+    const now = Date.now();
+    if (now - this.lastWarning < 10_000) return;
+    this.lastWarning = now;
+    this.logger?.warn({ err: (err as Error).message }, msg);
+  }
+
   private key(username: string, address: string): string {
     return `login:fail:${encodeURIComponent(username.toLowerCase())}:${address}`;
   }
 
   /** Throws RATE_LIMITED (with retryAfter seconds) when this pair used up its attempts. */
   async check(username: string, address: string): Promise<void> {
-    if (!this.redis) return;
+    if (!this.redis || !this.usable()) return;
     let count = 0;
     let ttl = -1;
     try {
@@ -46,7 +66,7 @@ export class LoginRateLimiter {
       count = Number(res?.[0]?.[1] ?? 0);
       ttl = Number(res?.[1]?.[1] ?? -1);
     } catch (err) {
-      this.logger?.warn({ err: (err as Error).message }, 'login rate limiter unavailable (redis); allowing the attempt');
+      this.warn(err, 'login rate limiter unavailable (redis); allowing the attempt');
       return;
     }
     if (count >= this.opts.maxAttempts) {
@@ -56,7 +76,7 @@ export class LoginRateLimiter {
   }
 
   async recordFailure(username: string, address: string): Promise<void> {
-    if (!this.redis) return;
+    if (!this.redis || !this.usable()) return;
     try {
       const key = this.key(username, address);
       // SET NX starts the window on the first failure; INCR keeps the key's TTL.
@@ -64,16 +84,16 @@ export class LoginRateLimiter {
       const failed = res?.find(([e]) => e)?.[0];
       if (failed) throw failed;
     } catch (err) {
-      this.logger?.warn({ err: (err as Error).message }, 'could not record a failed login (redis)');
+      this.warn(err, 'could not record a failed login (redis)');
     }
   }
 
   async reset(username: string, address: string): Promise<void> {
-    if (!this.redis) return;
+    if (!this.redis || !this.usable()) return;
     try {
       await this.redis.del(this.key(username, address));
     } catch (err) {
-      this.logger?.warn({ err: (err as Error).message }, 'could not reset the login counter (redis)');
+      this.warn(err, 'could not reset the login counter (redis)');
     }
   }
 }

@@ -23,6 +23,7 @@ import { contextFactory } from './context';
 import { migrations } from './data/migrations';
 import { UsersRepository, type UsersDb } from './data/users-repository';
 import { LoginRateLimiter } from './login-rate-limit';
+import { dummyHash } from './passwords';
 import { createResolvers } from './resolvers';
 
 export const SERVICE_NAME = 'users';
@@ -65,6 +66,8 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
   const logger = overrides.logger ?? createLogger(SERVICE_NAME, { level: config.LOG_LEVEL });
   const keys = overrides.jwtKeys ?? loadJwtKeys(config, logger);
   const jwt = new JwtService({ keys, ttlSeconds: config.JWT_TTL_SECONDS });
+  // Computed before serving so the first unknown-user login is not slower than the others.
+  await dummyHash();
   const db = await openDatabase<UsersDb>({ url: config.DATABASE_URL, migrations, logger });
   const ownRedis = !overrides.redis;
   const redis = overrides.redis ?? createRedis(config.REDIS_URL, logger);
