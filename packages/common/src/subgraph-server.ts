@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { handleGraphQLHttp } from './apollo-http';
@@ -59,6 +60,8 @@ export async function startSubgraphServer<Ctx extends BaseContext>(opts: Subgrap
     // Apollo would stop itself on SIGTERM/SIGINT and re-send the signal to the process, which
     // installShutdown then takes for a second signal and exits before deregistering. Shutdown is ours.
     stopOnTerminationSignals: false,
+    // Inline (ftv1) traces only serve Apollo Studio reporting, which we do not use; they cost CPU per request.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
