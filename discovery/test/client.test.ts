@@ -156,6 +156,28 @@ describe('DiscoveryClient.watch', () => {
 });
 
 describe('installShutdown', () => {
+  it('a service process deregisters on Ctrl-C even when the launcher echoes a SIGTERM right after', async () => {
+    const { spawn } = await import('node:child_process');
+    const path = await import('node:path');
+    const root = path.resolve(__dirname, '../..');
+    const url = 'http://127.0.0.1:4199/graphql';
+    // `node --import tsx` (one process): the tsx CLI's own signal relay is not what is tested here
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures/registering-service.ts')], {
+      cwd: path.join(root, 'discovery'),
+      env: { ...process.env, DISCOVERY_URL: disc.url, SERVICE: 'fixture', URL: url },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    d.defer(() => child.kill('SIGKILL'));
+    const exited = new Promise<number | string>((r) => child.once('exit', (code, sig) => r(code ?? sig ?? -1)));
+    await waitForEvent<Buffer>(child.stdout!, 'data', { filter: (b) => b.toString().includes('ready'), timeoutMs: 20000 });
+    expect(await listed(client, 'fixture')).toEqual([url]);
+    child.kill('SIGINT');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // gone at once (deregistered), not after the lease ran out
+    expect(await listed(client, 'fixture')).toEqual([]);
+  });
+
   it('runs every handler once, in order, even when one fails', async () => {
     const order: string[] = [];
     const logger = createLogger('test', { level: 'silent' });

@@ -6,13 +6,17 @@ export interface ShutdownOptions {
   /** Exit the process when done (default true); tests pass false. */
   exit?: boolean;
   signals?: NodeJS.Signals[];
+  /** Signals arriving this soon after the first are echoes, not a request to hurry; default 3000 ms. */
+  graceMs?: number;
 }
 
 /**
  * On SIGTERM/SIGINT runs `handlers` once, in order (deregister first so traffic stops, then close
  * servers and clients), each isolated so one failure does not skip the rest, then exits 0.
- * The array is read at signal time, so handlers may be pushed after installing. A second signal
- * while shutting down exits at once. Returns a function that removes the signal listeners and a
+ * The array is read at signal time, so handlers may be pushed after installing. Further signals in
+ * the first `graceMs` are ignored: Ctrl-C reaches the launcher and its children together, and the
+ * launcher (and tsx) then forward a SIGTERM/SIGINT of their own, which must not cut the
+ * deregistration short. A signal after that (a deliberate repeat) exits at once with 1. Returns a function that removes the signal listeners and a
  * `run` that performs the same shutdown programmatically.
  */
 export function installShutdown(
@@ -20,11 +24,13 @@ export function installShutdown(
   logger: Logger,
   opts: ShutdownOptions = {},
 ): { uninstall(): void; run(reason?: string): Promise<void> } {
-  const { timeoutMs = 10000, exit = true, signals = ['SIGTERM', 'SIGINT'] } = opts;
+  const { timeoutMs = 10000, exit = true, signals = ['SIGTERM', 'SIGINT'], graceMs = 3000 } = opts;
   let running: Promise<void> | undefined;
+  let startedAt = 0;
 
   const run = (reason = 'shutdown'): Promise<void> => {
     if (running) return running;
+    startedAt = Date.now();
     logger.info({ reason }, 'shutting down');
     running = (async () => {
       const all = (async () => {
@@ -55,6 +61,10 @@ export function installShutdown(
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (running) {
+      if (Date.now() - startedAt < graceMs) {
+        logger.debug({ signal }, 'signal during shutdown ignored');
+        return;
+      }
       logger.warn({ signal }, 'second signal; exiting now');
       if (exit) process.exit(1);
       return;
