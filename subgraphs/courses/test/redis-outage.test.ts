@@ -1,7 +1,7 @@
 import { Disposables } from '@dream/common/testing';
 import { CREATE, DELETE, courseInput, errorCode, startTestCourses, type TestCourses } from './helpers';
 
-/** Redis carries events and the token denylist; its outage must not stop course writes. */
+/** Dependency outages: Redis (events, denylist) down must not stop writes; the database down is a 500 health. */
 const d = new Disposables();
 let t: TestCourses;
 
@@ -20,6 +20,15 @@ test('with Redis down, create and delete still succeed (events are logged, not f
   expect(del.body.data!.deleteCourse.message).toBe(`Course ${id} deleted successfully.`);
   expect(errorCode(await t.gql(CREATE, { input: courseInput() }, t.user(['STUDENT']).token))).toBe('FORBIDDEN');
   const health = await t.http('/health');
+  expect(health.status).toBe(200);
+  expect(health.body).toMatchObject({ status: 'ok', db: 'up', redis: 'down', degraded: true });
+});
+
+test('with the database gone, /health is 500 with a reason and reads are an internal error, not a hang', async () => {
+  await t.service.db.close();
+  const health = await t.http('/health');
   expect(health.status).toBe(500);
-  expect(health.body).toMatchObject({ status: 'down', db: 'ok', redis: 'down' });
+  expect(health.body).toMatchObject({ status: 'down', db: 'down', reason: 'database unreachable' });
+  const r = await t.gql(`{ categories }`);
+  expect(r.body.errors?.[0].message).not.toMatch(/destroyed|sqlite|kysely/i);
 });
