@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnv, loadConfig, optionalString, port, positiveInt, url } from '@dream/common';
+import { baseEnv, flag, loadConfig, optionalString, port, positiveInt, url } from '@dream/common';
 
 /** Everything the gateway reads from the environment, with defaults that make `npm start` work. */
 export const gatewayEnv = {
@@ -20,6 +20,8 @@ export const gatewayEnv = {
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   MAX_QUERY_DEPTH: positiveInt(12),
   MAX_ALIASES: positiveInt(30),
+  /** One info line per request (with its request id); 5xx answers are always logged. */
+  ACCESS_LOG: flag(true),
 };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;

@@ -171,6 +171,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     },
   });
 
+  const accessLog = config.ACCESS_LOG;
   let apollo: ApolloServer<GatewayContext> | undefined;
   let stopped = false;
   const routes: Route[] = [];
@@ -264,6 +265,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc({ route: label, method: req.method ?? 'GET', status: String(res.statusCode) });
       metrics.latency.observe({ route: label }, seconds);
+      if (accessLog || res.statusCode >= 500) {
+        logger[res.statusCode >= 500 ? 'warn' : 'info'](
+          { requestId, method: req.method, path, route: label, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
+          'request',
+        );
+      }
     });
     try {
       for (const r of routes) {

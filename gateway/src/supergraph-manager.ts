@@ -117,6 +117,14 @@ export class SupergraphManager extends EventEmitter {
     this.last = snap;
     this.emit('snapshot', snap);
     // pools first and synchronously: instance churn takes effect at once
+    const total = Object.values(snap.services).reduce((n, list) => n + list.length, 0);
+    const known = this.opts.pools.entries().reduce((n, [, p]) => n + p.size, 0);
+    if (total === 0 && known > 0) {
+      // A discovery that lost its state (fresh Redis) reports nothing until services re-register;
+      // emptying every pool would turn that into an outage. The breakers still guard dead instances.
+      this.opts.logger.warn({ version: snap.version }, 'discovery reports no instances at all; keeping the last known ones');
+      return;
+    }
     const names = new Set(Object.keys(snap.services));
     for (const [name, instances] of Object.entries(snap.services)) this.opts.pools.get(name).setInstances(instances);
     for (const name of this.opts.pools.names()) if (!names.has(name)) this.opts.pools.get(name).setInstances([]);
