@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { isUniqueViolation, mapDbError, notFound, type SqlDialect } from '@dream/common';
+import { toCourse, type Course } from '../domain';
+import { nowIso } from './clock';
+import { courseQueries, enrollmentQueries } from './queries';
+import type { CoursesDb, EnrollmentRow } from './types';
+
+export interface LobbyJoin {
+  course: Course;
+  enrollment: EnrollmentRow;
+}
+
+export interface Purchase {
+  enrollment: EnrollmentRow;
+  alreadyOwned: boolean;
+}
+
+/** Enrollments (purchases and lobby joins) and category follows. */
+export class EnrollmentsRepository {
+  constructor(
+    private readonly db: Kysely<CoursesDb>,
+    private readonly dialect: SqlDialect,
+  ) {}
+
+  /** Live enrolled courses of each user, newest enrollment first; one statement. */
+  async coursesByUserIds(userIds: readonly string[]): Promise<Map<string, Course[]>> {
+    const byUser = new Map<string, Course[]>(userIds.map((id) => [id, []]));
+    if (userIds.length === 0) return byUser;
+    try {
+      const rows = await enrollmentQueries(this.db).enrolledCoursesByUserIds(userIds).execute();
+      for (const { enrolled_user_id, ...course } of rows) byUser.get(enrolled_user_id)?.push(toCourse(course));
+      return byUser;
+    } catch (e) {
+      mapDbError(e);
+    }
+  }
+
+  /**
+   * Enrolls the student in the newest live course of the category they neither own nor attend, and
+   * follows the category, in one transaction. undefined when there is no such course. Two joins racing
+   * for the same course: the loser hits the (user_id, course_id) unique constraint and tries again,
+   * so it gets the next course instead.
+   */
+  async joinLobby(userId: string, categoryKey: string): Promise<LobbyJoin | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.db.transaction().execute(async (trx) => {
+          const candidate = await courseQueries(trx, this.dialect).lobbyCandidate(userId, categoryKey).executeTakeFirst();
+          if (!candidate) return undefined;
+          const at = nowIso();
+          const enrollment: EnrollmentRow = {
+            id: randomUUID(),
+            user_id: userId,
+            course_id: candidate.id,
+            source: 'lobby',
+            price_paid: 0,
+            idempotency_key: null,
+            created_at: at,
+          };
+          const q = enrollmentQueries(trx);
+          await q.insertEnrollment(enrollment).execute();
+          const follow = await q.followByUserCategory(userId, categoryKey).executeTakeFirst();
+          if (!follow) await q.insertFollow(userId, categoryKey, at).execute();
+          return { course: toCourse(candidate), enrollment };
+        });
+      } catch (e) {
+        if (isUniqueViolation(e) && attempt < 3) continue;
+        mapDbError(e);
+      }
+    }
+  }
+
+  /**
+   * A purchase (the seam for gRPC PurchaseService.BuyCourse): idempotent per idempotency key and per
+   * (user, course). A repeat returns the existing enrollment with alreadyOwned = true.
+   */
+  async purchase(input: { userId: string; courseId: string; idempotencyKey?: string }): Promise<Purchase> {
+    const q = enrollmentQueries(this.db);
+    const existing = async () =>
+      (input.idempotencyKey ? await q.enrollmentByIdempotencyKey(input.idempotencyKey).executeTakeFirst() : undefined) ??
+      (await q.enrollmentByUserCourse(input.userId, input.courseId).executeTakeFirst());
+    try {
+      const prior = await existing();
+      if (prior) return { enrollment: prior, alreadyOwned: true };
+      const course = await courseQueries(this.db, this.dialect).courseById(input.courseId).executeTakeFirst();
+      if (!course) throw notFound(`Course ${input.courseId} not found.`);
+      const enrollment: EnrollmentRow = {
+        id: randomUUID(),
+        user_id: input.userId,
+        course_id: input.courseId,
+        source: 'purchase',
+        price_paid: Number(course.price),
+        idempotency_key: input.idempotencyKey ?? null,
+        created_at: nowIso(),
+      };
+      try {
+        await q.insertEnrollment(enrollment).execute();
+        return { enrollment, alreadyOwned: false };
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        const raced = await existing();
+        if (raced) return { enrollment: raced, alreadyOwned: true };
+        throw e;
+      }
+    } catch (e) {
+      mapDbError(e);
+    }
+  }
+
+  /** Users following a category (for notifications). */
+  async followersOf(categoryKey: string): Promise<string[]> {
+    try {
+      return (await enrollmentQueries(this.db).followersOfCategory(categoryKey).execute()).map((r) => r.user_id);
+    } catch (e) {
+      mapDbError(e);
+    }
+  }
+}

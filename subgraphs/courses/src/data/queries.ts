@@ -1,0 +1,109 @@
+import type { Kysely } from 'kysely';
+import type { SqlDialect } from '@dream/common';
+import type { CourseRow, CoursesDb, EnrollmentRow } from './types';
+
+/** Position of a course in the newest-first order: the keyset behind `cursor`/`after`. */
+export interface CourseKey {
+  createdAt: string;
+  id: string;
+}
+
+export interface ListFilter {
+  /** Already lower-cased. */
+  categoryKey?: string;
+  ownerId?: string;
+  after?: CourseKey;
+  limit: number;
+}
+
+/**
+ * Every statement the repositories run, as builders over any Kysely (a transaction, the live
+ * database, or `compileOnly('oracle')` in tests). Keeping them here lets one test compile every
+ * query for Oracle without an Oracle server. Row limits differ: Oracle has no LIMIT (it takes
+ * `fetch first n rows only`) and SQLite has no FETCH, hence `take`.
+ */
+export function courseQueries(db: Kysely<CoursesDb>, dialect: SqlDialect) {
+  const take = <QB extends { limit(n: number): QB; fetch(n: number): QB }>(q: QB, n: number): QB =>
+    dialect === 'oracle' ? q.fetch(n) : q.limit(n);
+  const live = () => db.selectFrom('courses').selectAll('courses').where('courses.deleted_at', 'is', null);
+  return {
+    insertCourse: (row: CourseRow) => db.insertInto('courses').values(row),
+    courseById: (id: string) => live().where('courses.id', '=', id),
+    coursesByIds: (ids: readonly string[]) => live().where('courses.id', 'in', [...ids]),
+    coursesByOwnerIds: (ownerIds: readonly string[]) =>
+      live().where('courses.owner_id', 'in', [...ownerIds]).orderBy('courses.created_at', 'desc').orderBy('courses.id', 'desc'),
+    listCourses: (f: ListFilter) => {
+      let q = live();
+      if (f.categoryKey !== undefined) q = q.where((eb) => eb(eb.fn('lower', ['courses.category']), '=', f.categoryKey!));
+      if (f.ownerId !== undefined) q = q.where('courses.owner_id', '=', f.ownerId);
+      if (f.after) {
+        const a = f.after;
+        q = q.where((eb) =>
+          eb.or([
+            eb('courses.created_at', '<', a.createdAt),
+            eb.and([eb('courses.created_at', '=', a.createdAt), eb('courses.id', '<', a.id)]),
+          ]),
+        );
+      }
+      return q.orderBy('courses.created_at', 'desc').orderBy('courses.id', 'desc').$call((q) => take(q, f.limit));
+    },
+    // Categories compare case-insensitively, so "Programming" and "programming" are one category;
+    // min() picks one stored spelling deterministically.
+    categories: () =>
+      db
+        .selectFrom('courses')
+        .select((eb) => [eb.fn.min('courses.category').as('category'), eb.fn('lower', ['courses.category']).as('category_key')])
+        .where('courses.deleted_at', 'is', null)
+        .groupBy((eb) => eb.fn('lower', ['courses.category']))
+        .orderBy('category_key'),
+    updateCourse: (id: string, patch: Partial<Pick<CourseRow, 'name' | 'info' | 'category' | 'price' | 'updated_at'>>) =>
+      db.updateTable('courses').set(patch).where('id', '=', id).where('deleted_at', 'is', null),
+    softDeleteCourse: (id: string, at: string) =>
+      db.updateTable('courses').set({ deleted_at: at, updated_at: at }).where('id', '=', id).where('deleted_at', 'is', null),
+    /** The newest live course of a category the user neither owns nor is enrolled in. */
+    lobbyCandidate: (userId: string, categoryKey: string) =>
+      live()
+        .where((eb) => eb(eb.fn('lower', ['courses.category']), '=', categoryKey))
+        .where('courses.owner_id', '<>', userId)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('enrollments')
+                .select('enrollments.id')
+                .whereRef('enrollments.course_id', '=', 'courses.id')
+                .where('enrollments.user_id', '=', userId),
+            ),
+          ),
+        )
+        .orderBy('courses.created_at', 'desc')
+        .orderBy('courses.id', 'desc')
+        .$call((q) => take(q, 1)),
+  };
+}
+
+export function enrollmentQueries(db: Kysely<CoursesDb>) {
+  return {
+    insertEnrollment: (row: EnrollmentRow) => db.insertInto('enrollments').values(row),
+    enrollmentById: (id: string) => db.selectFrom('enrollments').selectAll().where('id', '=', id),
+    enrollmentByUserCourse: (userId: string, courseId: string) =>
+      db.selectFrom('enrollments').selectAll().where('user_id', '=', userId).where('course_id', '=', courseId),
+    enrollmentByIdempotencyKey: (key: string) => db.selectFrom('enrollments').selectAll().where('idempotency_key', '=', key),
+    /** Live courses of many users with the enrolled user's id, newest enrollment first: one statement. */
+    enrolledCoursesByUserIds: (userIds: readonly string[]) =>
+      db
+        .selectFrom('enrollments')
+        .innerJoin('courses', 'courses.id', 'enrollments.course_id')
+        .selectAll('courses')
+        .select('enrollments.user_id as enrolled_user_id')
+        .where('enrollments.user_id', 'in', [...userIds])
+        .where('courses.deleted_at', 'is', null)
+        .orderBy('enrollments.created_at', 'desc')
+        .orderBy('courses.id', 'desc'),
+    followByUserCategory: (userId: string, categoryKey: string) =>
+      db.selectFrom('category_follows').selectAll().where('user_id', '=', userId).where('category', '=', categoryKey),
+    insertFollow: (userId: string, categoryKey: string, at: string) =>
+      db.insertInto('category_follows').values({ user_id: userId, category: categoryKey, created_at: at }),
+    followersOfCategory: (categoryKey: string) =>
+      db.selectFrom('category_follows').select('user_id').where('category', '=', categoryKey),
+  };
+}
