@@ -177,7 +177,12 @@ export async function startDiscovery(config: DiscoveryConfig, logger?: Logger): 
     if (parts[1] === 'services' && method === 'GET') {
       if (parts.length === 2) return sendJson(res, 200, await registry.snapshot());
       if (parts.length === 3) {
-        const name = decodeURIComponent(parts[2]!);
+        let name = '';
+        try {
+          name = decodeURIComponent(parts[2]!);
+        } catch {
+          // malformed %-escape: reported as a bad name below
+        }
         if (!SERVICE_NAME.test(name)) {
           throw new AppError('BAD_USER_INPUT', 'Invalid service name.', { fields: [{ field: 'name', message: 'invalid' }] });
         }

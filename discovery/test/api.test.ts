@@ -131,6 +131,8 @@ describe('malformed registrations', () => {
     const r = await http('GET', `${disc.url}/v2/nothing`);
     expect(r.status).toBe(404);
     expect(r.body.error.code).toBe('NOT_FOUND');
+    const bad = await http('GET', `${disc.url}/v1/services/%E0%A4%A`);
+    expect(bad.status).toBe(400);
     const w = await http('GET', `${disc.url}/v1/watch?since=abc`);
     expect(w.status).toBe(400);
     expect(w.body.error.field).toBe('since');

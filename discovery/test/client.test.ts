@@ -134,12 +134,14 @@ describe('DiscoveryClient.watch', () => {
     // a few failed polls later the consumer still holds the last good snapshot and got nothing empty
     await waitFor(async () => (await c.list().then(() => false, () => true)), { what: 'discovery down' });
     expect(urlsOf(w.snapshot, 'durable')).toEqual([url]);
+    await waitFor(() => !w.connected, { what: 'watcher noticing discovery is down' });
 
     const back = d.push(await startTestDiscovery(redis.url, { port, ttlSeconds: 5 }), (s) => s.stop());
     const url2 = 'http://127.0.0.1:4107/graphql';
     const seen = waitForEvent<ServicesSnapshot>(log, 'snapshot', { filter: (s) => urlsOf(s, 'durable').includes(url2), timeoutMs: 3000 });
     await register(new DiscoveryClient({ discoveryUrl: back.url }), { service: 'durable', url: url2 });
     await seen;
+    expect(w.connected).toBe(true);
     expect(log.all.slice(deliveredBefore).every((s) => urlsOf(s, 'durable').includes(url))).toBe(true);
     await w.stop();
     await reg.deregister();

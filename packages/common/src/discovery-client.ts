@@ -76,6 +76,8 @@ export interface Registration extends EventEmitter {
 export interface Watcher {
   /** The last snapshot received; kept while discovery is unreachable. */
   readonly snapshot: ServicesSnapshot | undefined;
+  /** False from the first failed poll until the next successful one (for readiness reports). */
+  readonly connected: boolean;
   /** Stops following the change feed and aborts the pending long-poll. */
   stop(): Promise<void>;
 }
@@ -127,6 +129,7 @@ export class DiscoveryClient {
     const ctrl = new AbortController();
     let snapshot: ServicesSnapshot | undefined;
     let failures = 0;
+    let connected = false;
 
     const loop = async () => {
       while (!ctrl.signal.aborted) {
@@ -139,6 +142,7 @@ export class DiscoveryClient {
           const next = json as ServicesSnapshot;
           if (failures > 0) this.logger?.info('discovery watch reconnected');
           failures = 0;
+          connected = true;
           if (!snapshot || next.version !== snapshot.version) {
             snapshot = next;
             try {
@@ -149,6 +153,7 @@ export class DiscoveryClient {
           }
         } catch (err) {
           if (ctrl.signal.aborted) return;
+          connected = false;
           if (failures === 0) this.logger?.warn({ err: (err as Error).message }, 'discovery watch failed; keeping last snapshot');
           failures++;
           await delay(Math.min(100 * 2 ** Math.min(failures - 1, 10), maxRetryMs));
@@ -159,6 +164,9 @@ export class DiscoveryClient {
     return {
       get snapshot() {
         return snapshot;
+      },
+      get connected() {
+        return connected;
       },
       stop: async () => {
         ctrl.abort();
