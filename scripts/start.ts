@@ -32,8 +32,9 @@ let redis: RedisServerHandle | undefined;
 let stopping = false;
 
 function spawnService(name: string, workspace: string, env: Record<string, string>): Child {
-  const tsx = join(root, 'node_modules', '.bin', 'tsx');
-  const proc = spawn(tsx, [join(root, workspace, 'src', 'main.ts')], {
+  // One process per service (node with tsx's loader), not the tsx CLI: the CLI is a parent process that
+  // turns a quick second signal into SIGKILL, which would cut the service's deregistration short.
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, workspace, 'src', 'main.ts')], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],

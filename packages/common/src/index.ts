@@ -13,3 +13,4 @@ export * from './shutdown';
 export * from './breaker';
 export * from './round-robin';
 export * from './grpc';
+export * from './announce';

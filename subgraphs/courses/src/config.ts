@@ -1,7 +1,8 @@
-import { baseEnv, loadConfig, optionalString, port } from '@dream/common';
+import { announceEnv, baseEnv, loadConfig, optionalString, port } from '@dream/common';
 
 export const coursesEnv = {
   ...baseEnv,
+  ...announceEnv,
   PORT: port(4002),
   HOST: optionalString(),
   DATABASE_URL: optionalString(),
@@ -20,6 +21,8 @@ export interface CoursesConfig {
   REDIS_URL: string;
   JWT_PUBLIC_KEY?: string;
   JWT_KEYS_DIR?: string;
+  DISCOVERY_URL?: string;
+  ADVERTISE_HOST: string;
 }
 
 /** Reads the environment once; defaults make `npm start -w subgraphs/courses` work with no set-up. */
@@ -33,5 +36,7 @@ export function loadCoursesConfig(env: NodeJS.ProcessEnv = process.env): Courses
     REDIS_URL: c.REDIS_URL ?? 'redis://127.0.0.1:6379',
     JWT_PUBLIC_KEY: c.JWT_PUBLIC_KEY,
     JWT_KEYS_DIR: c.JWT_KEYS_DIR,
+    DISCOVERY_URL: c.DISCOVERY_URL,
+    ADVERTISE_HOST: c.ADVERTISE_HOST,
   };
 }

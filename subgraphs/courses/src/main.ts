@@ -1,5 +1,6 @@
-import { createLogger } from '@dream/common';
+import { announce, createLogger, installShutdown } from '@dream/common';
 import { loadCoursesConfig } from './config';
+import { coursesSdl } from './schema';
 import { startCoursesSubgraph } from './server';
 
 /** `npm start -w subgraphs/courses`: one courses instance configured from the environment. */
@@ -7,36 +8,24 @@ async function main(): Promise<void> {
   const config = loadCoursesConfig();
   const logger = createLogger('courses', { level: config.LOG_LEVEL });
   logger.info(
-    { port: config.PORT, host: config.HOST, database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@'), redis: config.REDIS_URL },
+    { port: config.PORT, host: config.HOST, database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@'), redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') },
     'starting courses subgraph',
   );
   const subgraph = await startCoursesSubgraph(config, { logger });
-
-  // ---- DISCOVERY SEAM (lead): register this instance here ------------------------------------
-  // e.g. const registration = await registerWithDiscovery({ service: 'courses', url: subgraph.url, ... });
-  // and deregister it first thing in `shutdown` below.
-  // ---------------------------------------------------------------------------------------------
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping courses subgraph');
-    // A dependency that hangs must not keep a terminated instance alive.
-    setTimeout(() => {
-      logger.error('shutdown took longer than 10 s; exiting anyway');
-      process.exit(1);
-    }, 10_000).unref();
-    try {
-      await subgraph.stop();
-      process.exit(0);
-    } catch (err) {
-      logger.error({ err }, 'error while stopping');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // In order on SIGTERM/SIGINT: deregister first (traffic stops), then close the server and clients.
+  // installShutdown bounds the whole sequence, so a hanging dependency cannot keep the process alive.
+  const shutdownSteps: Array<() => Promise<void>> = [];
+  installShutdown(shutdownSteps, logger);
+  const registration = await announce({
+    discoveryUrl: config.DISCOVERY_URL,
+    advertiseHost: config.ADVERTISE_HOST,
+    service: 'courses',
+    httpPort: subgraph.port,
+    sdl: coursesSdl(),
+    logger,
+  });
+  if (registration) shutdownSteps.push(() => registration.deregister());
+  shutdownSteps.push(() => subgraph.stop());
 }
 
 main().catch((err: unknown) => {

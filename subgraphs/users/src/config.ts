@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { baseEnv, loadConfig, optionalString, port, positiveInt } from '@dream/common';
+import { announceEnv, baseEnv, loadConfig, optionalString, port, positiveInt } from '@dream/common';
 
 /** Every environment variable the users subgraph reads, with the defaults that make `npm start` work. */
 export const usersEnv = {
   ...baseEnv,
+  ...announceEnv,
   PORT: port(4001),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().default('sqlite:./data/users.db'),

@@ -1,6 +1,6 @@
-import { createLogger, installShutdown } from '@dream/common';
+import { announce, createLogger, installShutdown } from '@dream/common';
 import { loadUsersConfig } from './config';
-import { SERVICE_NAME, startUsersSubgraph } from './server';
+import { SERVICE_NAME, startUsersSubgraph, typeDefsSource } from './server';
 
 export { loadUsersConfig, startUsersSubgraph };
 
@@ -25,10 +25,15 @@ async function main(): Promise<void> {
   const shutdownSteps: Array<() => Promise<void>> = [];
   installShutdown(shutdownSteps, logger);
 
-  // ---- DISCOVERY SEAM (lead wires registerWithDiscovery here) ----------------------------------
-  // const registration = await registerWithDiscovery({ service: SERVICE_NAME, url: service.url, logger });
-  // shutdownSteps.push(() => registration.deregister());
-  // -----------------------------------------------------------------------------------------------
+  const registration = await announce({
+    discoveryUrl: config.DISCOVERY_URL,
+    advertiseHost: config.ADVERTISE_HOST,
+    service: SERVICE_NAME,
+    httpPort: service.port,
+    sdl: typeDefsSource,
+    logger,
+  });
+  if (registration) shutdownSteps.push(() => registration.deregister());
 
   shutdownSteps.push(() => service.stop());
 }
