@@ -60,6 +60,7 @@ export class SupergraphManager extends EventEmitter {
   private last: ServicesSnapshot | undefined;
   private running: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private retryAttempt = 0;
   private stopped = false;
 
   constructor(private readonly opts: SupergraphManagerOptions) {
@@ -184,6 +185,7 @@ export class SupergraphManager extends EventEmitter {
       for (const id of set) if (!live.has(id)) set.delete(id);
     }
     if (incomplete) this.scheduleRetry();
+    else this.retryAttempt = 0;
 
     const changed =
       candidate.size !== this.sdls.size || [...candidate].some(([name, s]) => this.sdls.get(name)?.hash !== s.hash);
@@ -248,12 +250,14 @@ export class SupergraphManager extends EventEmitter {
 
   private scheduleRetry(): void {
     if (this.retryTimer || this.stopped) return;
+    // backs off (500 ms → 10 s) so an instance that never answers its SDL is not hammered
+    const wait = Math.min((this.opts.retryMs ?? 500) * 2 ** Math.min(this.retryAttempt++, 5), 10_000);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (this.stopped || !this.last) return;
       this.pending = this.pending ?? this.last;
       if (!this.running) this.running = this.drain();
-    }, this.opts.retryMs ?? 500);
+    }, wait);
     this.retryTimer.unref();
   }
 }

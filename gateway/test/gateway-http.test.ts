@@ -76,6 +76,15 @@ describe('gateway HTTP surface', () => {
     }
   });
 
+  it('refuses a revoked (logged out) token with 401', async () => {
+    const token = stack.token(['STUDENT'], 'revoked');
+    expect((await gql(gw, '{ categories }', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    await gw.authenticator.revoke(stack.jwt.verify(token));
+    const res = await gql(gw, '{ categories }', { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0]).toEqual({ message: 'Token has been revoked.', extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
   it('enforces depth, alias and body limits with clear errors', async () => {
     const deep = await gql(gw, '{ courses { owner { ownedCourses { owner { ownedCourses { id } } } } } }');
     expect(deep.status).toBe(400);
