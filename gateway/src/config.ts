@@ -22,6 +22,8 @@ export const gatewayEnv = {
   MAX_ALIASES: positiveInt(30),
   /** One info line per request (with its request id); 5xx answers are always logged. */
   ACCESS_LOG: flag(true),
+  /** Comma-separated origins allowed by CORS, or `*` (tokens travel in headers, never cookies). */
+  CORS_ORIGINS: z.string().default('*'),
 };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;

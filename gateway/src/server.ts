@@ -172,6 +172,11 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   });
 
   const accessLog = config.ACCESS_LOG;
+  const corsOrigins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  const cors = {
+    allow: (origin: string): string | undefined =>
+      corsOrigins.includes('*') ? '*' : corsOrigins.includes(origin) ? origin : undefined,
+  };
   let apollo: ApolloServer<GatewayContext> | undefined;
   let stopped = false;
   const routes: Route[] = [];
@@ -261,6 +266,26 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     const q = rawUrl.indexOf('?');
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     let label = 'other';
+    if (req.headers.origin !== undefined) {
+      // CORS: Sandbox (embedded from Apollo's origin) and browser apps call us cross-origin with header tokens, no cookies
+      const allowed = cors.allow(req.headers.origin);
+      if (allowed) {
+        res.setHeader('access-control-allow-origin', allowed);
+        res.setHeader('access-control-expose-headers', REQUEST_ID_HEADER);
+        if (allowed !== '*') res.setHeader('vary', 'origin');
+      }
+      if (req.method === 'OPTIONS') {
+        label = 'preflight';
+        res.once('finish', () => metrics.requests.inc({ route: label, method: 'OPTIONS', status: String(res.statusCode) }));
+        res.writeHead(204, {
+          'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
+          'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? 'content-type, authorization, jwt'),
+          'access-control-max-age': '600',
+        });
+        res.end();
+        return;
+      }
+    }
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc({ route: label, method: req.method ?? 'GET', status: String(res.statusCode) });

@@ -124,6 +124,23 @@ describe('gateway HTTP surface', () => {
     expect(await page.text()).toMatch(/sandbox/i);
   });
 
+  it('answers CORS preflights so the embedded Sandbox and browser apps can call it', async () => {
+    const pre = await fetch(`${gw.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://sandbox.embed.apollographql.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-headers')).toBe('content-type,authorization');
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { origin: 'https://example.org', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ categories }' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
   it('reports subgraphs, instances and breaker states on /ready and metrics on /metrics', async () => {
     await waitForPool(gw, 'courses', 1);
     const ready = await getJson(`${gw.url}/ready`);
