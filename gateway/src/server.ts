@@ -180,6 +180,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   let apollo: ApolloServer<GatewayContext> | undefined;
   let stopped = false;
   const routes: Route[] = [];
+  let markStopped: () => void = () => undefined;
+  const stoppedSignal = new Promise<void>((resolve) => (markStopped = resolve));
 
   // Apollo starts once the first supergraph composes; until then /graphql answers 503.
   const apolloReady = (async () => {
@@ -364,7 +366,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       routes.push({ method: method.toUpperCase(), path, handler, label: label ?? (typeof path === 'string' ? path : path.source) });
     },
     ready: async () => {
-      await apolloReady;
+      await Promise.race([apolloReady, stoppedSignal]);
       if (!apollo) throw new Error('gateway stopped before a supergraph was loaded');
     },
     authenticate,
@@ -373,6 +375,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      markStopped();
       await closeServer(server);
       await supergraph.stop();
       if (apollo) await apollo.stop();
