@@ -14,3 +14,4 @@ export * from './breaker';
 export * from './round-robin';
 export * from './grpc';
 export * from './announce';
+export * from './cache';

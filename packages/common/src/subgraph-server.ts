@@ -40,6 +40,13 @@ export interface SubgraphServer {
   stop(): Promise<void>;
 }
 
+/** A Prometheus registry with the default process metrics, to share between the server and other modules (cache). */
+export function createMetricsRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
 /**
  * Serves a subgraph schema on node:http: POST/GET /graphql, /health (200 ok / 500 with a reason)
  * and /metrics. Every request gets a request id (the gateway's when it sent one) on its log lines.

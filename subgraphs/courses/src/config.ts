@@ -1,4 +1,4 @@
-import { announceEnv, baseEnv, loadConfig, optionalString, port } from '@dream/common';
+import { announceEnv, baseEnv, flag, loadConfig, optionalString, port, positiveInt } from '@dream/common';
 
 export const coursesEnv = {
   ...baseEnv,
@@ -11,6 +11,11 @@ export const coursesEnv = {
   JWT_PUBLIC_KEY: optionalString(),
   /** Where the development key pair lives when JWT_PUBLIC_KEY is unset (default ./data/keys, shared with users). */
   JWT_KEYS_DIR: optionalString(),
+  /** gRPC (PurchaseService, health, reflection); 0 = a free port, advertised to discovery. */
+  GRPC_PORT: port(0),
+  /** Cache-aside for course details and lists in Redis. */
+  CACHE_ENABLED: flag(true),
+  CACHE_TTL_SECONDS: positiveInt(300),
 };
 
 export interface CoursesConfig {
@@ -23,6 +28,9 @@ export interface CoursesConfig {
   JWT_KEYS_DIR?: string;
   DISCOVERY_URL?: string;
   ADVERTISE_HOST: string;
+  GRPC_PORT: number;
+  CACHE_ENABLED: boolean;
+  CACHE_TTL_SECONDS: number;
 }
 
 /** Reads the environment once; defaults make `npm start -w subgraphs/courses` work with no set-up. */
@@ -38,5 +46,8 @@ export function loadCoursesConfig(env: NodeJS.ProcessEnv = process.env): Courses
     JWT_KEYS_DIR: c.JWT_KEYS_DIR,
     DISCOVERY_URL: c.DISCOVERY_URL,
     ADVERTISE_HOST: c.ADVERTISE_HOST,
+    GRPC_PORT: c.GRPC_PORT,
+    CACHE_ENABLED: c.CACHE_ENABLED,
+    CACHE_TTL_SECONDS: c.CACHE_TTL_SECONDS,
   };
 }

@@ -1,4 +1,5 @@
 import type { AuthUser, Logger } from '@dream/common';
+import type { CourseCache } from './course-cache';
 import type { CoursesRepository } from './data/courses-repository';
 import type { EnrollmentsRepository } from './data/enrollments-repository';
 import type { CourseEvents } from './events';
@@ -11,6 +12,8 @@ export interface CoursesContext {
   courses: CoursesRepository;
   enrollments: EnrollmentsRepository;
   loaders: Loaders;
+  /** Redis cache of courses and course lists; writes call `cache.changed(id)` before answering. */
+  cache?: CourseCache;
   events: CourseEvents;
   logger: Logger;
 }

@@ -36,3 +36,34 @@ export class RedisCourseEvents implements CourseEvents {
 
 /** For embedding without Redis. */
 export const noCourseEvents: CourseEvents = { publish: async () => undefined };
+
+/** Redis channel of per-user notifications; the gateway delivers them to `myNotifications`. */
+export const NOTIFICATION_CHANNEL = 'notification';
+
+/** `{userId, kind, courseId, text}`: userId is the recipient. */
+export interface NotificationEvent {
+  userId: string;
+  kind: string;
+  courseId?: string;
+  text: string;
+}
+
+/** Publishes notifications after the write committed; never throws (like CourseEvents). */
+export interface Notifier {
+  notify(event: NotificationEvent): Promise<void>;
+}
+
+export class RedisNotifier implements Notifier {
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+  ) {}
+
+  async notify(event: NotificationEvent): Promise<void> {
+    try {
+      await this.redis.publish(NOTIFICATION_CHANNEL, JSON.stringify(event));
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, kind: event.kind, userId: event.userId }, 'could not publish notification');
+    }
+  }
+}

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const config = loadCoursesConfig();
   const logger = createLogger('courses', { level: config.LOG_LEVEL });
   logger.info(
-    { port: config.PORT, host: config.HOST, database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@'), redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') },
+    { port: config.PORT, grpcPort: config.GRPC_PORT, host: config.HOST, cache: config.CACHE_ENABLED ? `${config.CACHE_TTL_SECONDS}s` : 'off', database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@'), redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') },
     'starting courses subgraph',
   );
   const subgraph = await startCoursesSubgraph(config, { logger });
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     advertiseHost: config.ADVERTISE_HOST,
     service: 'courses',
     httpPort: subgraph.port,
+    grpcPort: subgraph.grpcPort,
     sdl: coursesSdl(),
     logger,
   });

@@ -2,6 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { AppError, badInput, forbidden, notFound, requireRole, requireUser, type AuthUser } from '@dream/common';
 import type { CoursesContext } from './context';
 import { categoryKey, decodeCursor, encodeCursor, type Course } from './domain';
+import { listKey } from './course-cache';
 import type { CourseEvent } from './events';
 import { PriceScalar } from './price-scalar';
 import { validateCategoryArg, validateCreate, validateFirst, validateUpdate } from './validation';
@@ -42,7 +43,18 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
         if (!after) throw badInput('after is not a valid cursor: pass the cursor of the last course of the previous page.', [{ field: 'after', message: 'Invalid cursor.' }]);
       }
       const category = args.category === undefined || args.category === null ? undefined : categoryKey(validateCategoryArg(args.category));
-      return ctx.courses.list({ categoryKey: category, ownerId: args.ownerId ?? undefined, after, limit });
+      const filter = { categoryKey: category, ownerId: args.ownerId ?? undefined, after, limit };
+      if (!ctx.cache) return ctx.courses.list(filter);
+      // Cached as ids (invalidated by any course write); the courses themselves come through the
+      // cached loader, so a warm page costs no database query at all.
+      const ids = await ctx.cache.lists.getOrCompute(listKey(filter), async () => {
+        const page = await ctx.courses.list(filter);
+        for (const c of page) ctx.loaders.courseById.prime(c.id, c);
+        await ctx.cache?.course.setMany(page.map((c) => [c.id, c] as const));
+        return page.map((c) => c.id);
+      });
+      const loaded = await ctx.loaders.courseById.loadMany(ids);
+      return loaded.filter((c): c is Course => !!c && !(c instanceof Error));
     },
     course: async (_: unknown, { id }: { id: string }, ctx: CoursesContext) => (await ctx.loaders.courseById.load(id)) ?? null,
     categories: (_: unknown, __: unknown, ctx: CoursesContext) => ctx.courses.categories(),
@@ -54,6 +66,7 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
       const fields = validateCreate(input);
       const course = await ctx.courses.create({ ownerId: user.id, ...fields });
       ctx.logger.info({ courseId: course.id, ownerId: user.id }, 'course created');
+      await ctx.cache?.changed(course.id);
       await ctx.events.publish('course.created', eventOf(course));
       return course;
     },
@@ -62,6 +75,7 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
       const patch = validateUpdate(input);
       await ownedCourse(ctx, user, id);
       const course = await ctx.courses.update(id, patch);
+      await ctx.cache?.changed(id);
       if (!course) throw notFound(`Course ${id} not found.`); // deleted between the check and the write
       ctx.logger.info({ courseId: id, ownerId: user.id }, 'course updated');
       await ctx.events.publish('course.updated', eventOf(course));
@@ -70,7 +84,9 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
     deleteCourse: async (_: unknown, { id }: { id: string }, ctx: CoursesContext) => {
       const user = requireUser(ctx.user);
       const course = await ownedCourse(ctx, user, id);
-      if (!(await ctx.courses.softDelete(id))) throw notFound(`Course ${id} not found.`);
+      const deleted = await ctx.courses.softDelete(id);
+      await ctx.cache?.changed(id);
+      if (!deleted) throw notFound(`Course ${id} not found.`);
       ctx.logger.info({ courseId: id, ownerId: user.id }, 'course deleted');
       await ctx.events.publish('course.deleted', eventOf(course));
       return { id, message: `Course ${id} deleted successfully.` };

@@ -1,7 +1,15 @@
 import {
   Authenticator,
   JwtService,
+  authenticateCall,
+  cacheMetrics,
   createLogger,
+  createMetricsRegistry,
+  getProtos,
+  requestIdOfCall,
+  startGrpcServer,
+  wrapUnary,
+  type GrpcServerHandle,
   createRedis,
   loadJwtKeys,
   redisHealthy,
@@ -15,8 +23,10 @@ import type { CoursesContext } from './context';
 import { CoursesRepository } from './data/courses-repository';
 import { databaseHealthy, openCoursesDatabase, type CoursesDatabase } from './data/database';
 import { EnrollmentsRepository } from './data/enrollments-repository';
-import { RedisCourseEvents, type CourseEvents } from './events';
+import { createCourseCache, type CourseCache } from './course-cache';
+import { RedisCourseEvents, RedisNotifier, type CourseEvents, type Notifier } from './events';
 import { createLoaders } from './loaders';
+import { PurchaseService } from './purchase';
 import { buildCoursesSchema } from './schema';
 
 /**
@@ -46,16 +56,22 @@ export interface CoursesOverrides {
   keys?: JwtKeys;
   /** Where domain events go instead of Redis PUBLISH. */
   events?: CourseEvents;
+  /** Where notifications go instead of Redis PUBLISH on `notification`. */
+  notifier?: Notifier;
 }
 
 export interface CoursesSubgraph {
   /** http://127.0.0.1:<port>/graphql */
   url: string;
   port: number;
+  /** The bound gRPC port (PurchaseService, health, reflection). */
+  grpcPort: number;
   db: CoursesDatabase;
   redis: Redis;
   courses: CoursesRepository;
   enrollments: EnrollmentsRepository;
+  cache: CourseCache;
+  purchases: PurchaseService;
   stop(): Promise<void>;
 }
 
@@ -72,20 +88,57 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
   const events = overrides.events ?? new RedisCourseEvents(redis, logger);
   const courses = new CoursesRepository(db.db, db.dialect);
   const enrollments = new EnrollmentsRepository(db.db, db.dialect);
+  const registry = createMetricsRegistry();
+  const cache = createCourseCache({
+    redis,
+    enabled: config.CACHE_ENABLED,
+    ttlSeconds: config.CACHE_TTL_SECONDS,
+    metrics: cacheMetrics(registry),
+    logger,
+  });
+  const purchases = new PurchaseService({
+    courses,
+    enrollments,
+    notifier: overrides.notifier ?? new RedisNotifier(redis, logger),
+    logger,
+  });
 
   let server;
+  let grpcServer: GrpcServerHandle | undefined;
   try {
+    grpcServer = await startGrpcServer({
+      port: config.GRPC_PORT,
+      host: config.HOST,
+      logger,
+      services: [
+        {
+          definition: getProtos().purchaseService,
+          implementation: {
+            BuyCourse: wrapUnary(
+              async (call) => {
+                // The buyer is the token's user; UNAUTHENTICATED without a valid token.
+                const user = await authenticateCall(call, authenticator);
+                return purchases.buy(user, call.request, requestIdOfCall(call));
+              },
+              { logger },
+            ),
+          },
+        },
+      ],
+    });
     server = await startSubgraphServer<CoursesContext>({
       name: 'courses',
       schema: buildCoursesSchema(),
       port: config.PORT,
       host: config.HOST,
       logger,
+      registry,
       context: async ({ req, logger: reqLogger }) => ({
         user: await authenticator.fromHeaders(req.headers),
         courses,
         enrollments,
-        loaders: createLoaders(courses, enrollments),
+        loaders: createLoaders(courses, enrollments, cache),
+        cache,
         events,
         logger: reqLogger,
       }),
@@ -103,24 +156,29 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
       },
     });
   } catch (e) {
+    await grpcServer?.stop();
     await db.close();
     if (ownRedis) redis.disconnect();
     throw e;
   }
 
   const srv = server;
+  const grpcSrv = grpcServer;
   let stopped = false;
   return {
     url: srv.url,
     port: srv.port,
+    grpcPort: grpcSrv.port,
     db,
     redis,
     courses,
     enrollments,
+    cache,
+    purchases,
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await srv.stop();
+      await Promise.all([srv.stop(), grpcSrv.stop()]);
       await db.close();
       if (ownRedis) await closeRedis(redis);
     },

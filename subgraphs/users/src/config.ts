@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { announceEnv, baseEnv, loadConfig, optionalString, port, positiveInt } from '@dream/common';
+import { announceEnv, baseEnv, flag, loadConfig, optionalString, port, positiveInt } from '@dream/common';
 
 /** Every environment variable the users subgraph reads, with the defaults that make `npm start` work. */
 export const usersEnv = {
@@ -16,6 +16,18 @@ export const usersEnv = {
   /** Failed logins allowed per (username, client address) within the window before RATE_LIMITED. */
   LOGIN_MAX_ATTEMPTS: positiveInt(10),
   LOGIN_WINDOW_SECONDS: positiveInt(900),
+  /** gRPC (UserService, health, reflection); 0 = a free port, advertised to discovery. */
+  GRPC_PORT: port(0),
+  /**
+   * Courses gRPC addresses (`host:port`, comma-separated) for running without discovery. Ignored when
+   * DISCOVERY_URL is set: then the courses instances come from discovery.
+   */
+  COURSES_GRPC_URL: optionalString(),
+  /** Deadline of each gRPC attempt to courses (a retried purchase can take twice this). */
+  GRPC_DEADLINE_MS: positiveInt(2000),
+  /** Cache-aside for user profiles in Redis. */
+  CACHE_ENABLED: flag(true),
+  CACHE_TTL_SECONDS: positiveInt(300),
 };
 
 export type UsersConfig = z.infer<z.ZodObject<typeof usersEnv>>;

@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
-import type { AppError, AuthUser, Authenticator, Logger, RequestInfo } from '@dream/common';
-import { MAX_IDS_PER_QUERY, type UserRecord, type UsersRepository } from './data/users-repository';
+import { extractToken, type AppError, type AuthUser, type Authenticator, type EntityCache, type Logger, type RequestInfo } from '@dream/common';
+import { MAX_IDS_PER_QUERY, type UsersRepository } from './data/users-repository';
 import { clientAddress } from './login-rate-limit';
+import { loadProfiles, type UserProfile } from './user-cache';
 
 export interface UsersContext {
   /** The verified caller, if a valid token was sent. */
@@ -19,22 +20,26 @@ export interface UsersContext {
   clientAddress: string;
   requestId: string;
   logger: Logger;
-  loaders: { user: DataLoader<string, UserRecord | null> };
+  /** The caller's raw token, forwarded to courses over gRPC (which verifies it again). */
+  token?: string;
+  loaders: { user: DataLoader<string, UserProfile | null> };
 }
 
-/** One loader per request: every `load(id)` in a tick becomes one `findByIds` query. */
-export function createUserLoader(repo: UsersRepository): DataLoader<string, UserRecord | null> {
-  return new DataLoader<string, UserRecord | null>(
+/**
+ * One loader per request: every `load(id)` in a tick becomes one cache MGET plus at most one
+ * `findByIds` query for the ids the cache did not have.
+ */
+export function createUserLoader(repo: UsersRepository, cache?: EntityCache<UserProfile>): DataLoader<string, UserProfile | null> {
+  return new DataLoader<string, UserProfile | null>(
     async (ids) => {
-      const rows = await repo.findByIds(ids);
-      const byId = new Map(rows.map((u) => [u.id, u]));
+      const byId = await loadProfiles(repo, cache, ids);
       return ids.map((id) => byId.get(id) ?? null);
     },
     { maxBatchSize: MAX_IDS_PER_QUERY },
   );
 }
 
-export function contextFactory(deps: { repo: UsersRepository; authenticator: Authenticator }) {
+export function contextFactory(deps: { repo: UsersRepository; authenticator: Authenticator; cache?: EntityCache<UserProfile> }) {
   return async ({ req, requestId, logger }: RequestInfo): Promise<UsersContext> => {
     let user: AuthUser | undefined;
     let authError: AppError | undefined;
@@ -49,7 +54,8 @@ export function contextFactory(deps: { repo: UsersRepository; authenticator: Aut
       clientAddress: clientAddress(req),
       requestId,
       logger,
-      loaders: { user: createUserLoader(deps.repo) },
+      token: extractToken(req.headers),
+      loaders: { user: createUserLoader(deps.repo, deps.cache) },
     };
   };
 }

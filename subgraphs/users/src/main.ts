@@ -11,7 +11,10 @@ async function main(): Promise<void> {
   logger.info(
     {
       port: config.PORT,
+      grpcPort: config.GRPC_PORT,
       host: config.HOST,
+      coursesVia: config.DISCOVERY_URL ? 'discovery' : config.COURSES_GRPC_URL ? 'COURSES_GRPC_URL' : 'none',
+      cache: config.CACHE_ENABLED ? `${config.CACHE_TTL_SECONDS}s` : 'off',
       database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@'),
       redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@'),
       jwtTtlSeconds: config.JWT_TTL_SECONDS,
@@ -30,6 +33,7 @@ async function main(): Promise<void> {
     advertiseHost: config.ADVERTISE_HOST,
     service: SERVICE_NAME,
     httpPort: service.port,
+    grpcPort: service.grpcPort,
     sdl: typeDefsSource,
     logger,
   });

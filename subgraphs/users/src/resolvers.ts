@@ -8,9 +8,12 @@ import {
   type JwtService,
 } from '@dream/common';
 import type { UsersContext } from './context';
+import type { CoursesClient } from './courses-client';
 import type { UserRecord, UsersRepository } from './data/users-repository';
 import type { LoginRateLimiter } from './login-rate-limit';
 import { dummyHash, hashPassword, verifyPassword } from './passwords';
+import { buyCourse } from './purchase';
+import type { UserProfile } from './user-cache';
 import { validateLogin, validateSignup } from './validation';
 
 export interface ResolverDeps {
@@ -18,6 +21,10 @@ export interface ResolverDeps {
   jwt: JwtService;
   authenticator: Authenticator;
   limiter: LoginRateLimiter;
+  /** gRPC client of courses (buyCourse). */
+  courses: CoursesClient;
+  /** Drops cached profiles after a write (before answering). */
+  invalidateUser?: (id: string) => Promise<void>;
 }
 
 /** One message for an unknown user and a wrong password, so the answer does not reveal which it was. */
@@ -35,7 +42,7 @@ const authPayload = (jwt: JwtService, user: UserRecord) => ({
 });
 
 export function createResolvers(deps: ResolverDeps): GraphQLResolverMap<UsersContext> {
-  const { repo, jwt, authenticator, limiter } = deps;
+  const { repo, jwt, authenticator, limiter, courses } = deps;
   return {
     Query: {
       me: (_: unknown, __: unknown, ctx: UsersContext) => {
@@ -54,6 +61,7 @@ export function createResolvers(deps: ResolverDeps): GraphQLResolverMap<UsersCon
           passwordHash: await hashPassword(input.password),
         });
         ctx.logger.info({ userId: user.id, roles: user.roles }, 'user signed up');
+        await deps.invalidateUser?.(user.id);
         ctx.signedInAs = user.id;
         return authPayload(jwt, user);
       },
@@ -83,11 +91,15 @@ export function createResolvers(deps: ResolverDeps): GraphQLResolverMap<UsersCon
         }
         return true;
       },
+      buyCourse: async (_: unknown, args: { courseId: unknown; idempotencyKey?: unknown }, ctx: UsersContext) => {
+        const user = caller(ctx);
+        return buyCourse({ repo, courses }, user, ctx.token ?? '', args, ctx.requestId);
+      },
     },
     User: {
       __resolveReference: (ref: { id: string }, ctx: UsersContext) => ctx.loaders.user.load(ref.id),
       // Email is private: only its owner sees it.
-      email: (user: UserRecord, _: unknown, ctx: UsersContext) =>
+      email: (user: UserProfile, _: unknown, ctx: UsersContext) =>
         ctx.user?.id === user.id || ctx.signedInAs === user.id ? user.email : null,
     },
   };

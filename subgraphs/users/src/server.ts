@@ -7,7 +7,13 @@ import type { Redis } from 'ioredis';
 import {
   Authenticator,
   JwtService,
+  cacheMetrics,
   createLogger,
+  createMetricsRegistry,
+  getProtos,
+  startGrpcServer,
+  wrapUnary,
+  type GrpcServerHandle,
   createRedis,
   loadJwtKeys,
   openDatabase,
@@ -20,6 +26,10 @@ import {
 } from '@dream/common';
 import type { UsersConfig } from './config';
 import { contextFactory } from './context';
+import { createCoursesClient, type CoursesClient } from './courses-client';
+import { getUsers } from './grpc-users';
+import { createUserCache, type UserProfile } from './user-cache';
+import type { EntityCache } from '@dream/common';
 import { migrations } from './data/migrations';
 import { UsersRepository, type UsersDb } from './data/users-repository';
 import { LoginRateLimiter } from './login-rate-limit';
@@ -43,6 +53,8 @@ export interface UsersSubgraph {
   /** http://127.0.0.1:<port>/graphql */
   url: string;
   port: number;
+  /** The bound gRPC port (UserService, health, reflection). */
+  grpcPort: number;
   stop(): Promise<void>;
   db: Database<UsersDb>;
   redis: Redis;
@@ -50,6 +62,8 @@ export interface UsersSubgraph {
   jwt: JwtService;
   repo: UsersRepository;
   schema: GraphQLSchema;
+  cache: EntityCache<UserProfile>;
+  courses: CoursesClient;
 }
 
 /** Checks the database with the cheapest statement each dialect accepts. */
@@ -72,8 +86,24 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
   const ownRedis = !overrides.redis;
   const redis = overrides.redis ?? createRedis(config.REDIS_URL, logger);
 
+  let grpcServer: GrpcServerHandle | undefined;
+  let courses: CoursesClient | undefined;
   try {
     const repo = new UsersRepository(db.db);
+    const registry = createMetricsRegistry();
+    const cache = createUserCache({
+      redis,
+      enabled: config.CACHE_ENABLED,
+      ttlSeconds: config.CACHE_TTL_SECONDS,
+      metrics: cacheMetrics(registry),
+      logger,
+    });
+    courses = createCoursesClient({
+      discoveryUrl: config.DISCOVERY_URL,
+      staticAddresses: config.COURSES_GRPC_URL,
+      deadlineMs: config.GRPC_DEADLINE_MS,
+      logger,
+    });
     const authenticator = new Authenticator(jwt, redis, logger);
     const limiter = new LoginRateLimiter(
       redis,
@@ -81,7 +111,10 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
       logger,
     );
     const schema = buildSubgraphSchema([
-      { typeDefs: parse(typeDefsSource), resolvers: createResolvers({ repo, jwt, authenticator, limiter }) },
+      {
+        typeDefs: parse(typeDefsSource),
+        resolvers: createResolvers({ repo, jwt, authenticator, limiter, courses, invalidateUser: (id) => cache.invalidate([id]) }),
+      },
     ]);
 
     const health = async (): Promise<HealthReport> => {
@@ -95,13 +128,28 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
       return { ok: true, db: 'up', redis: redisUp ? 'up' : 'down', ...(redisUp ? {} : { degraded: true }) };
     };
 
+    grpcServer = await startGrpcServer({
+      port: config.GRPC_PORT,
+      host: config.HOST,
+      logger,
+      services: [
+        {
+          definition: getProtos().userService,
+          implementation: { GetUsers: wrapUnary((call) => getUsers({ repo, cache, authenticator }, call), { logger }) },
+        },
+      ],
+    });
+    const grpcSrv = grpcServer;
+    const coursesClient = courses;
+
     const server = await startSubgraphServer({
       name: SERVICE_NAME,
       schema,
       port: config.PORT,
       host: config.HOST,
       logger,
-      context: contextFactory({ repo, authenticator }),
+      registry,
+      context: contextFactory({ repo, authenticator, cache }),
       health,
     });
 
@@ -109,21 +157,27 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
     return {
       url: server.url,
       port: server.port,
+      grpcPort: grpcSrv.port,
       db,
       redis,
       authenticator,
       jwt,
       repo,
       schema,
+      cache,
+      courses: coursesClient,
       stop: async () => {
         if (stopped) return;
         stopped = true;
-        await server.stop();
+        await Promise.all([server.stop(), grpcSrv.stop()]);
+        await coursesClient.close();
         await db.close();
         if (ownRedis) redis.disconnect();
       },
     };
   } catch (e) {
+    await grpcServer?.stop();
+    await courses?.close();
     await db.close();
     if (ownRedis) redis.disconnect();
     throw e;
