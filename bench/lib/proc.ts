@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+
+/** CPU ticks (user+system) and RSS of a process from /proc (Linux); zeros elsewhere. */
+export function procSample(pid: number): { ticks: number; rssMb: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15 of stat)
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    return { ticks, rssMb: rss ? Number(rss[1]) / 1024 : 0 };
+  } catch {
+    return { ticks: 0, rssMb: 0 };
+  }
+}
+
+/** Samples a process while a run lasts: CPU % over the window (100 = one core) and peak RSS. */
+export class ProcWatch {
+  private readonly start: { ticks: number; rssMb: number };
+  private readonly t0 = process.hrtime.bigint();
+  private peakRss: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    this.start = procSample(pid);
+    this.peakRss = this.start.rssMb;
+    this.timer = setInterval(() => {
+      this.peakRss = Math.max(this.peakRss, procSample(this.pid).rssMb);
+    }, 250);
+    this.timer.unref();
+  }
+
+  stop(): { cpuPercent: number; rssMb: number } {
+    clearInterval(this.timer);
+    const end = procSample(this.pid);
+    const seconds = Number(process.hrtime.bigint() - this.t0) / 1e9;
+    const cpuPercent = ((end.ticks - this.start.ticks) / 100 / seconds) * 100; // CLK_TCK = 100 on Linux
+    return { cpuPercent: Math.round(cpuPercent), rssMb: Math.round(Math.max(this.peakRss, end.rssMb)) };
+  }
+}

@@ -1,0 +1,439 @@
+/**
+ * `npm run bench` — side-by-side benchmarks on one machine in one run (issue 10).
+ *
+ * Boots the real topology with @dream/testenv (private redis-server, discovery, SQLite, 2 replicas of
+ * each subgraph in their own processes), seeds it, then loads — one at a time, from autocannon on
+ * loopback, warm-up first — our gateway and the baselines on the SAME subgraph instances: stock
+ * @apollo/gateway, Hive Gateway (default and with the router runtime), the courses subgraph
+ * directly and a bare node:http server. Every gateway run reports subgraph calls per client
+ * request, counted by the subgraphs themselves (subgraph_graphql_requests_total).
+ *
+ * Flags: --smoke (tiny durations, checks the harness only), --duration S, --warmup S,
+ * --connections N, --subs N (graphql-ws fan-out), --profile (our gateway under --cpu-prof),
+ * --only a,b,... (workloads: read,overhead,cache,rest,ws,grpc), --no-docs.
+ * Output: tables, bench/results/<stamp>.json (+ latest.json), docs/benchmarks.md's generated section.
+ * The last two lines printed are the identical and unique gateway/stock-gateway ratios.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Stack, REPO_ROOT, type ChildService } from '@dream/testenv';
+import { routingUrlFor } from '../gateway/src/supergraph-manager';
+import { load, type LoadResult, type LoadSpec } from './lib/load';
+import { ProcWatch } from './lib/proc';
+import { markdownTable, textTable } from './lib/table';
+import { runExtraWorkloads, type ExtraContext } from './workloads';
+
+// ---------- options ----------
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(name);
+const opt = (name: string, dflt: number) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const SMOKE = flag('--smoke');
+const DURATION = opt('--duration', SMOKE ? 1 : 10);
+const WARMUP = opt('--warmup', SMOKE ? 0 : 3);
+const CONNECTIONS = opt('--connections', SMOKE ? 10 : 50);
+const SUBS = opt('--subs', SMOKE ? 50 : 2000);
+const PROFILE = flag('--profile');
+const onlyArg = argv.indexOf('--only') >= 0 ? argv[argv.indexOf('--only') + 1].split(',') : undefined;
+const enabled = (w: string) => !onlyArg || onlyArg.includes(w);
+const WRITE_DOCS = !SMOKE && !flag('--no-docs') && !onlyArg;
+
+// ---------- queries ----------
+const READ_QUERY = 'query Read($first: Int!) { courses(first: $first) { id name price owner { username } } }';
+const DIRECT_QUERY = 'query Read($first: Int!) { courses(first: $first) { id name price owner { id } } }';
+const SINGLE_HOP = 'query Hop($first: Int!) { courses(first: $first) { id name price } }';
+const COURSE_QUERY = 'query One($id: ID!) { course(id: $id) { id name price owner { username } } }';
+
+export interface Row {
+  workload: string;
+  target: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  callsPerRequest?: number;
+  rssMb?: number;
+  cpuPercent?: number;
+  note?: string;
+  raw?: LoadResult;
+}
+
+const rows: Row[] = [];
+const log = (...a: unknown[]) => console.error(...a); // progress on stderr; tables and ratios on stdout
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const stack = await new Stack({ logLevel: 'warn' }).start();
+  let exitCode = 0;
+  try {
+    log(`bench: topology in ${stack.dir}`);
+    const replicas = await startReplicas(stack, {});
+    const ours = await stack.spawnGateway(
+      { ACCESS_LOG: 'false' },
+      PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(REPO_ROOT, 'bench/results/profiles')}`] } : {},
+    );
+    await waitForPools(ours, 2);
+    const seed = await seedData(ours.base);
+    log(`bench: seeded ${seed.courseIds.length} courses by ${seed.owners} owners`);
+    const supergraphFile = await writeBaselineSupergraph(stack, replicas);
+
+    const counter = () => subgraphCalls(replicas.all);
+    const ctx: Ctx = { stack, replicas, counter };
+
+    if (enabled('read')) {
+      await readWorkloads(ctx, 'gateway', ours);
+      const baselines: Array<[string, string, Record<string, string>]> = [
+        ['stock-gateway', 'bench/baselines/stock-gateway.ts', {}],
+        ['hive-gateway', 'bench/baselines/hive-gateway.ts', {}],
+        ['hive-router', 'bench/baselines/hive-gateway.ts', { HIVE_ROUTER: '1' }],
+      ];
+      for (const [name, script, env] of baselines) {
+        let svc: ChildService | undefined;
+        try {
+          svc = await stack.spawn(name, script, { SUPERGRAPH_FILE: supergraphFile, ...env }, { ready: graphqlReady });
+          await readWorkloads(ctx, name, svc);
+        } catch (err) {
+          log(`bench: ${name} failed: ${(err as Error).message}`);
+          rows.push(failedRow('read/identical', name, err), failedRow('read/unique', name, err));
+        } finally {
+          await svc?.stop();
+        }
+      }
+      // the ceiling and the floor: the courses subgraph called directly (no owner username: that
+      // field needs federation) and a bare node:http server answering a fixed body
+      await measure(ctx, 'read/identical', 'courses-direct', replicas.courses[0], {
+        url: `${replicas.courses[0].base}/graphql`,
+        body: JSON.stringify({ query: DIRECT_QUERY, variables: { first: 50 } }),
+      });
+      const bare = await stack.spawn('bare-http', 'bench/baselines/bare-http.ts', {}, { healthPath: '/' });
+      await measure(ctx, 'read/identical', 'bare-node-http', bare, { url: `${bare.base}/graphql`, body: '{}' }, { noCalls: true });
+      await bare.stop();
+    }
+
+    if (enabled('overhead')) await overheadWorkload(ctx, ours);
+    if (enabled('cache')) await cacheWorkload(ctx, ours, seed.courseIds);
+
+    const extra: ExtraContext = { stack, gateway: ours, replicas: replicas.all, seed, smoke: SMOKE, duration: DURATION, subs: SUBS, counter, rows, enabled, log };
+    await runExtraWorkloads(extra);
+
+    printAndSave(started);
+  } catch (err) {
+    exitCode = 1;
+    log('bench failed:', err);
+  } finally {
+    await stack.stop().catch((e) => log('stopping the stack:', e));
+  }
+  if (exitCode === 0) printRatios();
+  process.exit(exitCode);
+}
+
+// ---------- topology ----------
+interface Replicas {
+  users: ChildService[];
+  courses: ChildService[];
+  all: ChildService[];
+}
+interface Ctx {
+  stack: Stack;
+  replicas: Replicas;
+  counter: () => Promise<number>;
+}
+
+async function startReplicas(stack: Stack, env: Record<string, string>): Promise<Replicas> {
+  // replica 1 of each first (each migrates its subgraph's shared SQLite file), then replica 2
+  const first = await Promise.all([stack.spawnSubgraph('users', env), stack.spawnSubgraph('courses', env)]);
+  const second = await Promise.all([stack.spawnSubgraph('users', env), stack.spawnSubgraph('courses', env)]);
+  const users = [first[0], second[0]];
+  const courses = [first[1], second[1]];
+  return { users, courses, all: [...users, ...courses] };
+}
+
+async function waitForPools(gw: ChildService, n: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const res = await fetch(`${gw.base}/ready`).catch(() => undefined);
+    const body = res ? ((await res.json().catch(() => ({}))) as { subgraphs?: Record<string, { available: number }> }) : {};
+    const s = body.subgraphs ?? {};
+    if (s.users?.available === n && s.courses?.available === n) return;
+    if (Date.now() > deadline) throw new Error(`gateway pools never reached ${n} replicas each: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function gqlPost(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as { data?: any; errors?: Array<{ message: string }> };
+  if (body.errors?.length) throw new Error(`${url}: ${body.errors.map((e) => e.message).join('; ')}`);
+  return body.data;
+}
+
+export interface Seed {
+  owners: number;
+  courseIds: string[];
+  tokens: string[];
+}
+
+/** 5 owners with 12 courses each (SMOKE: 2 × 30 would be slower; the same set is fine). */
+async function seedData(base: string): Promise<Seed> {
+  const url = `${base}/graphql`;
+  const tokens: string[] = [];
+  const courseIds: string[] = [];
+  const owners = 5;
+  const tag = Date.now().toString(36);
+  for (let o = 0; o < owners; o++) {
+    const data = await gqlPost(
+      url,
+      'mutation($i: SignupInput!) { signup(input: $i) { jwt user { id } } }',
+      { i: { username: `owner${o}_${tag}`, password: 'bench-password-1', email: `owner${o}_${tag}@bench.test`, roles: ['OWNER', 'STUDENT'] } },
+    );
+    tokens.push(data.signup.jwt);
+  }
+  const categories = ['math', 'music', 'code', 'art'];
+  for (let i = 0; i < owners * 12; i++) {
+    const data = await gqlPost(
+      url,
+      'mutation($i: CreateCourseInput!) { createCourse(input: $i) { id } }',
+      { i: { name: `Course ${i}`, info: `About course ${i}`, category: categories[i % categories.length], price: 10 + (i % 40) } },
+      { authorization: `Bearer ${tokens[i % owners]}` },
+    );
+    courseIds.push(data.createCourse.id);
+  }
+  return { owners, courseIds, tokens };
+}
+
+/** The supergraph our gateway composed (from its supergraph manager), pointed at replica 1 of each subgraph. */
+async function writeBaselineSupergraph(stack: Stack, replicas: Replicas): Promise<string> {
+  const gw = await stack.gateway();
+  await gw.ready();
+  let sdl = gw.supergraph.supergraphSdl!;
+  await gw.stop();
+  sdl = sdl.split(routingUrlFor('users')).join(`${replicas.users[0].base}/graphql`);
+  sdl = sdl.split(routingUrlFor('courses')).join(`${replicas.courses[0].base}/graphql`);
+  const file = join(stack.dir, 'supergraph.graphql');
+  writeFileSync(file, sdl);
+  return file;
+}
+
+async function graphqlReady(base: string): Promise<boolean> {
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ __typename }' }),
+    signal: AbortSignal.timeout(1000),
+  }).catch(() => undefined);
+  if (!res) return false;
+  const text = await res.text();
+  return res.status === 200 && text.includes('Query');
+}
+
+async function metricOf(base: string): Promise<number> {
+  const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
+  const m = /^subgraph_graphql_requests_total (\d+)/m.exec(await res.text());
+  return m ? Number(m[1]) : 0;
+}
+
+async function subgraphCalls(all: ChildService[]): Promise<number> {
+  const counts = await Promise.all(all.map((s) => metricOf(s.base)));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+// ---------- measuring ----------
+let requestSeq = 0;
+const uniqueId = () => `bench-${process.pid}-${++requestSeq}`;
+
+async function measure(
+  ctx: Ctx,
+  workload: string,
+  target: string,
+  svc: ChildService,
+  spec: Partial<LoadSpec> & { url: string },
+  o: { noCalls?: boolean; connections?: number } = {},
+): Promise<Row> {
+  log(`bench: ${workload} → ${target}`);
+  let before = 0;
+  let watch: ProcWatch | undefined;
+  const result = await load({ connections: o.connections ?? CONNECTIONS, durationSec: DURATION, warmupSec: WARMUP, ...spec }, async () => {
+    before = o.noCalls ? 0 : await ctx.counter();
+    watch = new ProcWatch(svc.pid);
+  });
+  const usage = watch!.stop();
+  const after = o.noCalls ? 0 : await ctx.counter();
+  const row: Row = {
+    workload,
+    target,
+    rps: result.rps,
+    p50: result.p50,
+    p99: result.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+    callsPerRequest: o.noCalls || !result.requests ? undefined : Math.round(((after - before) / result.requests) * 100) / 100,
+    rssMb: usage.rssMb,
+    cpuPercent: usage.cpuPercent,
+    raw: result,
+  };
+  rows.push(row);
+  log(`  ${fmtRow(row)}`);
+  return row;
+}
+
+function failedRow(workload: string, target: string, err: unknown): Row {
+  return { workload, target, rps: 0, p50: 0, p99: 0, errors: 1, note: `failed: ${(err as Error).message}` };
+}
+
+/** Checks the answer is right (50 courses, every owner's username) before loading a target. */
+async function checkRead(url: string, headers: Record<string, string> = {}): Promise<void> {
+  const data = await gqlPost(url, READ_QUERY, { first: 50 }, headers);
+  const list = data?.courses as Array<{ owner?: { username?: string } }> | undefined;
+  if (!list || list.length !== 50 || list.some((c) => typeof c.owner?.username !== 'string')) {
+    throw new Error(`${url} answered the federated read wrongly: ${JSON.stringify(data).slice(0, 200)}`);
+  }
+}
+
+async function readWorkloads(ctx: Ctx, target: string, svc: ChildService): Promise<void> {
+  const url = `${svc.base}/graphql`;
+  await checkRead(url, { 'x-request-id': uniqueId() });
+  await measure(ctx, 'read/identical', target, svc, { url, body: JSON.stringify({ query: READ_QUERY, variables: { first: 50 } }) });
+  await measure(ctx, 'read/unique', target, svc, {
+    url,
+    // distinct variables (first: 41..50) and a distinct forwarded x-request-id on every request
+    perRequest: (n) => ({
+      body: JSON.stringify({ query: READ_QUERY, variables: { first: 41 + (n % 10) } }),
+      headers: { 'x-request-id': uniqueId() },
+    }),
+  });
+}
+
+/** Gateway overhead: one connection, a single-hop query, direct vs through our gateway (p50 difference). */
+async function overheadWorkload(ctx: Ctx, ours: ChildService): Promise<void> {
+  const body = JSON.stringify({ query: SINGLE_HOP, variables: { first: 50 } });
+  const perRequest = () => ({ body, headers: { 'x-request-id': uniqueId() } });
+  const direct = await measure(ctx, 'overhead/1-conn', 'courses-direct', ctx.replicas.courses[0], { url: `${ctx.replicas.courses[0].base}/graphql`, perRequest }, { connections: 1 });
+  const gw = await measure(ctx, 'overhead/1-conn', 'gateway', ours, { url: `${ours.base}/graphql`, perRequest }, { connections: 1 });
+  gw.note = `p50 overhead ${(gw.p50 - direct.p50).toFixed(2)} ms`;
+}
+
+/** course(id) with owner through our gateway: warm cache, then every replica restarted with CACHE_ENABLED=false. */
+async function cacheWorkload(ctx: Ctx, ours: ChildService, ids: string[]): Promise<void> {
+  const spec = {
+    url: `${ours.base}/graphql`,
+    perRequest: (n: number) => ({
+      body: JSON.stringify({ query: COURSE_QUERY, variables: { id: ids[n % ids.length] } }),
+      headers: { 'x-request-id': uniqueId() },
+    }),
+  };
+  const warm = await measure(ctx, 'course(id)/cache-warm', 'gateway', ours, spec);
+  log('bench: restarting the replicas with CACHE_ENABLED=false');
+  const old = ctx.replicas.all;
+  await Promise.all(old.map((s) => s.stop()));
+  ctx.replicas = await startReplicas(ctx.stack, { CACHE_ENABLED: 'false' });
+  ctx.counter = () => subgraphCalls(ctx.replicas.all);
+  await waitForPools(ours, 2);
+  const cold = await measure(ctx, 'course(id)/cache-off', 'gateway', ours, spec);
+  warm.note = `${(warm.rps / Math.max(cold.rps, 1)).toFixed(2)}× the uncached rps`;
+}
+
+// ---------- output ----------
+const fmtRow = (r: Row) =>
+  `${r.target}: ${r.rps} rps, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, calls/req ${r.callsPerRequest ?? '-'}, rss ${r.rssMb ?? '-'} MB, cpu ${r.cpuPercent ?? '-'}%`;
+
+const find = (workload: string, target: string) => rows.find((r) => r.workload === workload && r.target === target && r.rps > 0);
+
+function ratioCells(r: Row): string {
+  if (r.target !== 'gateway') return '';
+  const others = rows.filter((o) => o.workload === r.workload && o.target !== 'gateway' && o.rps > 0 && o.target !== 'bare-node-http');
+  return others.map((o) => `${o.target} ${(r.rps / o.rps).toFixed(2)}× rps, ${(r.p99 / Math.max(o.p99, 0.01)).toFixed(2)}× p99`).join('; ');
+}
+
+function tableRows(workload: string) {
+  return rows
+    .filter((r) => r.workload === workload)
+    .map((r) => [
+      r.target,
+      r.note?.startsWith('pending') || r.note?.startsWith('failed') ? '-' : String(r.rps),
+      String(r.p50),
+      String(r.p99),
+      String(r.errors),
+      r.callsPerRequest === undefined ? '-' : String(r.callsPerRequest),
+      r.rssMb === undefined ? '-' : String(r.rssMb),
+      r.cpuPercent === undefined ? '-' : String(r.cpuPercent),
+      [ratioCells(r), r.note ?? ''].filter(Boolean).join('; '),
+    ]);
+}
+
+const HEAD = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'subgraph calls/req', 'RSS MB', 'CPU %', 'ours vs baseline / note'];
+
+function machine() {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+function printAndSave(started: number): void {
+  const workloads = [...new Set(rows.map((r) => r.workload))];
+  const m = machine();
+  for (const w of workloads) {
+    console.log(`\n## ${w}`);
+    console.log(textTable(HEAD, tableRows(w)));
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const dir = resolve(REPO_ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const settings = { smoke: SMOKE, durationSec: DURATION, warmupSec: WARMUP, connections: CONNECTIONS, subs: SUBS, argv };
+  const json = JSON.stringify({ when: new Date().toISOString(), machine: m, settings, rows, tookSec: Math.round((Date.now() - started) / 1000) }, null, 2);
+  const name = SMOKE ? 'smoke-latest.json' : onlyArg ? `partial-${stamp}.json` : `${stamp}.json`;
+  writeFileSync(join(dir, name), json);
+  if (!SMOKE && !onlyArg) writeFileSync(join(dir, 'latest.json'), json);
+  log(`bench: raw results in bench/results/${name}`);
+  if (WRITE_DOCS) writeDocs(m, settings, workloads, name);
+}
+
+const START = '<!-- bench:generated:start -->';
+const END = '<!-- bench:generated:end -->';
+
+function writeDocs(m: ReturnType<typeof machine>, settings: Record<string, unknown>, workloads: string[], file: string): void {
+  const path = resolve(REPO_ROOT, 'docs/benchmarks.md');
+  const parts = [
+    START,
+    `Generated by \`npm run bench\` on ${new Date().toISOString()} (raw: \`bench/results/${file}\`).`,
+    '',
+    `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB memory, Node ${m.node}, ${m.platform}. Settings: ${DURATION} s measured after a ${WARMUP} s warm-up, ${CONNECTIONS} connections (autocannon, loopback), one target loaded at a time.`,
+    '',
+  ];
+  for (const w of workloads) parts.push(`### ${w}`, '', markdownTable(HEAD, tableRows(w)), '');
+  parts.push('```', ...ratioLines(), '```', END);
+  const generated = parts.join('\n');
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
+  const s = current.indexOf(START);
+  const e = current.indexOf(END);
+  const next = s >= 0 && e > s ? current.slice(0, s) + generated + current.slice(e + END.length) : `${current}\n${generated}\n`;
+  writeFileSync(path, next);
+  void settings;
+}
+
+function ratioLines(): string[] {
+  const line = (w: string) => {
+    const ours = find(w, 'gateway');
+    const stock = find(w, 'stock-gateway');
+    if (!ours || !stock) return 'rps ratio: n/a, p99 ratio: n/a';
+    return `rps ratio: ${(ours.rps / stock.rps).toFixed(2)}, p99 ratio: ${(ours.p99 / Math.max(stock.p99, 0.01)).toFixed(2)}`;
+  };
+  return [`identical: gateway/stock-gateway ${line('read/identical')}`, `gateway/stock-gateway ${line('read/unique')}`];
+}
+
+function printRatios(): void {
+  console.log('');
+  for (const l of ratioLines()) console.log(l);
+}
+
+void main();

@@ -1,0 +1,317 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DiscoveryClient, JwtService, loadJwtKeys, type JwtKeys, type Registration, type Role } from '@dream/common';
+import { Disposables, freePort, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
+import { loadDiscoveryConfig } from '../../../discovery/src/config';
+import { startDiscovery, type DiscoveryHandle } from '../../../discovery/src/server';
+import { loadCoursesConfig } from '../../../subgraphs/courses/src/config';
+import { startCoursesSubgraph, type CoursesSubgraph } from '../../../subgraphs/courses/src/server';
+import { loadUsersConfig } from '../../../subgraphs/users/src/config';
+import { startUsersSubgraph, type UsersSubgraph } from '../../../subgraphs/users/src/server';
+import { loadGatewayConfig } from '../../../gateway/src/config';
+import { startGateway, type Gateway } from '../../../gateway/src/server';
+
+const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+
+export interface StackOptions {
+  /** Extra environment for every subgraph replica (e.g. CACHE_ENABLED=false). */
+  subgraphEnv?: Record<string, string>;
+  /** Log level of every service (default TEST_LOG_LEVEL or silent). */
+  logLevel?: string;
+}
+
+export interface Replica {
+  service: CoursesSubgraph | UsersSubgraph;
+  registration: Registration;
+  port: number;
+  url: string;
+  stopped: boolean;
+}
+
+/** The repository root (packages/testenv/src → ../../..). */
+export const REPO_ROOT = resolve(__dirname, '../../..');
+
+/** A service running in its own Node process (so load measurements see its own CPU and memory). */
+export interface ChildService {
+  name: string;
+  pid: number;
+  port: number;
+  /** http://127.0.0.1:PORT */
+  base: string;
+  proc: ChildProcess;
+  /** Where its stdout/stderr go. */
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=…']. */
+  nodeArgs?: string[];
+  /** Path polled until it answers 2xx (default /health). */
+  healthPath?: string;
+  /** Readiness check instead of `healthPath` (true = ready). */
+  ready?: (base: string) => Promise<boolean>;
+  timeoutMs?: number;
+}
+
+export interface GqlResult {
+  status: number;
+  headers: Headers;
+  body: { data?: Record<string, any> | null; errors?: Array<{ message: string; extensions?: Record<string, any> }> };
+}
+
+/**
+ * Real parts on free ports: a private redis-server, discovery, users and courses subgraphs (all
+ * courses replicas share one SQLite file) registered with discovery, and gateways fed by it.
+ * The gateway tests and the benchmarks (bench/run.ts) both boot their topology with it.
+ */
+export class Stack {
+  constructor(readonly options: StackOptions = {}) {}
+
+  get logLevel(): string {
+    return this.options.logLevel ?? LOG_LEVEL;
+  }
+
+  readonly d = new Disposables();
+  dir!: string;
+  redis!: RedisServerHandle;
+  discovery!: DiscoveryHandle;
+  discoveryPort = 0;
+  client!: DiscoveryClient;
+  keys!: JwtKeys;
+  jwt!: JwtService;
+  courses: Replica[] = [];
+  users: Replica[] = [];
+
+  async start(): Promise<this> {
+    this.dir = mkdtempSync(join(tmpdir(), 'gateway-test-'));
+    this.d.defer(() => rmSync(this.dir, { recursive: true, force: true }));
+    this.redis = this.d.push(await startRedisServer(), (r) => r.stop());
+    await this.startDiscovery();
+    this.d.defer(() => this.discovery.stop());
+    this.client = new DiscoveryClient({ discoveryUrl: `http://127.0.0.1:${this.discoveryPort}`, fetchTimeoutMs: 1000 });
+    this.keys = loadJwtKeys({ JWT_KEYS_DIR: join(this.dir, 'keys') });
+    this.jwt = new JwtService({ keys: this.keys });
+    return this;
+  }
+
+  get discoveryUrl(): string {
+    return `http://127.0.0.1:${this.discoveryPort}`;
+  }
+
+  /** (Re)starts discovery, on the same port after the first time. */
+  async startDiscovery(): Promise<void> {
+    this.discovery = await startDiscovery(
+      loadDiscoveryConfig({
+        PORT: String(this.discoveryPort),
+        HOST: '127.0.0.1',
+        REDIS_URL: this.redis.url,
+        DISCOVERY_TTL_SECONDS: '10',
+        DISCOVERY_SWEEP_MS: '200',
+        LOG_LEVEL: this.logLevel,
+      }),
+    );
+    this.discoveryPort = this.discovery.port;
+  }
+
+  /** The environment a replica of `name` starts with (all replicas of a subgraph share one SQLite file). */
+  subgraphEnv(name: string, port = 0, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${join(this.dir, `${name}.db`)}`,
+      REDIS_URL: this.redis.url,
+      JWT_KEYS_DIR: join(this.dir, 'keys'),
+      LOG_LEVEL: this.logLevel,
+      ...this.options.subgraphEnv,
+      ...extra,
+    };
+  }
+
+  /** A courses replica registered with discovery; `port` to come back on the same address. */
+  async addCourses(port = 0, env: Record<string, string> = {}): Promise<Replica> {
+    const service = await startCoursesSubgraph(loadCoursesConfig(this.subgraphEnv('courses', port, env)));
+    const r = await this.register('courses', service);
+    this.courses.push(r);
+    return r;
+  }
+
+  async addUsers(env: Record<string, string> = {}): Promise<Replica> {
+    const service = await startUsersSubgraph(loadUsersConfig(this.subgraphEnv('users', 0, env)));
+    const r = await this.register('users', service);
+    this.users.push(r);
+    return r;
+  }
+
+  private async register(name: string, service: CoursesSubgraph | UsersSubgraph): Promise<Replica> {
+    const registration = await this.client.register({ service: name, url: service.url }, { heartbeatMs: 500, retryMs: 100, maxRetryMs: 300 });
+    const r: Replica = { service, registration, port: service.port, url: service.url, stopped: false };
+    this.d.defer(async () => {
+      await registration.deregister();
+      if (!r.stopped) await service.stop();
+    });
+    return r;
+  }
+
+  /** Stops a replica's server but keeps its discovery lease, as a crashed-but-not-yet-expired instance. */
+  async crash(r: Replica): Promise<void> {
+    r.stopped = true;
+    await r.service.stop();
+  }
+
+  /** Restarts a crashed courses replica on the same port (same URL and instance id). */
+  async revive(r: Replica): Promise<void> {
+    r.service = await startCoursesSubgraph(loadCoursesConfig(this.subgraphEnv('courses', r.port)));
+    r.stopped = false;
+    this.d.defer(async () => {
+      if (!r.stopped) await r.service.stop();
+    });
+  }
+
+  async gateway(env: Record<string, string> = {}): Promise<Gateway> {
+    const gw = await startGateway(
+      loadGatewayConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DISCOVERY_URL: this.discoveryUrl,
+        REDIS_URL: this.redis.url,
+        JWT_KEYS_DIR: join(this.dir, 'keys'),
+        BREAKER_COOLDOWN_MS: '500',
+        UPSTREAM_TIMEOUT_MS: '2000',
+        LOG_LEVEL: this.logLevel,
+        ...env,
+      }),
+    );
+    this.d.push(gw, (g) => g.stop());
+    return gw;
+  }
+
+  /**
+   * Runs `script` (a .ts path relative to the repository root) in its own `node --import tsx` process
+   * on a free port (env PORT), waits until `healthPath` answers 2xx, and stops it (SIGTERM, then
+   * SIGKILL after 5 s) on dispose.
+   */
+  async spawn(name: string, script: string, env: Record<string, string>, opts: SpawnOptions = {}): Promise<ChildService> {
+    const port = env.PORT && env.PORT !== '0' ? Number(env.PORT) : await freePort();
+    const logFile = join(this.dir, `${name}.log`);
+    const fd = openSync(logFile, 'a');
+    const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', resolve(REPO_ROOT, script)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_ENV: 'production', ...env, PORT: String(port) },
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    let exited = false;
+    const exit = new Promise<void>((res) => proc.once('exit', () => ((exited = true), res())));
+    const stop = async () => {
+      if (exited) return;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exit;
+      clearTimeout(timer);
+    };
+    const base = `http://127.0.0.1:${port}`;
+    const child: ChildService = { name, pid: proc.pid!, port, base, proc, logFile, stop };
+    this.d.defer(stop);
+    const healthPath = opts.healthPath ?? '/health';
+    try {
+      await waitFor(
+        async () => {
+          if (exited) throw new Error(`${name} exited before it was healthy (see ${logFile})`);
+          if (opts.ready) return await opts.ready(base);
+          const res = await fetch(`${base}${healthPath}`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+          await res?.body?.cancel();
+          return !!res && res.status >= 200 && res.status < 300;
+        },
+        { timeoutMs: opts.timeoutMs ?? 30_000, intervalMs: 100, what: `${name} healthy` },
+      );
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return child;
+  }
+
+  /** A subgraph replica in its own process, announcing itself to discovery like `npm start` does. */
+  spawnSubgraph(service: 'users' | 'courses', env: Record<string, string> = {}, opts: SpawnOptions = {}): Promise<ChildService> {
+    const n = ++this.spawned;
+    return this.spawn(
+      `${service}-${n}`,
+      `subgraphs/${service}/src/main.ts`,
+      { ...this.subgraphEnv(service, 0, env), DISCOVERY_URL: this.discoveryUrl, ADVERTISE_HOST: '127.0.0.1' },
+      opts,
+    );
+  }
+
+  /** Our gateway in its own process, fed by this stack's discovery. */
+  spawnGateway(env: Record<string, string> = {}, opts: SpawnOptions = {}): Promise<ChildService> {
+    return this.spawn(
+      `gateway-${++this.spawned}`,
+      'gateway/src/main.ts',
+      {
+        HOST: '127.0.0.1',
+        DISCOVERY_URL: this.discoveryUrl,
+        REDIS_URL: this.redis.url,
+        JWT_KEYS_DIR: join(this.dir, 'keys'),
+        LOG_LEVEL: this.logLevel === 'silent' ? 'warn' : this.logLevel,
+        ...env,
+      },
+      { healthPath: '/ready', ...opts },
+    );
+  }
+
+  private spawned = 0;
+
+  token(roles: Role[] = ['STUDENT'], username = `u${Math.random().toString(36).slice(2, 8)}`): string {
+    return this.jwt.sign({ id: `id-${username}`, username, roles });
+  }
+
+  stop(): Promise<void> {
+    return this.d.disposeAll();
+  }
+}
+
+export async function gql(
+  gw: { url: string },
+  query: string,
+  opts: { variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Promise<GqlResult> {
+  const res = await fetch(`${gw.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...opts.headers },
+    body: JSON.stringify({ query, variables: opts.variables }),
+    signal: AbortSignal.timeout(15000),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: JSON.parse(text) };
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10000) });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* metrics are text */
+  }
+  return { status: res.status, body };
+}
+
+/** The replica's own count of GraphQL requests it served (from its /metrics). */
+export async function servedBy(r: Replica): Promise<number> {
+  const base = r.url.replace(/\/graphql$/, '');
+  const { body } = await getJson(`${base}/metrics`);
+  const m = /^subgraph_graphql_requests_total (\d+)/m.exec(String(body));
+  return m ? Number(m[1]) : 0;
+}
+
+/** Waits until the gateway's pool for `service` lists exactly `n` instances. */
+export function waitForPool(gw: Gateway, service: string, n: number, timeoutMs = 5000) {
+  return waitFor(() => gw.pools.has(service) && gw.pools.get(service).size === n, { timeoutMs, what: `${service} pool of ${n}` });
+}
+
+export const breakerOf = (gw: Gateway, service: string, url: string) =>
+  gw.pools.get(service).status().find((s) => s.url === url)?.state;
