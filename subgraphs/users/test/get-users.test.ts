@@ -1,0 +1,68 @@
+import * as grpc from '@grpc/grpc-js';
+import { callMetadata, getProtos, type GetUsersResponse } from '@dream/common';
+import { Disposables } from '@dream/common/testing';
+import { rawUnary } from '../../../packages/common/test/grpc-helpers';
+import { ME, SIGNUP, bearer, newUser, startTestUsers, type TestUsers } from './helpers';
+
+/** users.v1.UserService/GetUsers over a real gRPC server, and the user profile cache. */
+const d = new Disposables();
+let t: TestUsers;
+const ids: string[] = [];
+let token = '';
+const def = getProtos().userService.GetUsers;
+const address = () => `127.0.0.1:${t.service.grpcPort}`;
+
+beforeAll(async () => {
+  t = await startTestUsers(d);
+  for (let i = 0; i < 30; i++) {
+    const r = await t.gql(SIGNUP, { input: newUser() });
+    ids.push(r.body.data!.signup.user.id);
+    token = r.body.data!.signup.jwt;
+  }
+});
+afterAll(() => d.disposeAll());
+
+test('a batch of ids costs one database query cold and none warm; unknown ids are left out', async () => {
+  await t.service.redis.flushall();
+  const before = t.service.db.stats.queries;
+  const cold = await rawUnary<{ ids: string[] }, GetUsersResponse>(address(), def, { ids: [...ids, 'nobody'] }, callMetadata({ token }));
+  expect(cold.err).toBeUndefined();
+  expect(t.service.db.stats.queries - before).toBe(1);
+  expect(cold.res!.users.map((u) => u.id)).toEqual(ids);
+  expect(cold.res!.users[0]).toEqual({ id: ids[0], username: expect.any(String), roles: ['STUDENT'], createdAt: expect.any(String) });
+
+  const mid = t.service.db.stats.queries;
+  const warm = await rawUnary<{ ids: string[] }, GetUsersResponse>(address(), def, { ids }, callMetadata({ token }));
+  expect(warm.res!.users).toEqual(cold.res!.users);
+  expect(t.service.db.stats.queries - mid).toBe(0);
+});
+
+test('profiles are cached without the password hash', async () => {
+  const raw = await t.service.redis.get(`v1:user:${ids[0]}`);
+  expect(raw).toBeTruthy();
+  expect(raw).not.toMatch(/argon2|passwordHash/);
+  expect(JSON.parse(raw!)).toMatchObject({ id: ids[0], roles: ['STUDENT'] });
+});
+
+test('me and user(id) use the cache too (email still only for its owner)', async () => {
+  const before = t.service.db.stats.queries;
+  const me = await t.gql(ME, undefined, bearer(token));
+  expect(me.body.data!.me.email).toMatch(/@example.org$/);
+  const other = await t.gql(`query($id: ID!) { user(id: $id) { id email } }`, { id: ids[0] }, bearer(token));
+  expect(other.body.data!.user).toEqual({ id: ids[0], email: null });
+  expect(t.service.db.stats.queries - before).toBe(0);
+});
+
+test('refused without a valid token; too many ids is INVALID_ARGUMENT', async () => {
+  const none = await rawUnary(address(), def, { ids });
+  expect(none.err?.code).toBe(grpc.status.UNAUTHENTICATED);
+  const bad = await rawUnary(address(), def, { ids }, callMetadata({ token: 'x.y.z' }));
+  expect(bad.err?.code).toBe(grpc.status.UNAUTHENTICATED);
+  const many = await rawUnary(address(), def, { ids: Array.from({ length: 1001 }, (_, i) => `id${i}`) }, callMetadata({ token }));
+  expect(many.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+});
+
+test('buyCourse without any courses address answers SERVICE_UNAVAILABLE', async () => {
+  const r = await t.gql(`mutation { buyCourse(courseId: "c1") { message } }`, undefined, bearer(token));
+  expect(r.body.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+});
