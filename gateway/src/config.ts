@@ -24,6 +24,16 @@ export const gatewayEnv = {
   ACCESS_LOG: flag(true),
   /** Comma-separated origins allowed by CORS, or `*` (tokens travel in headers, never cookies). */
   CORS_ORIGINS: z.string().default('*'),
+  /** Body limit of the REST shims (their bodies are small; /graphql keeps MAX_BODY_BYTES). */
+  REST_MAX_BODY_BYTES: positiveInt(64 * 1024),
+  /** Most courses GET /api/courses and the WS course lists return (they page through the supergraph). */
+  COURSE_LIST_MAX: positiveInt(1000),
+  /** graphql-ws: a connection that sends no connection_init within this is closed with 4408. */
+  CONNECTION_INIT_TIMEOUT_MS: positiveInt(3000),
+  /** WebSocket ping interval (graphql-ws and the /courses shims); a peer that misses one pong is terminated. */
+  WS_KEEPALIVE_MS: positiveInt(12_000),
+  /** Largest WebSocket message accepted from a client. */
+  WS_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
 };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;

@@ -23,6 +23,7 @@ import {
   type Logger,
   type Redis,
 } from '@dream/common';
+import { attachClientSurface, type ClientSurface } from './client-surface';
 import type { GatewayConfig } from './config';
 import type { GatewayContext } from './context';
 import { PooledDataSource } from './data-source';
@@ -95,6 +96,8 @@ export interface Gateway {
   /** A GatewayContext for a request, for running operations through `apollo.executeOperation` from shims. */
   contextFor(req: IncomingMessage, requestId: string, auth: { token?: string; user?: AuthUser }): GatewayContext;
   readyReport(): ReadyReport;
+  /** REST shims, OpenAPI, graphql-ws and WS course lists (client-surface.ts). */
+  clientSurface: ClientSurface;
   stop(): Promise<void>;
 }
 
@@ -348,7 +351,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const url = `http://127.0.0.1:${port}`;
   logger.info({ port, url: `${url}${GRAPHQL_PATH}`, discovery: config.DISCOVERY_URL }, 'gateway listening');
 
-  return {
+  let clientSurface: ClientSurface | undefined;
+  const gw: Gateway = {
     url,
     port,
     server,
@@ -372,10 +376,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     authenticate,
     contextFor,
     readyReport,
+    get clientSurface() {
+      return clientSurface!;
+    },
     stop: async () => {
       if (stopped) return;
       stopped = true;
       markStopped();
+      await clientSurface?.stop();
       await closeServer(server);
       await supergraph.stop();
       if (apollo) await apollo.stop();
@@ -385,4 +393,6 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       if (ownsRedis) redis?.disconnect();
     },
   };
+  clientSurface = attachClientSurface(gw);
+  return gw;
 }

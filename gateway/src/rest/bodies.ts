@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { badInput, type FieldError, type Role } from '@dream/common';
+
+/** "is required" for a missing field, "must be a <type>" for a wrong one: the message names the field. */
+const text = (type = 'a string') =>
+  z.string({ error: (iss) => (iss.input === undefined ? 'is required' : `must be ${type}`) });
+
+const priceSchema = z.union([z.string(), z.number()], {
+  error: (iss) => (iss.input === undefined ? 'is required' : 'must be a number or a numeric string'),
+});
+
+const object = <S extends z.ZodRawShape>(shape: S) =>
+  z.object(shape, { error: () => 'the request body must be a JSON object' });
+
+export const signupBody = object({
+  username: text(),
+  password: text(),
+  email: text(),
+  roles: z.union([z.string(), z.array(z.string())], {
+    error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string or an array of strings'),
+  }),
+});
+
+export const loginBody = object({ username: text(), password: text() });
+
+export const createCourseBody = object({
+  courseName: text(),
+  courseInfo: text().optional(),
+  courseCathegory: text(),
+  price: priceSchema,
+});
+
+export const lobbyBody = object({ cathegory: text(), userId: text() });
+
+export const buyBody = object({ userId: text(), courseId: text().optional() });
+
+/** Parses a body with `schema`; a mismatch is a 400 naming every bad field (`field: problem`). */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const fields: FieldError[] = r.error.issues.map((i) => ({
+    field: i.path.length ? i.path.map(String).join('.') : 'body',
+    message: i.message,
+  }));
+  throw badInput(fields.map((f) => (f.field === 'body' ? f.message : `${f.field} ${f.message}`)).join('; ') + '.', fields);
+}
+
+const ROLE_NAMES: readonly Role[] = ['STUDENT', 'OWNER'];
+
+/** The spec's roles: "STUDENT", "OWNER", "STUDENT/OWNER" (both), or an array of them. */
+export function parseRoles(roles: string | string[]): Role[] {
+  const parts = (Array.isArray(roles) ? roles : roles.split('/')).map((r) => r.trim().toUpperCase());
+  const out = [...new Set(parts)];
+  if (!out.length || !out.every((r): r is Role => (ROLE_NAMES as readonly string[]).includes(r))) {
+    throw badInput('roles must be "STUDENT", "OWNER", "STUDENT/OWNER" or an array of them.', [
+      { field: 'roles', message: 'must be "STUDENT", "OWNER", "STUDENT/OWNER" or an array of them' },
+    ]);
+  }
+  return out as Role[];
+}

@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { EventEmitter } from 'node:events';
+import {
+  GraphQLError,
+  execute,
+  getArgumentValues,
+  getOperationAST,
+  getVariableValues,
+  Kind,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FieldNode,
+  type GraphQLSchema,
+} from 'graphql';
+import { handleProtocols } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AppError, type AuthUser, type Logger } from '@dream/common';
+import type { Gateway } from '../server';
+import { courseQueryFor, COURSE_ID_VAR, COURSE_KEY } from './course-selection';
+import type { CourseEvent, EventBus, NotificationEvent } from './event-bus';
+import { EventStream } from './event-stream';
+
+/** Close codes (graphql-ws uses 4400/4403/4408/4409/4429/4500; 4401 is ours for a missing or bad token). */
+export const CLOSE_UNAUTHORIZED = 4401;
+
+interface Session {
+  request: IncomingMessage;
+  token?: string;
+  user?: AuthUser;
+  socket: WebSocket;
+}
+
+export interface GraphqlWsOptions {
+  connectionInitTimeoutMs: number;
+  keepAliveMs: number;
+  maxPayloadBytes: number;
+}
+
+/** The token of a connection: connection_init payload (`jwt`, `Authorization`, `authorization`), else the upgrade request. */
+export function tokenOf(payload: Record<string, unknown> | undefined | null, request: IncomingMessage): string | undefined {
+  for (const key of ['jwt', 'Authorization', 'authorization', 'token']) {
+    const v = payload?.[key];
+    if (typeof v === 'string' && v.trim()) return v.replace(/^Bearer\s+/i, '').trim();
+  }
+  const auth = request.headers.authorization;
+  if (auth) return auth.replace(/^Bearer\s+/i, '').trim();
+  const jwt = request.headers.jwt;
+  if (typeof jwt === 'string' && jwt) return jwt.replace(/^Bearer\s+/i, '').trim();
+  const q = new URL(request.url ?? '/', 'http://localhost').searchParams.get('jwt');
+  return q || undefined;
+}
+
+const norm = (s: string) => s.trim().toLowerCase();
+
+/**
+ * graphql-ws on the gateway: Subscription fields are served here from the Redis event bus (one
+ * subscriber connection per gateway); each course event is resolved with the client's own
+ * selection through the federated query path, so `owner { username }` works. Queries and mutations
+ * sent over the socket run through Apollo like POST /graphql.
+ */
+export class GraphqlWsServer extends EventEmitter {
+  readonly wss: WebSocketServer;
+  private readonly sessions = new WeakMap<object, Session>();
+  private active = 0;
+  private readonly dispose: { dispose(): void | Promise<void> };
+
+  constructor(
+    private readonly gw: Gateway,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+    opts: GraphqlWsOptions,
+  ) {
+    super();
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes, handleProtocols: (p) => handleProtocols(p) });
+    this.dispose = useServer<Record<string, unknown>>(
+      {
+        connectionInitWaitTimeout: opts.connectionInitTimeoutMs,
+        schema: () => this.schema(),
+        onConnect: async (ctx) => {
+          const token = tokenOf(ctx.connectionParams, ctx.extra.request);
+          let user: AuthUser | undefined;
+          if (token !== undefined) {
+            try {
+              user = await gw.authenticator.verify(token);
+            } catch {
+              ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized');
+              return false;
+            }
+          }
+          this.sessions.set(ctx.extra.socket, { request: ctx.extra.request, token, user, socket: ctx.extra.socket });
+          return true;
+        },
+        context: (ctx) => ({ session: this.sessions.get(ctx.extra.socket) }),
+        execute: (args) => this.executeViaApollo(args),
+        subscribe: (args) => this.subscribe(args),
+      },
+      this.wss,
+      opts.keepAliveMs,
+    );
+  }
+
+  /** Live subscriptions on this gateway (tests wait on it before causing events). */
+  get activeSubscriptions(): number {
+    return this.active;
+  }
+
+  private schema(): GraphQLSchema {
+    const schema = this.gw.gateway.schema;
+    if (!schema) throw new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.');
+    return schema;
+  }
+
+  private sessionOf(args: ExecutionArgs): Session {
+    const s = (args.contextValue as { session?: Session } | undefined)?.session;
+    if (!s) throw new AppError('UNAUTHENTICATED', 'No connection session.');
+    return s;
+  }
+
+  private contextOf(session: Session) {
+    return this.gw.contextFor(session.request, randomUUID(), { token: session.token, user: session.user });
+  }
+
+  private async executeViaApollo(args: ExecutionArgs): Promise<ExecutionResult> {
+    const apollo = this.gw.apollo;
+    if (!apollo) return { errors: [new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.')] };
+    const session = this.sessionOf(args);
+    const res = await apollo.executeOperation(
+      { query: args.document, variables: (args.variableValues ?? undefined) as Record<string, unknown> | undefined, operationName: args.operationName ?? undefined },
+      { contextValue: this.contextOf(session) },
+    );
+    if (res.body.kind !== 'single') return { errors: [new GraphQLError('Incremental delivery is not supported over graphql-ws.')] };
+    return res.body.singleResult as ExecutionResult;
+  }
+
+  private async subscribe(args: ExecutionArgs): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> {
+    const session = this.sessionOf(args);
+    const operation = getOperationAST(args.document, args.operationName);
+    const field = operation?.selectionSet.selections[0];
+    if (!operation || !field || field.kind !== Kind.FIELD) {
+      return { errors: [new AppError('BAD_USER_INPUT', 'Select one subscription field directly (not through a fragment).')] };
+    }
+    const fieldDef = args.schema.getSubscriptionType()?.getFields()[field.name.value];
+    if (!fieldDef) return { errors: [new AppError('BAD_USER_INPUT', `Unknown subscription field ${field.name.value}.`)] };
+    const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
+    if (coerced.errors) return { errors: coerced.errors };
+    const argValues = getArgumentValues(fieldDef, field, coerced.coerced) as Record<string, unknown>;
+    const responseKey = field.alias?.value ?? field.name.value;
+
+    switch (field.name.value) {
+      case 'courseCreated': {
+        const category = typeof argValues.category === 'string' ? norm(argValues.category) : undefined;
+        return this.courseStream(args, session, field, responseKey, 'course.created', (e) => !category || norm(e.category) === category);
+      }
+      case 'courseUpdated': {
+        const id = typeof argValues.id === 'string' ? argValues.id : undefined;
+        return this.courseStream(args, session, field, responseKey, 'course.updated', (e) => !id || e.courseId === id);
+      }
+      case 'courseDeleted':
+        return this.payloadStream(args, 'course.deleted', field.name.value, () => true, (e: CourseEvent) => ({
+          id: e.courseId,
+          message: `Course ${e.courseId} deleted successfully.`,
+        }));
+      case 'myNotifications': {
+        const user = session.user;
+        if (!user) {
+          session.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: myNotifications needs a token in connection_init');
+          return { errors: [new AppError('UNAUTHENTICATED', 'myNotifications needs a signed-in user.')] };
+        }
+        return this.payloadStream(args, 'notification', field.name.value, (e: NotificationEvent) => e.userId === user.id, (e: NotificationEvent) => ({
+          kind: e.kind,
+          courseId: e.courseId ?? null,
+          text: e.text,
+          createdAt: e.createdAt ?? new Date().toISOString(),
+        }));
+      }
+      default:
+        return { errors: [new AppError('BAD_USER_INPUT', `Subscription field ${field.name.value} is not served by this gateway.`)] };
+    }
+  }
+
+  private track<E>(subscribe: (push: (e: E) => void) => () => void, map: (e: E) => Promise<ExecutionResult | null>) {
+    this.active++;
+    const stream = new EventStream<E>(
+      (push) => {
+        const off = subscribe(push);
+        return () => {
+          off();
+          this.active--;
+          this.emit('unsubscribed', this.active);
+        };
+      },
+      map,
+    );
+    this.emit('subscribed', this.active);
+    return stream;
+  }
+
+  /** Course events: the course is fetched with the client's selection through the supergraph. */
+  private courseStream(
+    args: ExecutionArgs,
+    session: Session,
+    field: FieldNode,
+    responseKey: string,
+    channel: 'course.created' | 'course.updated',
+    filter: (e: CourseEvent) => boolean,
+  ) {
+    const { query, variableNames } = courseQueryFor(args.document, getOperationAST(args.document, args.operationName)!, field);
+    const raw = (args.variableValues ?? {}) as Record<string, unknown>;
+    const baseVars: Record<string, unknown> = {};
+    for (const n of variableNames) if (n in raw) baseVars[n] = raw[n];
+    return this.track<CourseEvent>(
+      (push) => this.bus.on(channel, (e) => filter(e) && push(e)),
+      async (e) => {
+        const apollo = this.gw.apollo;
+        if (!apollo) return null;
+        try {
+          const res = await apollo.executeOperation(
+            { query, variables: { ...baseVars, [COURSE_ID_VAR]: e.courseId } },
+            { contextValue: this.contextOf(session) },
+          );
+          if (res.body.kind !== 'single') return null;
+          const { data, errors } = res.body.singleResult;
+          const course = (data as Record<string, unknown> | null | undefined)?.[COURSE_KEY];
+          if (course == null && !errors?.length) return null; // deleted again before we looked
+          return { data: course == null ? null : { [responseKey]: course }, ...(errors?.length ? { errors: errors as unknown as GraphQLError[] } : {}) };
+        } catch (err) {
+          this.logger.warn({ err: (err as Error).message, courseId: e.courseId }, 'could not resolve a subscription event');
+          return null;
+        }
+      },
+    );
+  }
+
+  /** Events that carry everything the type needs: executed locally with the payload as root value. */
+  private payloadStream<C extends 'course.deleted' | 'notification'>(
+    args: ExecutionArgs,
+    channel: C,
+    fieldName: string,
+    filter: (e: C extends 'notification' ? NotificationEvent : CourseEvent) => boolean,
+    toValue: (e: C extends 'notification' ? NotificationEvent : CourseEvent) => Record<string, unknown>,
+  ) {
+    type E = C extends 'notification' ? NotificationEvent : CourseEvent;
+    return this.track<E>(
+      (push) => this.bus.on(channel, (e) => filter(e as E) && push(e as E)),
+      async (e) => execute({ ...args, rootValue: { [fieldName]: toValue(e) } }) as Promise<ExecutionResult>,
+    );
+  }
+
+  /** Hands an upgrade on /graphql to graphql-ws. */
+  handleUpgrade(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  }
+
+  async close(): Promise<void> {
+    // graphql-ws closes every socket with 1001 Going Away and completes the subscriptions.
+    await this.dispose.dispose();
+  }
+}
