@@ -17,12 +17,14 @@ ARG NODE_VERSION=22
 FROM node:${NODE_VERSION}-bookworm AS deps
 WORKDIR /app
 # Manifests first: this layer is rebuilt only when dependencies change, not on every code edit.
+# Every workspace the root package.json lists needs its manifest here, or `npm ci` refuses the lockfile.
 COPY package.json package-lock.json ./
 COPY packages/common/package.json packages/common/
 COPY discovery/package.json discovery/
 COPY subgraphs/users/package.json subgraphs/users/
 COPY subgraphs/courses/package.json subgraphs/courses/
 COPY gateway/package.json gateway/
+COPY packages/testenv/package.json packages/testenv/
 # tsx runs the services. While the root package.json lists it only as a devDependency, make it a
 # production one here (this stage's package.json is thrown away) at the exact version the lockfile
 # pins, so images and `npm start` run the same tsx.

@@ -1,0 +1,349 @@
+/**
+ * Validates docker-compose.yml and the Dockerfile without a Docker engine (this machine and CI have none):
+ * structure (health checks, healthy-only dependencies, replicas, published ports), that every environment
+ * variable compose sets on our services is read by that service's code, that every path the Dockerfile
+ * copies or runs exists, and that compose, supergraph.yaml and the Oracle init script agree.
+ * When a compose CLI is installed (`docker compose` or Debian's `docker-compose`) it also runs `config -q`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import YAML from 'yaml';
+
+const ROOT = resolve(__dirname, '..');
+const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
+
+interface ComposeService {
+  image?: string;
+  build?: { context?: string; target?: string } | string;
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: Array<string | { target?: number; published?: string | number }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  deploy?: { replicas?: number };
+  container_name?: string;
+  hostname?: string;
+  init?: boolean;
+  volumes?: Array<string | { source?: string; target?: string }>;
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
+
+// `merge: true` resolves the `<<: *app` keys the file uses to share settings.
+const compose = YAML.parse(read('docker-compose.yml'), { merge: true }) as ComposeFile;
+const services = compose.services;
+
+/** Our services: compose builds them from the Dockerfile; their code lives in these workspaces. */
+const WORKSPACES: Record<string, string> = {
+  discovery: 'discovery',
+  users: 'subgraphs/users',
+  courses: 'subgraphs/courses',
+  gateway: 'gateway',
+};
+const OURS = Object.keys(WORKSPACES);
+
+function envOf(svc: ComposeService): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(svc.environment)) {
+    for (const item of svc.environment) {
+      const i = item.indexOf('=');
+      out[i < 0 ? item : item.slice(0, i)] = i < 0 ? '' : item.slice(i + 1);
+    }
+  } else {
+    for (const [k, v] of Object.entries(svc.environment ?? {})) out[k] = v === null ? '' : String(v);
+  }
+  return out;
+}
+
+/** `${VAR:-default}` → default, as compose would with VAR unset. */
+const interpolateDefaults = (s: string) => s.replace(/\$\{[A-Z0-9_]+:?-([^}]*)\}/g, '$1');
+
+function dependsOn(svc: ComposeService): Record<string, { condition?: string }> {
+  if (Array.isArray(svc.depends_on)) return Object.fromEntries(svc.depends_on.map((d) => [d, {}]));
+  return svc.depends_on ?? {};
+}
+
+function filesUnder(dir: string, ext = '.ts'): string[] {
+  const abs = join(ROOT, dir);
+  if (!existsSync(abs)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(abs)) {
+    const p = join(abs, name);
+    if (statSync(p).isDirectory()) out.push(...filesUnder(join(dir, name), ext));
+    else if (name.endsWith(ext)) out.push(p);
+  }
+  return out;
+}
+
+/** Dockerfile stages by name, with their instructions (continuation lines joined, comments dropped). */
+function dockerfileStages(): Map<string, { from: string; lines: string[] }> {
+  const text = read('Dockerfile')
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l))
+    .join('\n')
+    .replace(/\\\n/g, ' ');
+  const stages = new Map<string, { from: string; lines: string[] }>();
+  let current: { from: string; lines: string[] } | undefined;
+  for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) {
+      current = { from: from[1], lines: [] };
+      stages.set(from[2] ?? `#${stages.size}`, current);
+    } else current?.lines.push(line);
+  }
+  return stages;
+}
+
+/** An instruction as seen by a stage, following `FROM <earlier stage>` chains (last one wins). */
+function inherited(stages: ReturnType<typeof dockerfileStages>, target: string, instr: string): string | undefined {
+  for (let name: string | undefined = target; name && stages.has(name); name = stages.get(name)?.from) {
+    const hit = [...stages.get(name)!.lines].reverse().find((l) => l.toUpperCase().startsWith(`${instr} `));
+    if (hit) return hit.slice(instr.length + 1).trim();
+  }
+  return undefined;
+}
+
+describe('docker-compose.yml', () => {
+  it('has the platform services', () => {
+    expect(Object.keys(services).sort()).toEqual(['courses', 'discovery', 'gateway', 'oracle', 'redis', 'users']);
+  });
+
+  it('builds our services from the Dockerfile target named after them', () => {
+    const stages = dockerfileStages();
+    for (const name of OURS) {
+      const build = services[name].build;
+      expect(typeof build).toBe('object');
+      const target = (build as { target?: string }).target;
+      expect(target).toBe(name);
+      expect(stages.has(name)).toBe(true);
+    }
+  });
+
+  it('gives every service a health check (compose or image)', () => {
+    const stages = dockerfileStages();
+    for (const [name, svc] of Object.entries(services)) {
+      if (OURS.includes(name)) {
+        expect(inherited(stages, name, 'HEALTHCHECK')).toMatch(/healthcheck\.cjs/);
+      } else {
+        expect(svc.healthcheck?.test).toBeDefined();
+        expect(svc.healthcheck?.disable).not.toBe(true);
+      }
+    }
+  });
+
+  it('only depends on services that are healthy, never merely started', () => {
+    for (const [name, svc] of Object.entries(services)) {
+      for (const [dep, cond] of Object.entries(dependsOn(svc))) {
+        expect({ service: name, dep, condition: cond.condition }).toEqual({ service: name, dep, condition: 'service_healthy' });
+        expect(services[dep]).toBeDefined();
+      }
+    }
+    expect(Object.keys(dependsOn(services.gateway)).sort()).toEqual(['courses', 'discovery', 'users']);
+    for (const s of ['users', 'courses']) expect(Object.keys(dependsOn(services[s])).sort()).toEqual(['discovery', 'oracle', 'redis']);
+  });
+
+  it('runs two replicas of each subgraph with nothing that pins one container (scale with --scale)', () => {
+    for (const s of ['users', 'courses']) {
+      expect(services[s].deploy?.replicas).toBe(2);
+      expect(services[s].ports).toBeUndefined();
+      expect(services[s].container_name).toBeUndefined();
+      expect(services[s].hostname).toBeUndefined();
+    }
+    for (const name of OURS) expect(services[name].container_name).toBeUndefined();
+  });
+
+  it('publishes only the gateway, on 8080', () => {
+    for (const [name, svc] of Object.entries(services)) {
+      if (name === 'gateway') continue;
+      expect({ name, ports: svc.ports }).toEqual({ name, ports: undefined });
+    }
+    const ports = services.gateway.ports ?? [];
+    expect(ports).toHaveLength(1);
+    const spec = ports[0];
+    const [published, target] =
+      typeof spec === 'string' ? interpolateDefaults(spec).split(':').slice(-2) : [String(spec.published), String(spec.target)];
+    expect(published).toBe('8080');
+    expect(target).toBe(envOf(services.gateway).PORT);
+  });
+
+  it('runs our services behind an init process so SIGTERM reaches them', () => {
+    for (const name of OURS) expect(services[name].init).toBe(true);
+    const stages = dockerfileStages();
+    for (const name of OURS) expect(inherited(stages, name, 'STOPSIGNAL')).toBe('SIGTERM');
+  });
+
+  it('wires each service to the others by compose service name and port', () => {
+    const discoveryPort = envOf(services.discovery).PORT;
+    for (const s of ['users', 'courses', 'gateway']) {
+      expect(envOf(services[s]).DISCOVERY_URL).toBe(`http://discovery:${discoveryPort}`);
+    }
+    for (const s of OURS) expect(envOf(services[s]).REDIS_URL).toBe('redis://redis:6379');
+    for (const [s, schema] of [
+      ['users', 'USERS_SVC'],
+      ['courses', 'COURSES_SVC'],
+    ] as const) {
+      const url = new URL(interpolateDefaults(envOf(services[s]).DATABASE_URL));
+      expect(url.protocol).toBe('oracle:');
+      expect(url.username).toBe(schema);
+      expect(url.hostname).toBe('oracle');
+      expect(url.pathname).toBe('/FREEPDB1');
+    }
+  });
+
+  it('shares one JWT key source across the services that sign or verify tokens', () => {
+    for (const s of ['users', 'courses', 'gateway']) {
+      expect(envOf(services[s])).toHaveProperty('JWT_PUBLIC_KEY');
+      const mounts = (services[s].volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+      expect(mounts.some((m) => m.startsWith('jwt-keys:/app/data/keys'))).toBe(true);
+    }
+    expect(envOf(services.users)).toHaveProperty('JWT_PRIVATE_KEY');
+    expect(envOf(services.courses)).not.toHaveProperty('JWT_PRIVATE_KEY');
+    expect(envOf(services.gateway)).not.toHaveProperty('JWT_PRIVATE_KEY');
+  });
+
+  it.each(OURS)('sets only environment variables that %s reads', (name) => {
+    const sources = [...filesUnder(`${WORKSPACES[name]}/src`), ...filesUnder('packages/common/src')]
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    // ADVERTISE_HOST is set per container by deploy/docker-entrypoint.sh, not by compose; the subgraphs must read it.
+    const names = [...Object.keys(envOf(services[name])), ...(name === 'users' || name === 'courses' ? ['ADVERTISE_HOST'] : [])];
+    const unread = names.filter((key) => {
+      // process.env.X, env.X, a config shape key `X:` / `X?:`, or env['X']
+      const used = new RegExp(`process\\.env\\.${key}\\b|\\benv\\.${key}\\b|\\b${key}\\??\\s*:|\\[['"]${key}['"]\\]`);
+      return !used.test(sources);
+    });
+    expect(unread).toEqual([]);
+  });
+
+  it('uses the schemas the Oracle init script creates, and the script is executable', () => {
+    const init = 'deploy/oracle/init/01-create-schemas.sh';
+    const script = read(init);
+    for (const schema of ['USERS_SVC', 'COURSES_SVC', 'USERS_TEST', 'COURSES_TEST']) expect(script).toContain(`create_schema ${schema} `);
+    expect(statSync(join(ROOT, init)).mode & 0o111).not.toBe(0);
+    const oracleEnv = envOf(services.oracle);
+    for (const v of ['USERS_DB_PASSWORD', 'COURSES_DB_PASSWORD', 'TEST_DB_PASSWORD']) {
+      expect(script).toContain(`\${${v}:?`);
+      expect(oracleEnv).toHaveProperty(v);
+    }
+    // the health check waits for the marker the script writes last
+    expect(JSON.stringify(services.oracle.healthcheck?.test)).toContain('dream-schemas.ok');
+    expect(script).toContain('dream-schemas.ok');
+  });
+
+  it('names the compose routing URLs in supergraph.yaml', () => {
+    const sg = YAML.parse(read('supergraph.yaml')) as { subgraphs: Record<string, { routing_url: string }> };
+    for (const [name, entry] of Object.entries(sg.subgraphs)) {
+      expect(services[name]).toBeDefined();
+      expect(entry.routing_url).toBe(`http://${name}:${envOf(services[name]).PORT}/graphql`);
+    }
+  });
+
+  const cli = composeCli();
+  (cli ? it : it.skip)(`passes \`${cli?.join(' ') ?? 'docker compose'} config -q\``, () => {
+    const [cmd, ...args] = cli!;
+    const res = spawnSync(cmd, [...args, '-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+  });
+});
+
+describe('Dockerfile', () => {
+  const stages = dockerfileStages();
+
+  it('builds on node 22 bookworm images, with production dependencies only', () => {
+    const text = read('Dockerfile');
+    expect(text).toMatch(/ARG NODE_VERSION=22\b/);
+    expect(stages.get('runtime')?.from).toBe('node:${NODE_VERSION}-bookworm-slim');
+    expect(text).toMatch(/npm ci --omit=dev/);
+  });
+
+  it('installs dependencies from every workspace manifest the lockfile knows', () => {
+    const { workspaces } = JSON.parse(read('package.json')) as { workspaces: string[] };
+    const copied = stages.get('deps')?.lines.filter((l) => /^COPY\s/i.test(l)) ?? [];
+    for (const ws of workspaces) expect(copied).toContain(`COPY ${ws}/package.json ${ws}/`);
+  });
+
+  it('runs as the unprivileged node user', () => {
+    for (const name of OURS) expect(inherited(stages, name, 'USER')).toBe('node');
+  });
+
+  it('copies only paths that exist', () => {
+    const missing: string[] = [];
+    for (const stage of stages.values()) {
+      for (const line of stage.lines) {
+        if (!/^COPY\s/i.test(line) || /--from=/.test(line)) continue;
+        const args = line.split(/\s+/).slice(1).filter((a) => !a.startsWith('--'));
+        for (const src of args.slice(0, -1)) if (!existsSync(join(ROOT, src))) missing.push(src);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it.each(OURS)('starts %s from a file that exists, on the port compose sets', (name) => {
+    const cmd = JSON.parse(inherited(stages, name, 'CMD') ?? '[]') as string[];
+    expect(cmd.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
+    expect(cmd[3]).toBe(`${WORKSPACES[name]}/src/main.ts`);
+    expect(existsSync(join(ROOT, cmd[3]))).toBe(true);
+    expect(inherited(stages, name, 'ENV')).toContain(`PORT=${envOf(services[name]).PORT}`);
+  });
+
+  it('ships an entrypoint and health probe that exist and are valid', () => {
+    expect(inherited(stages, 'users', 'ENTRYPOINT')).toBe('["/app/deploy/docker-entrypoint.sh"]');
+    expect(statSync(join(ROOT, 'deploy/docker-entrypoint.sh')).mode & 0o111).not.toBe(0);
+    expect(spawnSync('sh', ['-n', join(ROOT, 'deploy/docker-entrypoint.sh')]).status).toBe(0);
+    expect(spawnSync(process.execPath, ['--check', join(ROOT, 'deploy/healthcheck.cjs')]).status).toBe(0);
+  });
+
+  it('keeps tests, local data and dependencies out of the build context, and every source file in it', () => {
+    const ignored = dockerIgnored(read('.dockerignore'));
+    for (const p of ['node_modules/x', 'gateway/node_modules/x', 'data/users.db', 'subgraphs/users/data/users.db', 'discovery/data/keys/k.pem',
+      'subgraphs/users/test/a.test.ts', 'packages/common/test/a.test.ts', 'test/compose.test.ts', '.git/HEAD', '.env']) {
+      expect({ path: p, ignored: ignored(p) }).toEqual({ path: p, ignored: true });
+    }
+    const needed = ['packages/common/src', 'proto', ...OURS.map((n) => `${WORKSPACES[n]}/src`)]
+      .flatMap((d) => filesUnder(d, ''))
+      .map((f) => relative(ROOT, f))
+      .concat(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.base.json', 'deploy/docker-entrypoint.sh', 'deploy/healthcheck.cjs']);
+    expect(needed.length).toBeGreaterThan(20);
+    expect(needed.filter(ignored)).toEqual([]);
+  });
+});
+
+/**
+ * .dockerignore semantics (Go filepath.Match plus `**`, anchored at the context root): a path is left out
+ * when it or one of its parent folders matches a pattern. No `!` exceptions are used here.
+ */
+function dockerIgnored(text: string): (path: string) => boolean {
+  const toRegExp = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/^\/+/, '')
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*\*\/?/g, '\u0000')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .replace(/\u0000/g, '(?:.*/)?')}$`,
+    );
+  const patterns = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map(toRegExp);
+  return (path) => {
+    const parts = path.split('/');
+    return parts.some((_, i) => patterns.some((re) => re.test(parts.slice(0, i + 1).join('/'))));
+  };
+}
+
+/** `docker compose` (v2 plugin) or Debian's `docker-compose`, when one is installed. */
+function composeCli(): string[] | undefined {
+  for (const cmd of [['docker', 'compose'], ['docker-compose']]) {
+    const res = spawnSync(cmd[0], [...cmd.slice(1), 'version'], { encoding: 'utf8' });
+    if (res.status === 0) return cmd;
+  }
+  return undefined;
+}
