@@ -182,6 +182,8 @@ describe('docker-compose.yml', () => {
       expect(envOf(services[s]).DISCOVERY_URL).toBe(`http://discovery:${discoveryPort}`);
     }
     for (const s of OURS) expect(envOf(services[s]).REDIS_URL).toBe('redis://redis:6379');
+    // a service bound to loopback would be healthy inside its container and unreachable from the others
+    for (const s of OURS) expect(envOf(services[s]).HOST).toBe('0.0.0.0');
     for (const [s, schema] of [
       ['users', 'USERS_SVC'],
       ['courses', 'COURSES_SVC'],
