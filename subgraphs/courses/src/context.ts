@@ -2,7 +2,7 @@ import type { AuthUser, Logger } from '@dream/common';
 import type { CourseCache } from './course-cache';
 import type { CoursesRepository } from './data/courses-repository';
 import type { EnrollmentsRepository } from './data/enrollments-repository';
-import type { CourseEvents } from './events';
+import type { CourseEvents, Notifier } from './events';
 import type { Loaders } from './loaders';
 
 /** Per-request GraphQL context. */
@@ -15,5 +15,7 @@ export interface CoursesContext {
   /** Redis cache of courses and course lists; writes call `cache.changed(id)` before answering. */
   cache?: CourseCache;
   events: CourseEvents;
+  /** Per-user notifications (lobby joins, new courses in followed categories); optional for embedders. */
+  notifier?: Notifier;
   logger: Logger;
 }

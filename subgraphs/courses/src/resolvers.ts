@@ -4,6 +4,7 @@ import type { CoursesContext } from './context';
 import { categoryKey, decodeCursor, encodeCursor, type Course } from './domain';
 import { listKey } from './course-cache';
 import type { CourseEvent } from './events';
+import { notifyCategoryFollowers, notifyLobbyJoin } from './notifications';
 import { PriceScalar } from './price-scalar';
 import { validateCategoryArg, validateCreate, validateFirst, validateUpdate } from './validation';
 
@@ -68,6 +69,7 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
       ctx.logger.info({ courseId: course.id, ownerId: user.id }, 'course created');
       await ctx.cache?.changed(course.id);
       await ctx.events.publish('course.created', eventOf(course));
+      if (ctx.notifier) await notifyCategoryFollowers(ctx.notifier, ctx.enrollments, course, ctx.logger);
       return course;
     },
     updateCourse: async (_: unknown, { id, input }: { id: string; input: Record<string, unknown> }, ctx: CoursesContext) => {
@@ -97,6 +99,7 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
       const joined = await ctx.enrollments.joinLobby(user.id, categoryKey(cat));
       if (!joined) throw notFound(`No course to join in category "${cat}".`);
       ctx.logger.info({ courseId: joined.course.id, userId: user.id }, 'joined course through the lobby');
+      if (ctx.notifier) await notifyLobbyJoin(ctx.notifier, joined.course, user);
       return { status: 'success', courseId: joined.course.id, course: joined.course, message: 'Joined course.' };
     },
   },

@@ -96,12 +96,8 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
     metrics: cacheMetrics(registry),
     logger,
   });
-  const purchases = new PurchaseService({
-    courses,
-    enrollments,
-    notifier: overrides.notifier ?? new RedisNotifier(redis, logger),
-    logger,
-  });
+  const notifier = overrides.notifier ?? new RedisNotifier(redis, logger);
+  const purchases = new PurchaseService({ courses, enrollments, notifier, logger });
 
   let server;
   let grpcServer: GrpcServerHandle | undefined;
@@ -140,6 +136,7 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
         loaders: createLoaders(courses, enrollments, cache),
         cache,
         events,
+        notifier,
         logger: reqLogger,
       }),
       // Same contract as users: the database is essential (500 without it); Redis only carries events
