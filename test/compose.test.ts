@@ -285,12 +285,14 @@ describe('Dockerfile', () => {
     expect(missing).toEqual([]);
   });
 
-  it.each(OURS)('starts %s from a file that exists, on the port compose sets', (name) => {
+  it.each(OURS)('starts %s from a file that exists, on the ports compose sets', (name) => {
     const cmd = JSON.parse(inherited(stages, name, 'CMD') ?? '[]') as string[];
     expect(cmd.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
     expect(cmd[3]).toBe(`${WORKSPACES[name]}/src/main.ts`);
     expect(existsSync(join(ROOT, cmd[3]))).toBe(true);
-    expect(inherited(stages, name, 'ENV')).toContain(`PORT=${envOf(services[name]).PORT}`);
+    const env = ` ${inherited(stages, name, 'ENV')} `;
+    expect(env).toContain(` PORT=${envOf(services[name]).PORT} `);
+    if (envOf(services[name]).GRPC_PORT) expect(env).toContain(` GRPC_PORT=${envOf(services[name]).GRPC_PORT} `);
   });
 
   it('ships an entrypoint and health probe that exist and are valid', () => {
