@@ -46,7 +46,12 @@ export class PurchaseService {
 
     // Read from the database, not the cache: the owner and price must be current.
     const course = await this.deps.courses.findById(req.courseId);
-    if (!course) throw notFound(`Course ${req.courseId} not found.`);
+    if (!course) {
+      // A retry of a purchase that succeeded before the course was deleted still answers success.
+      const prior = await this.deps.enrollments.findEnrollment(user.id, req.courseId);
+      if (prior) return { message: PURCHASE_MESSAGE, enrollmentId: prior.id, alreadyOwned: true };
+      throw notFound(`Course ${req.courseId} not found.`);
+    }
     if (course.ownerId === user.id) throw forbidden('You cannot buy your own course.');
 
     const { enrollment, alreadyOwned } = await this.deps.enrollments.purchase({

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { callMetadata, getProtos, type GetUsersResponse } from '@dream/common';
-import { Disposables } from '@dream/common/testing';
+import { Disposables, waitFor } from '@dream/common/testing';
 import { rawUnary } from '../../../packages/common/test/grpc-helpers';
 import { ME, SIGNUP, bearer, newUser, startTestUsers, type TestUsers } from './helpers';
 
@@ -60,6 +60,23 @@ test('refused without a valid token; too many ids is INVALID_ARGUMENT', async ()
   expect(bad.err?.code).toBe(grpc.status.UNAUTHENTICATED);
   const many = await rawUnary(address(), def, { ids: Array.from({ length: 1001 }, (_, i) => `id${i}`) }, callMetadata({ token }));
   expect(many.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+});
+
+test('Redis stopped: profiles come from the database, signup still works; the cache refills afterwards', async () => {
+  await t.redis.stop();
+  await waitFor(() => t.service.redis.status !== 'ready', { what: 'client to notice Redis is down' });
+  const r = await rawUnary<{ ids: string[] }, GetUsersResponse>(address(), def, { ids: ids.slice(0, 5) }, callMetadata({ token }));
+  expect(r.res!.users).toHaveLength(5);
+  const other = await t.gql(`query($id: ID!) { user(id: $id) { id username } }`, { id: ids[1] });
+  expect(other.body.data!.user.id).toBe(ids[1]);
+  const s = await t.gql(SIGNUP, { input: newUser() });
+  expect(s.body.errors).toBeUndefined();
+  await t.redis.start();
+  await waitFor(() => t.service.redis.status === 'ready', { timeoutMs: 10000, what: 'Redis client reconnected' });
+  await t.gql(`query($id: ID!) { user(id: $id) { id } }`, { id: ids[1] });
+  const before = t.service.db.stats.queries;
+  await t.gql(`query($id: ID!) { user(id: $id) { id } }`, { id: ids[1] });
+  expect(t.service.db.stats.queries - before).toBe(0);
 });
 
 test('buyCourse without any courses address answers SERVICE_UNAVAILABLE', async () => {

@@ -118,6 +118,16 @@ describe('purchase over gRPC (users → discovery → courses), real topology', 
     expect(await enrollments(pureOwner.id, courseId)).toHaveLength(0);
   });
 
+  it('a repeat after the course was deleted still answers success with the same enrollment', async () => {
+    const buyer = await signup(gw, ['STUDENT']);
+    const cid = await createCourse(gw, owner.token, 'Short-lived');
+    const first = await gql(gw, BUY, { variables: { courseId: cid }, headers: auth(buyer.token) });
+    expect(first.body.data!.buyCourse.alreadyOwned).toBe(false);
+    await gql(gw, 'mutation($id: ID!) { deleteCourse(id: $id) { id } }', { variables: { id: cid }, headers: auth(owner.token) });
+    const repeat = await gql(gw, BUY, { variables: { courseId: cid }, headers: auth(buyer.token) });
+    expect(repeat.body.data!.buyCourse).toEqual({ ...first.body.data!.buyCourse, alreadyOwned: true });
+  });
+
   it('direct gRPC BuyCourse: UNAUTHENTICATED without a valid token, PERMISSION_DENIED for another user_id or a non-student', async () => {
     const address = `127.0.0.1:${coursesA.grpcPort}`;
     const none = await rawUnary(address, purchaseDef, { userId: '', courseId, idempotencyKey: '' });

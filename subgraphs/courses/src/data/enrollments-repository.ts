@@ -108,6 +108,15 @@ export class EnrollmentsRepository {
     }
   }
 
+  /** The user's enrollment in a course (bought or joined), if any; deleted courses included. */
+  async findEnrollment(userId: string, courseId: string): Promise<EnrollmentRow | undefined> {
+    try {
+      return await enrollmentQueries(this.db).enrollmentByUserCourse(userId, courseId).executeTakeFirst();
+    } catch (e) {
+      mapDbError(e);
+    }
+  }
+
   /** Users following a category (for notifications). */
   async followersOf(categoryKey: string): Promise<string[]> {
     try {
