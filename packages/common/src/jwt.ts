@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomUUID, createPublicKey } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
@@ -138,19 +138,27 @@ export function loadJwtKeys(
   const dir = env.JWT_KEYS_DIR ?? join(process.cwd(), 'data', 'keys');
   const privPath = join(dir, 'jwt-private.pem');
   const pubPath = join(dir, 'jwt-public.pem');
-  if (!existsSync(privPath) || !existsSync(pubPath)) {
+  if (!existsSync(privPath)) {
     mkdirSync(dir, { recursive: true });
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    // wx: when two replicas start together only one writes; the other reads the winner's files.
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    // Write aside, then link into place: link is atomic and fails if another replica won the race,
+    // so every replica ends up with the same complete key (never a half-written file).
+    const tmp = join(dir, `.jwt-private.${process.pid}.${randomUUID()}.pem`);
+    writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     try {
-      writeFileSync(privPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-      writeFileSync(pubPath, publicKey.export({ type: 'spki', format: 'pem' }), { flag: 'wx' });
+      linkSync(tmp, privPath);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      unlinkSync(tmp);
     }
     logger?.warn({ dir }, 'JWT_PRIVATE_KEY/JWT_PUBLIC_KEY not set: generated a development RSA key pair. Do not use it in production.');
   } else {
     logger?.warn({ dir }, 'JWT_PRIVATE_KEY/JWT_PUBLIC_KEY not set: using the development RSA key pair. Do not use it in production.');
   }
-  return { privateKey: readFileSync(privPath, 'utf8'), publicKey: readFileSync(pubPath, 'utf8') };
+  const privateKey = readFileSync(privPath, 'utf8');
+  // The public key is derived from the private one; the .pem copy is for other tools (curl, jwt.io).
+  const publicKey = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  if (!existsSync(pubPath)) writeFileSync(`${pubPath}`, publicKey);
+  return { privateKey, publicKey };
 }
