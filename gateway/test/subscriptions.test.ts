@@ -23,10 +23,19 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     });
   const courseIdOf = async (gw: Gateway, who: User, category: string) =>
     (await api(gw, 'GET', `/api/courses?category=${encodeURIComponent(category)}`, { jwt: who.jwt })).body[0].courseId as string;
-  /** Subscriptions are live on the gateway (and its Redis SUBSCRIBE acknowledged) before we cause events. */
-  const subscribed = async (gw: Gateway, n: number) => {
-    await gw.clientSurface.events.ready();
-    await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= n, { what: `${n} live subscriptions`, timeoutMs: 10000 });
+  /**
+   * Counts the subscription streams a gateway opens from now on; `await live(n)` resolves once n are
+   * live (and the Redis SUBSCRIBE is acknowledged), so events are caused only after that.
+   */
+  const watchSubscriptions = (gw: Gateway) => {
+    let opened = 0;
+    const on = () => opened++;
+    gw.clientSurface.graphqlWs.on('subscribed', on);
+    return async (n: number) => {
+      await gw.clientSurface.events.ready();
+      await waitFor(() => opened >= n, { what: `${n} live subscriptions`, timeoutMs: 10000 });
+      gw.clientSurface.graphqlWs.off('subscribed', on);
+    };
   };
 
   beforeAll(async () => {
@@ -55,12 +64,13 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
   });
 
   it('a created course reaches a graphql-ws subscriber (with owner { username }) and a WS-shim client within 2 s', async () => {
+    const liveA = watchSubscriptions(gwA);
     const client = gqlWsClient(d, gwA, { jwt: student.jwt });
     const sub = subscribe(client, 'subscription { courseCreated { id name price category owner { username } } }');
     const shim = rawSocket(d, gwA, '/courses', { headers: { jwt: student.jwt } });
     const initial = await shim.inbox.take(() => true, 5000, 'the initial list');
     expect(Array.isArray(initial)).toBe(true);
-    await subscribed(gwA, 1);
+    await liveA(1);
 
     const name = unique('Realtime ');
     const started = Date.now();
@@ -78,13 +88,14 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
   });
 
   it('courseCreated(category) delivers only its category (case-insensitively), /courses/:ownerId only that owner', async () => {
+    const liveA = watchSubscriptions(gwA);
     const client = gqlWsClient(d, gwA);
     const art = unique('Art');
     const all = subscribe(client, 'subscription { courseCreated { name category } }');
     const filtered = subscribe(client, 'subscription($c: String) { c: courseCreated(category: $c) { name category } }', { c: art.toUpperCase() });
     const mine = rawSocket(d, gwA, `/courses/${encodeURIComponent(owner2.id)}`, { headers: { authorization: `Bearer ${owner2.jwt}` } });
     await mine.inbox.take(() => true, 5000, 'initial owner list');
-    await subscribed(gwA, 2);
+    await liveA(2);
 
     const music = unique('Music course ');
     const painting = unique('Painting course ');
@@ -103,6 +114,7 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
   });
 
   it('courseUpdated(id) only for that course, courseDeleted from the payload', async () => {
+    const liveA = watchSubscriptions(gwA);
     const cat = unique('Upd');
     await createCourse(gwA, owner, 'Target', cat);
     const target = await courseIdOf(gwA, owner, cat);
@@ -111,7 +123,7 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     const client = gqlWsClient(d, gwA, { authorization: `Bearer ${owner.jwt}` });
     const updated = subscribe(client, 'subscription($id: ID) { courseUpdated(id: $id) { id name ...P } } fragment P on Course { price owner { username } }', { id: target });
     const deleted = subscribe(client, 'subscription { courseDeleted { id message } }');
-    await subscribed(gwA, 2);
+    await liveA(2);
     const update = 'mutation($id: ID!, $n: String!) { updateCourse(id: $id, input: { name: $n }) { id } }';
     expect((await gql(gwA, update, { variables: { id: other, n: 'Other 2' }, headers: { jwt: owner.jwt } })).body.errors).toBeUndefined();
     expect((await gql(gwA, update, { variables: { id: target, n: 'Target 2' }, headers: { jwt: owner.jwt } })).body.errors).toBeUndefined();
@@ -126,12 +138,13 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
   });
 
   it('myNotifications: the owner hears about a purchase of their course, nobody else does', async () => {
+    const liveA = watchSubscriptions(gwA);
     const cat = unique('Notify');
     await createCourse(gwA, owner, 'Sold', cat, 7);
     const courseId = await courseIdOf(gwA, owner, cat);
     const mine = subscribe(gqlWsClient(d, gwA, { jwt: owner.jwt }), 'subscription { myNotifications { kind courseId text createdAt } }');
     const others = subscribe(gqlWsClient(d, gwA, { jwt: owner2.jwt }), 'subscription { myNotifications { kind courseId } }');
-    await subscribed(gwA, 2);
+    await liveA(2);
     const r = await api(gwA, 'POST', `/courses/${courseId}/buy`, { jwt: student.jwt, body: { userId: student.id, courseId } });
     expect(r.status).toBe(200);
     const n = await mine.inbox.take((v) => v.data?.myNotifications?.courseId === courseId, 3000, 'the purchase notification');
@@ -139,10 +152,36 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     expect(others.inbox.values).toHaveLength(0);
   });
 
+  it('myNotifications: a lobby join notifies the owner; a new course in a followed category notifies the student', async () => {
+    const liveA = watchSubscriptions(gwA);
+    const liveB = watchSubscriptions(gwB);
+    const cat = unique('Follow');
+    await createCourse(gwA, owner, 'First', cat);
+    const ownerSub = subscribe(gqlWsClient(d, gwA, { jwt: owner.jwt }), 'subscription { myNotifications { kind courseId text } }');
+    const studentSub = subscribe(gqlWsClient(d, gwB, { Authorization: `Bearer ${student.jwt}` }), 'subscription { n: myNotifications { kind text } }');
+    await liveA(1);
+    await liveB(1);
+    const joined = await api(gwA, 'POST', '/api/student-service/course/subscribe', { jwt: student.jwt, body: { cathegory: cat, userId: student.id } });
+    expect(joined.status).toBe(200);
+    const n = await ownerSub.inbox.take((v) => v.data?.myNotifications?.courseId === joined.body.courseId, 3000, 'the join notification');
+    expect(n.data.myNotifications).toEqual({ kind: 'course.joined', courseId: joined.body.courseId, text: `${student.username} joined your course "First".` });
+
+    await createCourse(gwA, owner2, 'Second', cat.toLowerCase());
+    const f = await studentSub.inbox.take((v) => v.data?.n?.kind === 'course.new-in-category', 3000, 'the follower notification');
+    expect(f.data.n.text).toBe(`New course "Second" in ${cat.toLowerCase()}.`);
+    ownerSub.unsubscribe();
+    studentSub.unsubscribe();
+  });
+
   it('200 concurrent subscribers on one gateway all receive one event', async () => {
-    const before = gwB.clientSurface.graphqlWs.activeSubscriptions;
+    // counts the streams this test opens (others may still be closing)
+    let opened = 0;
+    const onSubscribed = () => opened++;
+    gwB.clientSurface.graphqlWs.on('subscribed', onSubscribed);
     const subs = Array.from({ length: 200 }, () => subscribe(gqlWsClient(d, gwB), 'subscription { courseCreated { id name } }'));
-    await subscribed(gwB, before + 200);
+    await gwB.clientSurface.events.ready();
+    await waitFor(() => opened >= 200, { what: '200 live subscriptions', timeoutMs: 10000 });
+    gwB.clientSurface.graphqlWs.off('subscribed', onSubscribed);
     const name = unique('Crowd ');
     await createCourse(gwA, owner, name, 'Crowd');
     await Promise.all(subs.map((s) => s.inbox.take((v) => v.data?.courseCreated?.name === name, 10000, 'the crowd event')));
@@ -150,10 +189,11 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
   });
 
   it('a subscriber on gateway replica A gets an event caused through replica B', async () => {
+    const liveA = watchSubscriptions(gwA);
     const sub = subscribe(gqlWsClient(d, gwA), 'subscription { courseCreated { name owner { username } } }');
     const shim = rawSocket(d, gwA, `/courses?jwt=${owner.jwt}`);
     await shim.inbox.take(() => true, 5000, 'initial list');
-    await subscribed(gwA, 1);
+    await liveA(1);
     const name = unique('Across ');
     await createCourse(gwB, owner2, name, 'Replicas');
     const ev = await sub.inbox.take((v) => v.data?.courseCreated?.name === name, 2000, 'the event from replica B');
