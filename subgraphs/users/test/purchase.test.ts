@@ -150,6 +150,22 @@ describe('purchase over gRPC (users → discovery → courses), real topology', 
     expect(await enrollments(buyer.id, courseId)).toHaveLength(1);
   });
 
+  it('one courses replica down: every purchase still succeeds (the idempotent call is retried on the other)', async () => {
+    const buyer = await signup(gw, ['STUDENT']);
+    const cids: string[] = [];
+    for (let i = 0; i < 4; i++) cids.push(await createCourse(gw, owner.token, `Half ${i}`));
+    const spare = await stack.addGrpcCourses();
+    const victim = stack.courses.find((r) => !r.stopped && r !== spare)!;
+    await stack.crash(victim); // still listed by discovery
+    coursesA = spare.service as CoursesSubgraph;
+    for (const cid of cids) {
+      const r = await gql(gw, BUY, { variables: { courseId: cid }, headers: auth(buyer.token) });
+      expect(r.body.errors).toBeUndefined();
+      expect(r.body.data!.buyCourse.alreadyOwned).toBe(false);
+      expect(await enrollments(buyer.id, cid)).toHaveLength(1);
+    }
+  });
+
   it('all courses instances down → SERVICE_UNAVAILABLE and nothing recorded; the same key succeeds once when courses is back', async () => {
     const buyer = await signup(gw, ['STUDENT']);
     const cid = await createCourse(gw, owner.token, 'Outage');
