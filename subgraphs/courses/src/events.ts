@@ -46,6 +46,8 @@ export interface NotificationEvent {
   kind: string;
   courseId?: string;
   text: string;
+  /** ISO-8601; when the event happened (the gateway stamps its own time when absent). */
+  createdAt?: string;
 }
 
 /** Publishes notifications after the write committed; never throws (like CourseEvents). */

@@ -73,6 +73,7 @@ export class PurchaseService {
         kind: 'course.bought',
         courseId: course.id,
         text: `${user.username} bought your course "${course.name}".`,
+        createdAt: enrollment.created_at,
       });
     }
     return { message: PURCHASE_MESSAGE, enrollmentId: enrollment.id, alreadyOwned };
