@@ -9,7 +9,7 @@
  * request, counted by the subgraphs themselves (subgraph_graphql_requests_total).
  *
  * Flags: --smoke (tiny durations, checks the harness only), --duration S, --warmup S,
- * --connections N, --subs N (graphql-ws fan-out), --profile (our gateway under --cpu-prof),
+ * --connections N, --rounds N (interleaved rounds of the federated read; median), --targets a,b, --subs N (graphql-ws fan-out), --profile (our gateway under --cpu-prof),
  * --only a,b,... (workloads: read,overhead,cache,rest,ws,grpc), --no-docs.
  * Output: tables, bench/results/<stamp>.json (+ latest.json), docs/benchmarks.md's generated section.
  * The last two lines printed are the identical and unique gateway/stock-gateway ratios.
@@ -19,7 +19,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Stack, REPO_ROOT, type ChildService } from '@dream/testenv';
 import { routingUrlFor } from '../gateway/src/supergraph-manager';
-import { load, type LoadResult, type LoadSpec } from './lib/load';
+import { load, sequential, type LoadResult, type LoadSpec } from './lib/load';
 import { ProcWatch } from './lib/proc';
 import { markdownTable, textTable } from './lib/table';
 import { runExtraWorkloads, type ExtraContext } from './workloads';
@@ -32,14 +32,17 @@ const opt = (name: string, dflt: number) => {
   return i >= 0 ? Number(argv[i + 1]) : dflt;
 };
 const SMOKE = flag('--smoke');
-const DURATION = opt('--duration', SMOKE ? 1 : 10);
-const WARMUP = opt('--warmup', SMOKE ? 0 : 3);
+const DURATION = opt('--duration', SMOKE ? 1 : 8);
+const WARMUP = opt('--warmup', SMOKE ? 0 : 2);
 const CONNECTIONS = opt('--connections', SMOKE ? 10 : 50);
 const SUBS = opt('--subs', SMOKE ? 50 : 2000);
+const ROUNDS = opt('--rounds', SMOKE ? 1 : 3);
 const PROFILE = flag('--profile');
 const onlyArg = argv.indexOf('--only') >= 0 ? argv[argv.indexOf('--only') + 1].split(',') : undefined;
 const enabled = (w: string) => !onlyArg || onlyArg.includes(w);
-const WRITE_DOCS = !SMOKE && !flag('--no-docs') && !onlyArg;
+const targetsArg = argv.indexOf('--targets') >= 0 ? argv[argv.indexOf('--targets') + 1].split(',') : undefined;
+const targetEnabled = (t: string) => !targetsArg || targetsArg.includes(t);
+const WRITE_DOCS = !SMOKE && !flag('--no-docs') && !onlyArg && !targetsArg;
 
 // ---------- queries ----------
 const READ_QUERY = 'query Read($first: Int!) { courses(first: $first) { id name price owner { username } } }';
@@ -84,36 +87,66 @@ async function main(): Promise<void> {
     const ctx: Ctx = { stack, replicas, counter };
 
     if (enabled('read')) {
-      await readWorkloads(ctx, 'gateway', ours);
+      // every gateway stays up (idle) while the others are loaded; rounds interleave the targets
+      // so background noise on the machine spreads over all of them, and each row is the median round
+      const targets: Array<[string, ChildService]> = [['gateway', ours]];
       const baselines: Array<[string, string, Record<string, string>]> = [
         ['stock-gateway', 'bench/baselines/stock-gateway.ts', {}],
         ['hive-gateway', 'bench/baselines/hive-gateway.ts', {}],
         ['hive-router', 'bench/baselines/hive-gateway.ts', { HIVE_ROUTER: '1' }],
       ];
       for (const [name, script, env] of baselines) {
-        let svc: ChildService | undefined;
+        if (!targetEnabled(name)) continue;
         try {
-          svc = await stack.spawn(name, script, { SUPERGRAPH_FILE: supergraphFile, ...env }, { ready: graphqlReady });
-          await readWorkloads(ctx, name, svc);
+          const svc = await stack.spawn(name, script, { SUPERGRAPH_FILE: supergraphFile, ...env }, { ready: graphqlReady });
+          await checkRead(`${svc.base}/graphql`, { 'x-request-id': uniqueId() });
+          targets.push([name, svc]);
         } catch (err) {
           log(`bench: ${name} failed: ${(err as Error).message}`);
           rows.push(failedRow('read/identical', name, err), failedRow('read/unique', name, err));
-        } finally {
-          await svc?.stop();
         }
       }
+      await checkRead(`${ours.base}/graphql`, { 'x-request-id': uniqueId() });
+      const samples = new Map<string, Row[]>();
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const variant of ['identical', 'unique'] as const) {
+          for (const [name, svc] of targets) {
+            const row = await readWorkload(ctx, variant, name, svc);
+            const k = `${row.workload}\n${name}`;
+            samples.set(k, [...(samples.get(k) ?? []), row]);
+          }
+        }
+      }
+      for (const variant of ['identical', 'unique']) {
+        for (const [name] of targets) {
+          const runs = samples.get(`read/${variant}\n${name}`) ?? [];
+          const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+          const median = sorted[Math.floor((sorted.length - 1) / 2)];
+          if (runs.length > 1) median.note = `median of ${runs.length} rounds (rps ${runs.map((r) => r.rps).join(' / ')}; p99 ${runs.map((r) => r.p99).join(' / ')})`;
+          rows.push(median);
+        }
+      }
+      for (const [name, svc] of targets) if (name !== 'gateway') await svc.stop();
       // the ceiling and the floor: the courses subgraph called directly (no owner username: that
       // field needs federation) and a bare node:http server answering a fixed body
-      await measure(ctx, 'read/identical', 'courses-direct', replicas.courses[0], {
-        url: `${replicas.courses[0].base}/graphql`,
-        body: JSON.stringify({ query: DIRECT_QUERY, variables: { first: 50 } }),
-      });
-      const bare = await stack.spawn('bare-http', 'bench/baselines/bare-http.ts', {}, { healthPath: '/' });
-      await measure(ctx, 'read/identical', 'bare-node-http', bare, { url: `${bare.base}/graphql`, body: '{}' }, { noCalls: true });
-      await bare.stop();
+      if (targetEnabled('courses-direct')) {
+        await measure(ctx, 'read/identical', 'courses-direct', replicas.courses[0], {
+          url: `${replicas.courses[0].base}/graphql`,
+          body: JSON.stringify({ query: DIRECT_QUERY, variables: { first: 50 } }),
+        });
+      }
+      if (targetEnabled('bare-node-http')) {
+        const bare = await stack.spawn('bare-http', 'bench/baselines/bare-http.ts', {}, { healthPath: '/' });
+        await measure(ctx, 'read/identical', 'bare-node-http', bare, { url: `${bare.base}/graphql`, body: '{}' }, { noCalls: true });
+        await bare.stop();
+      }
     }
 
-    if (enabled('overhead')) await overheadWorkload(ctx, ours);
+    if (enabled('overhead')) {
+      const stock = await stack.spawn('stock-gateway-seq', 'bench/baselines/stock-gateway.ts', { SUPERGRAPH_FILE: supergraphFile }, { ready: graphqlReady });
+      await overheadWorkload(ctx, ours, stock);
+      await stock.stop();
+    }
     if (enabled('cache')) await cacheWorkload(ctx, ours, seed.courseIds);
 
     const extra: ExtraContext = { stack, gateway: ours, replicas: replicas.all, seed, smoke: SMOKE, duration: DURATION, subs: SUBS, counter, rows, enabled, log };
@@ -255,15 +288,23 @@ async function measure(
   target: string,
   svc: ChildService,
   spec: Partial<LoadSpec> & { url: string },
-  o: { noCalls?: boolean; connections?: number } = {},
+  o: { noCalls?: boolean; connections?: number; sequential?: boolean; keep?: boolean } = {},
 ): Promise<Row> {
   log(`bench: ${workload} → ${target}`);
   let before = 0;
   let watch: ProcWatch | undefined;
-  const result = await load({ connections: o.connections ?? CONNECTIONS, durationSec: DURATION, warmupSec: WARMUP, ...spec }, async () => {
+  const between = async () => {
     before = o.noCalls ? 0 : await ctx.counter();
     watch = new ProcWatch(svc.pid);
-  });
+  };
+  let result: LoadResult;
+  if (o.sequential && spec.perRequest) {
+    if (WARMUP > 0) await sequential(spec.url, spec.perRequest, WARMUP, 0);
+    await between();
+    result = await sequential(spec.url, spec.perRequest, DURATION, 0);
+  } else {
+    result = await load({ connections: o.connections ?? CONNECTIONS, durationSec: DURATION, warmupSec: WARMUP, ...spec }, between);
+  }
   const usage = watch!.stop();
   const after = o.noCalls ? 0 : await ctx.counter();
   const row: Row = {
@@ -278,7 +319,7 @@ async function measure(
     cpuPercent: usage.cpuPercent,
     raw: result,
   };
-  rows.push(row);
+  if (!o.keep) rows.push(row);
   log(`  ${fmtRow(row)}`);
   return row;
 }
@@ -296,27 +337,44 @@ async function checkRead(url: string, headers: Record<string, string> = {}): Pro
   }
 }
 
-async function readWorkloads(ctx: Ctx, target: string, svc: ChildService): Promise<void> {
+async function readWorkload(ctx: Ctx, variant: 'identical' | 'unique', target: string, svc: ChildService): Promise<Row> {
   const url = `${svc.base}/graphql`;
-  await checkRead(url, { 'x-request-id': uniqueId() });
-  await measure(ctx, 'read/identical', target, svc, { url, body: JSON.stringify({ query: READ_QUERY, variables: { first: 50 } }) });
-  await measure(ctx, 'read/unique', target, svc, {
-    url,
-    // distinct variables (first: 41..50) and a distinct forwarded x-request-id on every request
-    perRequest: (n) => ({
-      body: JSON.stringify({ query: READ_QUERY, variables: { first: 41 + (n % 10) } }),
-      headers: { 'x-request-id': uniqueId() },
-    }),
-  });
+  if (variant === 'identical') {
+    return measure(ctx, 'read/identical', target, svc, { url, body: JSON.stringify({ query: READ_QUERY, variables: { first: 50 } }) }, { keep: true });
+  }
+  return measure(
+    ctx,
+    'read/unique',
+    target,
+    svc,
+    {
+      url,
+      // distinct variables (first: 41..50) and a distinct forwarded x-request-id on every request
+      perRequest: (n) => ({
+        body: JSON.stringify({ query: READ_QUERY, variables: { first: 41 + (n % 10) } }),
+        headers: { 'x-request-id': uniqueId() },
+      }),
+    },
+    { keep: true },
+  );
 }
 
-/** Gateway overhead: one connection, a single-hop query, direct vs through our gateway (p50 difference). */
-async function overheadWorkload(ctx: Ctx, ours: ChildService): Promise<void> {
+/**
+ * Gateway overhead: one request at a time (hrtime, sub-ms), a single-hop query (courses only), the
+ * courses subgraph directly vs through our gateway and stock @apollo/gateway: the p50 difference is
+ * what the gateway adds.
+ */
+async function overheadWorkload(ctx: Ctx, ours: ChildService, stock?: ChildService): Promise<void> {
   const body = JSON.stringify({ query: SINGLE_HOP, variables: { first: 50 } });
   const perRequest = () => ({ body, headers: { 'x-request-id': uniqueId() } });
-  const direct = await measure(ctx, 'overhead/1-conn', 'courses-direct', ctx.replicas.courses[0], { url: `${ctx.replicas.courses[0].base}/graphql`, perRequest }, { connections: 1 });
-  const gw = await measure(ctx, 'overhead/1-conn', 'gateway', ours, { url: `${ours.base}/graphql`, perRequest }, { connections: 1 });
-  gw.note = `p50 overhead ${(gw.p50 - direct.p50).toFixed(2)} ms`;
+  const seq = { sequential: true };
+  const direct = await measure(ctx, 'overhead/sequential', 'courses-direct', ctx.replicas.courses[0], { url: `${ctx.replicas.courses[0].base}/graphql`, perRequest }, seq);
+  const gw = await measure(ctx, 'overhead/sequential', 'gateway', ours, { url: `${ours.base}/graphql`, perRequest }, seq);
+  gw.note = `p50 overhead over direct ${(gw.p50 - direct.p50).toFixed(2)} ms`;
+  if (stock) {
+    const st = await measure(ctx, 'overhead/sequential', 'stock-gateway', stock, { url: `${stock.base}/graphql`, perRequest }, seq);
+    st.note = `p50 overhead over direct ${(st.p50 - direct.p50).toFixed(2)} ms`;
+  }
 }
 
 /** course(id) with owner through our gateway: warm cache, then every replica restarted with CACHE_ENABLED=false. */
@@ -389,11 +447,11 @@ function printAndSave(started: number): void {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = resolve(REPO_ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
-  const settings = { smoke: SMOKE, durationSec: DURATION, warmupSec: WARMUP, connections: CONNECTIONS, subs: SUBS, argv };
+  const settings = { smoke: SMOKE, durationSec: DURATION, warmupSec: WARMUP, connections: CONNECTIONS, rounds: ROUNDS, subs: SUBS, argv };
   const json = JSON.stringify({ when: new Date().toISOString(), machine: m, settings, rows, tookSec: Math.round((Date.now() - started) / 1000) }, null, 2);
-  const name = SMOKE ? 'smoke-latest.json' : onlyArg ? `partial-${stamp}.json` : `${stamp}.json`;
+  const name = SMOKE ? 'smoke-latest.json' : onlyArg || targetsArg ? `partial-${stamp}.json` : `${stamp}.json`;
   writeFileSync(join(dir, name), json);
-  if (!SMOKE && !onlyArg) writeFileSync(join(dir, 'latest.json'), json);
+  if (!SMOKE && !onlyArg && !targetsArg) writeFileSync(join(dir, 'latest.json'), json);
   log(`bench: raw results in bench/results/${name}`);
   if (WRITE_DOCS) writeDocs(m, settings, workloads, name);
 }
@@ -407,7 +465,7 @@ function writeDocs(m: ReturnType<typeof machine>, settings: Record<string, unkno
     START,
     `Generated by \`npm run bench\` on ${new Date().toISOString()} (raw: \`bench/results/${file}\`).`,
     '',
-    `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB memory, Node ${m.node}, ${m.platform}. Settings: ${DURATION} s measured after a ${WARMUP} s warm-up, ${CONNECTIONS} connections (autocannon, loopback), one target loaded at a time.`,
+    `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB memory, Node ${m.node}, ${m.platform}. Settings: ${DURATION} s measured after a ${WARMUP} s warm-up, ${CONNECTIONS} connections (autocannon, loopback), one target loaded at a time; federated read: ${ROUNDS} interleaved rounds, median shown.`,
     '',
   ];
   for (const w of workloads) parts.push(`### ${w}`, '', markdownTable(HEAD, tableRows(w)), '');

@@ -68,3 +68,50 @@ export async function load(spec: LoadSpec, between?: () => Promise<void>): Promi
     timeouts: r.timeouts,
   };
 }
+
+/**
+ * One request at a time on one kept-alive connection, timed with hrtime: sub-millisecond
+ * percentiles (autocannon's histogram rounds to whole milliseconds), for the gateway-overhead figure.
+ */
+export async function sequential(
+  url: string,
+  perRequest: (n: number) => { body: string; headers?: Record<string, string> },
+  durationSec: number,
+  warmupSec: number,
+): Promise<LoadResult> {
+  const { Pool } = await import('undici');
+  const u = new URL(url);
+  const pool = new Pool(u.origin, { connections: 1, pipelining: 1 });
+  let n = 0;
+  let errors = 0;
+  const once = async (): Promise<number> => {
+    const { body, headers } = perRequest(n++);
+    const t0 = process.hrtime.bigint();
+    const res = await pool.request({ path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    await res.body.text();
+    if (res.statusCode !== 200) errors++;
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const warmEnd = Date.now() + warmupSec * 1000;
+  while (Date.now() < warmEnd) await once();
+  errors = 0;
+  const samples: number[] = [];
+  const t0 = Date.now();
+  const end = t0 + durationSec * 1000;
+  while (Date.now() < end) samples.push(await once());
+  const seconds = (Date.now() - t0) / 1000;
+  await pool.close();
+  samples.sort((a, b) => a - b);
+  const pct = (p: number) => Math.round(samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))] * 100) / 100;
+  return {
+    requests: samples.length,
+    rps: Math.round((samples.length / seconds) * 10) / 10,
+    p50: pct(50),
+    p90: pct(90),
+    p99: pct(99),
+    max: pct(100),
+    errors,
+    non2xx: 0,
+    timeouts: 0,
+  };
+}

@@ -34,6 +34,8 @@ export const gatewayEnv = {
   WS_KEEPALIVE_MS: positiveInt(12_000),
   /** Largest WebSocket message accepted from a client. */
   WS_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
+  /** Merge identical in-flight subgraph queries (same operation, variables and forwarded headers; never mutations). */
+  DEDUPE_INFLIGHT: flag(true),
 };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;

@@ -1,19 +1,30 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { AppError, type InstancePool, type ServiceInstance } from '@dream/common';
 import type { GatewayContext } from './context';
+import type { UpstreamClient } from './upstream';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
-import type { UpstreamClient } from './upstream';
 
 export interface DataSourceOptions {
   name: string;
   pool: () => InstancePool<ServiceInstance>;
   upstream: UpstreamClient;
   onUpstreamError?: (subgraph: string, err: unknown) => void;
+  /** Merge identical in-flight queries (same subgraph, operation, variables and forwarded headers). Default true. */
+  dedupe?: boolean;
+  /** Called when a fetch joins one already in flight (metrics, tests). */
+  onMerged?: (subgraph: string) => void;
 }
 
 /** The gateway's subgraph operations start with their kind; a mutation may only be retried if it never left. */
 const isMutation = (query: string | undefined) => !!query && /^\s*mutation\b/.test(query);
+/** Only operations that are certainly queries may be merged (an anonymous `{ … }` is a query). */
+const isQuery = (query: string | undefined) => !!query && /^\s*(?:query\b|\{)/.test(query);
+
+/** One upstream answer shared by merged fetches: each follower parses its own copy of the text. */
+interface Flight {
+  promise: Promise<{ json: Record<string, unknown>; text: string }>;
+}
 
 /**
  * One data source per subgraph, routing every fetch through the subgraph's InstancePool:
@@ -21,9 +32,21 @@ const isMutation = (query: string | undefined) => !!query && /^\s*mutation\b/.te
  * instance, mutations only when the first attempt never reached its instance. It implements
  * GraphQLDataSource directly (not RemoteGraphQLDataSource) to keep the hot path short: one
  * JSON.stringify, one undici request on a kept-alive connection, one JSON.parse.
+ *
+ * Identical in-flight queries are merged: a fetch whose key (subgraph, operation text, variables,
+ * operation name, and every header we forward — the caller's token, X-Forwarded-For and a
+ * caller-sent X-Request-Id) equals one already in flight waits for that one's answer instead of
+ * sending its own. Two callers with different tokens never share an answer; mutations are never
+ * merged. A request id the gateway generated itself is not part of the key (it carries no caller
+ * input); the merged fetch travels with the first caller's id.
  */
 export class PooledDataSource implements GraphQLDataSource<GatewayContext> {
-  constructor(private readonly opts: DataSourceOptions) {}
+  private readonly inFlight = new Map<string, Flight>();
+  private readonly dedupe: boolean;
+
+  constructor(private readonly opts: DataSourceOptions) {
+    this.dedupe = opts.dedupe ?? true;
+  }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request } = options;
@@ -33,13 +56,34 @@ export class PooledDataSource implements GraphQLDataSource<GatewayContext> {
     if (ctx?.token) headers.authorization = `Bearer ${ctx.token}`;
     if (ctx?.requestId) headers['x-request-id'] = ctx.requestId;
     if (ctx?.forwardedFor) headers['x-forwarded-for'] = ctx.forwardedFor;
-    const idempotent = !isMutation(request.query);
+
+    if (!this.dedupe || !isQuery(request.query)) return this.send(body, headers, !isMutation(request.query)).then((r) => r.json as GatewayGraphQLResponse);
+
+    const key = `${headers.authorization ?? ''}\n${headers['x-forwarded-for'] ?? ''}\n${ctx?.requestIdFromClient ? ctx.requestId : ''}\n${body}`;
+    const flight = this.inFlight.get(key);
+    if (flight) {
+      this.opts.onMerged?.(this.opts.name);
+      const { text } = await flight.promise;
+      return JSON.parse(text) as GatewayGraphQLResponse;
+    }
+    const promise = this.send(body, headers, true);
+    this.inFlight.set(key, { promise });
     try {
-      const { json } = await this.opts.pool().execute(
-        (inst) => this.opts.upstream.postGraphQL(inst.url, body, headers),
-        { retryOnce: true, idempotent },
-      );
+      const { json } = await promise;
       return json as GatewayGraphQLResponse;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  /** How many distinct fetches are in flight right now (tests). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  private async send(body: string, headers: Record<string, string>, idempotent: boolean): Promise<{ json: Record<string, unknown>; text: string }> {
+    try {
+      return await this.opts.pool().execute((inst) => this.opts.upstream.postGraphQL(inst.url, body, headers), { retryOnce: true, idempotent });
     } catch (err) {
       this.opts.onUpstreamError?.(this.opts.name, err);
       if (err instanceof AppError) throw err;

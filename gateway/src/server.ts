@@ -161,6 +161,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         name,
         pool: () => pools.get(name),
         upstream,
+        dedupe: config.DEDUPE_INFLIGHT,
         onUpstreamError: (subgraph, err) => {
           metrics.upstreamErrors.inc({ subgraph });
           logger.warn({ subgraph, err: (err as Error).message }, 'subgraph fetch failed');
@@ -224,6 +225,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     const remote = req.socket.remoteAddress;
     return {
       requestId,
+      requestIdFromClient: req.headers[REQUEST_ID_HEADER] === requestId,
       logger: logger.child({ requestId }),
       token: auth.token,
       user: auth.user,

@@ -52,7 +52,7 @@ export class UpstreamClient {
    * failures, timeouts and answers that are not a GraphQL response (e.g. a proxy's 502 page);
    * a GraphQL response with errors is returned as a value whatever its HTTP status.
    */
-  async postGraphQL(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
+  async postGraphQL(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
     const { origin, path } = this.target(url);
     let res;
     try {
@@ -77,7 +77,7 @@ export class UpstreamClient {
     if (!json || typeof json !== 'object' || (!('data' in json) && !('errors' in json))) {
       throw new UpstreamError(`${origin} answered ${res.statusCode} without a GraphQL response`, 'BAD_UPSTREAM_RESPONSE', res.statusCode);
     }
-    return { status: res.statusCode, json: json as Record<string, unknown> };
+    return { status: res.statusCode, json: json as Record<string, unknown>, text };
   }
 
   /** GET <base>/health: resolves on 2xx; used as the breaker's half-open probe. */

@@ -63,7 +63,8 @@ describe('upstream timeouts', () => {
     await waitForPool(gw, 'courses', 2);
 
     const a0 = await servedBy(stack.courses[0]);
-    const results = await Promise.all(Array.from({ length: 8 }, () => gql(gw, '{ categories }')));
+    // distinct caller-sent request ids: identical in-flight queries would otherwise be merged into one fetch
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => gql(gw, '{ categories }', { headers: { 'x-request-id': `hang-${i}` } })));
     for (const r of results) {
       expect(r.status).toBe(200);
       expect(r.body.errors).toBeUndefined();

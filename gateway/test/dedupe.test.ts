@@ -1,0 +1,137 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { InstancePool, createLogger, type ServiceInstance } from '@dream/common';
+import { Disposables } from '@dream/common/testing';
+import type { GatewayContext } from '../src/context';
+import { PooledDataSource } from '../src/data-source';
+import { UpstreamClient } from '../src/upstream';
+import { Stack, gql, servedBy, waitForPool } from './helpers';
+
+/**
+ * An upstream that answers every POST after it has seen `hold` requests or 300 ms, whichever is
+ * first, so concurrent fetches are really in flight together; it records what reached it.
+ */
+interface Seen {
+  body: { query: string; variables?: Record<string, unknown> };
+  headers: IncomingMessage['headers'];
+}
+async function startHoldingUpstream(d: Disposables): Promise<{ url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  let waiting: Array<() => void> = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as Seen['body'];
+      seen.push({ body, headers: req.headers });
+      const answer = () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ data: { n: seen.length, auth: req.headers.authorization ?? null, list: [{ a: 1 }] } }));
+      };
+      waiting.push(answer);
+      setTimeout(() => {
+        const w = waiting;
+        waiting = [];
+        w.forEach((f) => f());
+      }, 100);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  d.defer(() => new Promise<void>((r) => server.close(() => r())));
+  d.defer(() => server.closeAllConnections());
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}/graphql`, seen };
+}
+
+function source(d: Disposables, url: string): PooledDataSource {
+  const upstream = new UpstreamClient(2000);
+  d.defer(() => upstream.close());
+  const pool = new InstancePool<ServiceInstance>({ service: 'courses', logger: createLogger('test', { level: 'silent' }) });
+  pool.setInstances([{ id: 'c1', service: 'courses', url, registeredAt: new Date().toISOString(), lastHeartbeat: new Date().toISOString() }]);
+  d.defer(() => pool.close());
+  return new PooledDataSource({ name: 'courses', pool: () => pool, upstream });
+}
+
+const fetchOf = (query: string, ctx: Partial<GatewayContext>, variables: Record<string, unknown> = {}) =>
+  ({ request: { query, variables }, context: ctx, kind: 'INCOMING_OPERATION' }) as unknown as GraphQLDataSourceProcessOptions<GatewayContext>;
+
+describe('in-flight merging in PooledDataSource', () => {
+  const d = new Disposables();
+  afterEach(() => d.disposeAll());
+
+  it('merges identical concurrent queries into one upstream call, each caller getting its own copy', async () => {
+    const up = await startHoldingUpstream(d);
+    const ds = source(d, up.url);
+    const ctx = { requestId: 'generated-1', token: 'tok-a', forwardedFor: '127.0.0.1' };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => ds.process(fetchOf('query Q($x: Int) { n }', { ...ctx, requestId: `generated-${i}` }, { x: 1 }))),
+    );
+    expect(up.seen).toHaveLength(1);
+    expect(answers.every((a) => a.data?.n === 1)).toBe(true);
+    // callers never share objects: one caller changing its answer does not affect another's
+    (answers[1].data!.list as Array<{ a: number }>)[0].a = 99;
+    expect((answers[2].data!.list as Array<{ a: number }>)[0].a).toBe(1);
+    expect(ds.inFlightCount).toBe(0);
+  });
+
+  it('does not merge queries with different tokens, variables or caller-sent request ids', async () => {
+    const up = await startHoldingUpstream(d);
+    const ds = source(d, up.url);
+    const q = 'query Q($x: Int) { n }';
+    const answers = await Promise.all([
+      ds.process(fetchOf(q, { requestId: 'r1', token: 'alice' }, { x: 1 })),
+      ds.process(fetchOf(q, { requestId: 'r2', token: 'bob' }, { x: 1 })),
+      ds.process(fetchOf(q, { requestId: 'r3' }, { x: 1 })),
+      ds.process(fetchOf(q, { requestId: 'r4', token: 'alice' }, { x: 2 })),
+      ds.process(fetchOf(q, { requestId: 'client-a', requestIdFromClient: true, token: 'alice' }, { x: 1 })),
+      ds.process(fetchOf(q, { requestId: 'client-b', requestIdFromClient: true, token: 'alice' }, { x: 1 })),
+    ]);
+    expect(up.seen).toHaveLength(6);
+    expect(answers.map((a) => a.data?.auth)).toEqual(['Bearer alice', 'Bearer bob', null, 'Bearer alice', 'Bearer alice', 'Bearer alice']);
+  });
+
+  it('never merges mutations', async () => {
+    const up = await startHoldingUpstream(d);
+    const ds = source(d, up.url);
+    const m = 'mutation M($x: Int) { n }';
+    await Promise.all(Array.from({ length: 5 }, () => ds.process(fetchOf(m, { requestId: 'same', token: 'alice' }, { x: 1 }))));
+    expect(up.seen).toHaveLength(5);
+  });
+
+  it('merges nothing once the merge is over: a later identical query is sent again', async () => {
+    const up = await startHoldingUpstream(d);
+    const ds = source(d, up.url);
+    await ds.process(fetchOf('{ n }', { requestId: 'a' }));
+    await ds.process(fetchOf('{ n }', { requestId: 'b' }));
+    expect(up.seen).toHaveLength(2);
+  });
+});
+
+describe('in-flight merging through the gateway (real subgraphs)', () => {
+  const stack = new Stack();
+  beforeAll(async () => {
+    await stack.start();
+    await stack.addUsers();
+    await stack.addCourses();
+  });
+  afterAll(() => stack.stop());
+
+  it('identical concurrent client queries reach the subgraphs fewer times; per-user queries stay separate', async () => {
+    const gw = await stack.gateway({ ACCESS_LOG: 'false' });
+    await gw.ready();
+    await waitForPool(gw, 'courses', 1);
+    const courses = stack.courses[0];
+    const q = '{ courses(first: 5) { id name } }';
+    const before = await servedBy(courses);
+    const results = await Promise.all(Array.from({ length: 30 }, () => gql(gw, q)));
+    expect(results.every((r) => r.status === 200 && Array.isArray(r.body.data?.courses))).toBe(true);
+    const merged = (await servedBy(courses)) - before;
+    expect(merged).toBeLessThan(30);
+
+    // the same query from 5 different users (tokens): never merged across users
+    const tokens = Array.from({ length: 5 }, () => stack.token());
+    const before2 = await servedBy(courses);
+    await Promise.all(tokens.map((t) => gql(gw, q, { headers: { authorization: `Bearer ${t}` } })));
+    expect((await servedBy(courses)) - before2).toBe(5);
+  });
+});
