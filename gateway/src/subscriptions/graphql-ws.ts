@@ -65,6 +65,11 @@ export class GraphqlWsServer extends EventEmitter {
   private readonly sessions = new WeakMap<object, Session>();
   private active = 0;
   private readonly dispose: { dispose(): void | Promise<void> };
+  /**
+   * Subscribers with the same selection and the same token share one federated query per event
+   * (the bus hands every listener the same event object, so it keys the memo and is collected after).
+   */
+  private readonly perEvent = new WeakMap<object, Map<string, Promise<ExecutionResult | null>>>();
 
   constructor(
     private readonly gw: Gateway,
@@ -73,11 +78,20 @@ export class GraphqlWsServer extends EventEmitter {
     opts: GraphqlWsOptions,
   ) {
     super();
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes, handleProtocols: (p) => handleProtocols(p) });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: opts.maxPayloadBytes,
+      handleProtocols: (p) => handleProtocols(p),
+    });
     this.dispose = useServer<Record<string, unknown>>(
       {
+        // close reasons never carry internal error messages
+        isProd: true,
         connectionInitWaitTimeout: opts.connectionInitTimeoutMs,
         schema: () => this.schema(),
+        // Before the first supergraph: an error message for the operation, not a 4500 close.
+        onSubscribe: () =>
+          this.gw.gateway.schema ? undefined : [new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.')],
         onConnect: async (ctx) => {
           const token = tokenOf(ctx.connectionParams, ctx.extra.request);
           let user: AuthUser | undefined;
@@ -89,12 +103,17 @@ export class GraphqlWsServer extends EventEmitter {
               return false;
             }
           }
-          this.sessions.set(ctx.extra.socket, { request: ctx.extra.request, token, user, socket: ctx.extra.socket });
+          this.sessions.set(ctx.extra.socket, {
+            request: ctx.extra.request,
+            token,
+            user,
+            socket: ctx.extra.socket,
+          });
           return true;
         },
         context: (ctx) => ({ session: this.sessions.get(ctx.extra.socket) }),
         execute: (args) => this.executeViaApollo(args),
-        subscribe: (args) => this.subscribe(args),
+        subscribe: (args) => this.subscribe(args).catch((err: unknown) => this.failed(err)),
       },
       this.wss,
       opts.keepAliveMs,
@@ -119,18 +138,40 @@ export class GraphqlWsServer extends EventEmitter {
   }
 
   private contextOf(session: Session) {
-    return this.gw.contextFor(session.request, randomUUID(), { token: session.token, user: session.user });
+    return this.gw.contextFor(session.request, randomUUID(), {
+      token: session.token,
+      user: session.user,
+    });
+  }
+
+  /** A thrown error (e.g. an argument that does not coerce) answers the operation with an error, never a 4500 close. */
+  private failed(err: unknown): ExecutionResult {
+    if (err instanceof GraphQLError) return { errors: [err] };
+    this.logger.error({ err }, 'subscription failed to start');
+    return {
+      errors: [new AppError('INTERNAL_SERVER_ERROR', 'Internal server error.')],
+    };
   }
 
   private async executeViaApollo(args: ExecutionArgs): Promise<ExecutionResult> {
     const apollo = this.gw.apollo;
-    if (!apollo) return { errors: [new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.')] };
+    if (!apollo)
+      return {
+        errors: [new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.')],
+      };
     const session = this.sessionOf(args);
     const res = await apollo.executeOperation(
-      { query: args.document, variables: (args.variableValues ?? undefined) as Record<string, unknown> | undefined, operationName: args.operationName ?? undefined },
+      {
+        query: args.document,
+        variables: (args.variableValues ?? undefined) as Record<string, unknown> | undefined,
+        operationName: args.operationName ?? undefined,
+      },
       { contextValue: this.contextOf(session) },
     );
-    if (res.body.kind !== 'single') return { errors: [new GraphQLError('Incremental delivery is not supported over graphql-ws.')] };
+    if (res.body.kind !== 'single')
+      return {
+        errors: [new GraphQLError('Incremental delivery is not supported over graphql-ws.')],
+      };
     return res.body.singleResult as ExecutionResult;
   }
 
@@ -139,11 +180,20 @@ export class GraphqlWsServer extends EventEmitter {
     const operation = getOperationAST(args.document, args.operationName);
     const field = operation?.selectionSet.selections[0];
     if (!operation || !field || field.kind !== Kind.FIELD) {
-      return { errors: [new AppError('BAD_USER_INPUT', 'Select one subscription field directly (not through a fragment).')] };
+      return {
+        errors: [new AppError('BAD_USER_INPUT', 'Select one subscription field directly (not through a fragment).')],
+      };
     }
     const fieldDef = args.schema.getSubscriptionType()?.getFields()[field.name.value];
-    if (!fieldDef) return { errors: [new AppError('BAD_USER_INPUT', `Unknown subscription field ${field.name.value}.`)] };
-    const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
+    if (!fieldDef)
+      return {
+        errors: [new AppError('BAD_USER_INPUT', `Unknown subscription field ${field.name.value}.`)],
+      };
+    const coerced = getVariableValues(
+      args.schema,
+      operation.variableDefinitions ?? [],
+      (args.variableValues ?? {}) as Record<string, unknown>,
+    );
     if (coerced.errors) return { errors: coerced.errors };
     const argValues = getArgumentValues(fieldDef, field, coerced.coerced) as Record<string, unknown>;
     const responseKey = field.alias?.value ?? field.name.value;
@@ -158,41 +208,54 @@ export class GraphqlWsServer extends EventEmitter {
         return this.courseStream(args, session, field, responseKey, 'course.updated', (e) => !id || e.courseId === id);
       }
       case 'courseDeleted':
-        return this.payloadStream(args, 'course.deleted', field.name.value, () => true, (e: CourseEvent) => ({
-          id: e.courseId,
-          message: `Course ${e.courseId} deleted successfully.`,
-        }));
+        return this.payloadStream(
+          args,
+          'course.deleted',
+          field.name.value,
+          () => true,
+          (e: CourseEvent) => ({
+            id: e.courseId,
+            message: `Course ${e.courseId} deleted successfully.`,
+          }),
+        );
       case 'myNotifications': {
         const user = session.user;
         if (!user) {
           session.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: myNotifications needs a token in connection_init');
-          return { errors: [new AppError('UNAUTHENTICATED', 'myNotifications needs a signed-in user.')] };
+          return {
+            errors: [new AppError('UNAUTHENTICATED', 'myNotifications needs a signed-in user.')],
+          };
         }
-        return this.payloadStream(args, 'notification', field.name.value, (e: NotificationEvent) => e.userId === user.id, (e: NotificationEvent) => ({
-          kind: e.kind,
-          courseId: e.courseId ?? null,
-          text: e.text,
-          createdAt: e.createdAt ?? new Date().toISOString(),
-        }));
+        return this.payloadStream(
+          args,
+          'notification',
+          field.name.value,
+          (e: NotificationEvent) => e.userId === user.id,
+          (e: NotificationEvent) => ({
+            kind: e.kind,
+            courseId: e.courseId ?? null,
+            text: e.text,
+            createdAt: e.createdAt ?? new Date().toISOString(),
+          }),
+        );
       }
       default:
-        return { errors: [new AppError('BAD_USER_INPUT', `Subscription field ${field.name.value} is not served by this gateway.`)] };
+        return {
+          errors: [new AppError('BAD_USER_INPUT', `Subscription field ${field.name.value} is not served by this gateway.`)],
+        };
     }
   }
 
   private track<E>(subscribe: (push: (e: E) => void) => () => void, map: (e: E) => Promise<ExecutionResult | null>) {
     this.active++;
-    const stream = new EventStream<E>(
-      (push) => {
-        const off = subscribe(push);
-        return () => {
-          off();
-          this.active--;
-          this.emit('unsubscribed', this.active);
-        };
-      },
-      map,
-    );
+    const stream = new EventStream<E>((push) => {
+      const off = subscribe(push);
+      return () => {
+        off();
+        this.active--;
+        this.emit('unsubscribed', this.active);
+      };
+    }, map);
     this.emit('subscribed', this.active);
     return stream;
   }
@@ -210,27 +273,47 @@ export class GraphqlWsServer extends EventEmitter {
     const raw = (args.variableValues ?? {}) as Record<string, unknown>;
     const baseVars: Record<string, unknown> = {};
     for (const n of variableNames) if (n in raw) baseVars[n] = raw[n];
+    // the answer depends on the selection, its variables and who asks (e.g. User.email is the caller's only)
+    const key = `${query}\u0000${JSON.stringify(baseVars)}\u0000${session.token ?? ''}`;
     return this.track<CourseEvent>(
       (push) => this.bus.on(channel, (e) => filter(e) && push(e)),
-      async (e) => {
-        const apollo = this.gw.apollo;
-        if (!apollo) return null;
-        try {
-          const res = await apollo.executeOperation(
-            { query, variables: { ...baseVars, [COURSE_ID_VAR]: e.courseId } },
-            { contextValue: this.contextOf(session) },
-          );
-          if (res.body.kind !== 'single') return null;
-          const { data, errors } = res.body.singleResult;
-          const course = (data as Record<string, unknown> | null | undefined)?.[COURSE_KEY];
-          if (course == null && !errors?.length) return null; // deleted again before we looked
-          return { data: course == null ? null : { [responseKey]: course }, ...(errors?.length ? { errors: errors as unknown as GraphQLError[] } : {}) };
-        } catch (err) {
-          this.logger.warn({ err: (err as Error).message, courseId: e.courseId }, 'could not resolve a subscription event');
-          return null;
-        }
+      (e) => {
+        let memo = this.perEvent.get(e);
+        if (!memo) this.perEvent.set(e, (memo = new Map()));
+        let result = memo.get(key);
+        if (!result) memo.set(key, (result = this.resolveCourse(e, query, baseVars, responseKey, session)));
+        return result.then((r) => r && (r.data ? { ...r, data: { [responseKey]: r.data[COURSE_KEY] } } : r));
       },
     );
+  }
+
+  /** Runs the per-event course query; data stays under COURSE_KEY (each subscriber renames it to its own field). */
+  private async resolveCourse(
+    e: CourseEvent,
+    query: string,
+    baseVars: Record<string, unknown>,
+    responseKey: string,
+    session: Session,
+  ): Promise<ExecutionResult | null> {
+    const apollo = this.gw.apollo;
+    if (!apollo) return null;
+    try {
+      const res = await apollo.executeOperation(
+        { query, variables: { ...baseVars, [COURSE_ID_VAR]: e.courseId } },
+        { contextValue: this.contextOf(session) },
+      );
+      if (res.body.kind !== 'single') return null;
+      const { data, errors } = res.body.singleResult;
+      const course = (data as Record<string, unknown> | null | undefined)?.[COURSE_KEY];
+      if (course == null && !errors?.length) return null; // deleted again before we looked
+      return {
+        data: course == null ? null : { [COURSE_KEY]: course },
+        ...(errors?.length ? { errors: errors as unknown as GraphQLError[] } : {}),
+      };
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, courseId: e.courseId, responseKey }, 'could not resolve a subscription event');
+      return null;
+    }
   }
 
   /** Events that carry everything the type needs: executed locally with the payload as root value. */
@@ -244,7 +327,11 @@ export class GraphqlWsServer extends EventEmitter {
     type E = C extends 'notification' ? NotificationEvent : CourseEvent;
     return this.track<E>(
       (push) => this.bus.on(channel, (e) => filter(e as E) && push(e as E)),
-      async (e) => execute({ ...args, rootValue: { [fieldName]: toValue(e) } }) as Promise<ExecutionResult>,
+      async (e) =>
+        execute({
+          ...args,
+          rootValue: { [fieldName]: toValue(e) },
+        }) as Promise<ExecutionResult>,
     );
   }
 
