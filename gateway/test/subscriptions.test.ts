@@ -1,4 +1,5 @@
 import { Disposables, waitFor } from '@dream/common/testing';
+import WebSocket from 'ws';
 import type { Gateway } from '../src/server';
 import { Stack, gql, servedBy, waitForPool } from './helpers';
 import { api, signup, unique } from './client/api';
@@ -257,6 +258,28 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
       ok.ws.on('ping', () => pings.push(Date.now()));
       await pings.take(() => pings.values.length >= 2, 3000, 'two pings');
       expect(ok.ws.readyState).toBe(ok.ws.OPEN);
+    });
+
+    it('WS course lists terminate a peer that stops answering pings', async () => {
+      const ws = new WebSocket(`${gwC.url.replace(/^http/, 'ws')}/courses?jwt=${student.jwt}`, { autoPong: false });
+      d.defer(() => ws.terminate());
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      await new Promise((resolve) => ws.once('message', resolve));
+      expect(await within(closed, 3000, 'the dead peer to be terminated')).toBe(1006);
+    });
+
+    it('stopping a gateway closes its WebSockets cleanly (1001)', async () => {
+      const gwD = await stack.gateway();
+      await gwD.ready();
+      const shim = rawSocket(d, gwD, '/courses', { headers: { jwt: student.jwt } });
+      await shim.inbox.take(() => true, 5000, 'initial list');
+      const g = rawSocket(d, gwD, '/graphql', { protocol: 'graphql-transport-ws' });
+      await g.opened;
+      g.ws.send(JSON.stringify({ type: 'connection_init' }));
+      await g.inbox.take((m) => m.type === 'connection_ack', 3000, 'ack');
+      await gwD.stop();
+      expect((await within(shim.closed, 3000, 'shim close')).code).toBe(1001);
+      expect((await within(g.closed, 3000, 'graphql-ws close')).code).toBe(1001);
     });
 
     it('a plain HTTP GET on a WS shim answers 426, an unknown upgrade path 404', async () => {
