@@ -21,6 +21,13 @@ module.exports = {
     project('gateway', '<rootDir>/gateway'),
     // repository-wide checks: compose file, supergraph drift, k6 scripts
     project('ops', '<rootDir>'),
+    // fault and abuse suite (`npm run test:faults`): real processes, SIGKILL, restarts; prints a table at the end
+    {
+      ...project('faults', '<rootDir>/faults'),
+      testMatch: ['<rootDir>/**/*.test.ts'],
+      globalSetup: '<rootDir>/global-setup.ts',
+      globalTeardown: '<rootDir>/global-teardown.ts',
+    },
   ],
   testTimeout: 30000,
 };

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,6 +21,8 @@ export interface StackOptions {
   subgraphEnv?: Record<string, string>;
   /** Log level of every service (default TEST_LOG_LEVEL or silent). */
   logLevel?: string;
+  /** Discovery lease TTL (default 10 s); short leases make a SIGKILLed instance leave the pools quickly. */
+  discoveryTtlSeconds?: number;
 }
 
 export interface Replica {
@@ -44,6 +47,9 @@ export interface ChildService {
   /** Where its stdout/stderr go. */
   logFile: string;
   stop(): Promise<void>;
+  /** SIGKILL (no deregistration, no graceful close), resolved once the process has exited. */
+  kill(): Promise<void>;
+  readonly exited: boolean;
 }
 
 export interface SpawnOptions {
@@ -108,7 +114,7 @@ export class Stack {
         PORT: String(this.discoveryPort),
         HOST: '127.0.0.1',
         REDIS_URL: this.redis.url,
-        DISCOVERY_TTL_SECONDS: '10',
+        DISCOVERY_TTL_SECONDS: String(this.options.discoveryTtlSeconds ?? 10),
         DISCOVERY_SWEEP_MS: '200',
         LOG_LEVEL: this.logLevel,
       }),
@@ -212,8 +218,25 @@ export class Stack {
       await exit;
       clearTimeout(timer);
     };
+    const kill = async () => {
+      if (exited) return;
+      proc.kill('SIGKILL');
+      await exit;
+    };
     const base = `http://127.0.0.1:${port}`;
-    const child: ChildService = { name, pid: proc.pid!, port, base, proc, logFile, stop };
+    const child: ChildService = {
+      name,
+      pid: proc.pid!,
+      port,
+      base,
+      proc,
+      logFile,
+      stop,
+      kill,
+      get exited() {
+        return exited;
+      },
+    };
     this.d.defer(stop);
     const healthPath = opts.healthPath ?? '/health';
     try {
@@ -271,6 +294,34 @@ export class Stack {
   stop(): Promise<void> {
     return this.d.disposeAll();
   }
+}
+
+/**
+ * A TCP server that accepts connections and reads requests but never answers (a hung process: the
+ * port is open, the event loop is stuck). `url` is shaped like a subgraph's GraphQL URL.
+ */
+export async function startHangingServer(): Promise<{ url: string; port: number; connections: number; stop(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((s) => {
+    sockets.add(s);
+    handle.connections++;
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+    s.resume();
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const port = (server.address() as AddressInfo).port;
+  const handle = {
+    url: `http://127.0.0.1:${port}/graphql`,
+    port,
+    connections: 0,
+    stop: () =>
+      new Promise<void>((res) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => res());
+      }),
+  };
+  return handle;
 }
 
 export async function gql(
