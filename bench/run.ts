@@ -9,7 +9,7 @@
  * request, counted by the subgraphs themselves (subgraph_graphql_requests_total).
  *
  * Flags: --smoke (tiny durations, checks the harness only), --duration S, --warmup S,
- * --connections N, --rounds N (interleaved rounds of the federated read; median), --targets a,b, --subs N (graphql-ws fan-out), --profile (our gateway under --cpu-prof),
+ * --connections N, --event-rate R (graphql-ws events/s), --rounds N (interleaved rounds of the federated read; median), --targets a,b, --subs N (graphql-ws fan-out), --profile (our gateway under --cpu-prof),
  * --only a,b,... (workloads: read,overhead,cache,rest,ws,grpc), --no-docs.
  * Output: tables, bench/results/<stamp>.json (+ latest.json), docs/benchmarks.md's generated section.
  * The last two lines printed are the identical and unique gateway/stock-gateway ratios.
@@ -37,7 +37,12 @@ const WARMUP = opt('--warmup', SMOKE ? 0 : 2);
 const CONNECTIONS = opt('--connections', SMOKE ? 10 : 50);
 const SUBS = opt('--subs', SMOKE ? 50 : 2000);
 const ROUNDS = opt('--rounds', SMOKE ? 1 : 3);
+const EVENT_RATE = opt('--event-rate', SMOKE ? 5 : 2);
 const PROFILE = flag('--profile');
+const strOpt = (name: string) => (argv.indexOf(name) >= 0 ? argv[argv.indexOf(name) + 1] : undefined);
+/** Experiments: `--ours-env A=1,B=2` and `--ours-node "--flag ..."` for our gateway's process. */
+const OURS_ENV = Object.fromEntries((strOpt('--ours-env') ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+const OURS_NODE = (strOpt('--ours-node') ?? '').split(' ').filter(Boolean);
 const onlyArg = argv.indexOf('--only') >= 0 ? argv[argv.indexOf('--only') + 1].split(',') : undefined;
 const enabled = (w: string) => !onlyArg || onlyArg.includes(w);
 const targetsArg = argv.indexOf('--targets') >= 0 ? argv[argv.indexOf('--targets') + 1].split(',') : undefined;
@@ -60,6 +65,8 @@ export interface Row {
   callsPerRequest?: number;
   rssMb?: number;
   cpuPercent?: number;
+  /** The target process's CPU time per answered request (ms): what a request costs it, whatever else runs on the machine. */
+  cpuMsPerRequest?: number;
   note?: string;
   raw?: LoadResult;
 }
@@ -75,8 +82,8 @@ async function main(): Promise<void> {
     log(`bench: topology in ${stack.dir}`);
     const replicas = await startReplicas(stack, {});
     const ours = await stack.spawnGateway(
-      { ACCESS_LOG: 'false' },
-      PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(REPO_ROOT, 'bench/results/profiles')}`] } : {},
+      { ACCESS_LOG: 'false', ...OURS_ENV },
+      { nodeArgs: [...OURS_NODE, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(REPO_ROOT, 'bench/results/profiles')}`] : [])] },
     );
     await waitForPools(ours, 2);
     const seed = await seedData(ours.base);
@@ -147,10 +154,25 @@ async function main(): Promise<void> {
       await overheadWorkload(ctx, ours, stock);
       await stock.stop();
     }
-    if (enabled('cache')) await cacheWorkload(ctx, ours, seed.courseIds);
-
-    const extra: ExtraContext = { stack, gateway: ours, replicas: replicas.all, seed, smoke: SMOKE, duration: DURATION, subs: SUBS, counter, rows, enabled, log };
+    const extra: ExtraContext = {
+      stack,
+      gateway: ours,
+      replicas: replicas.all,
+      seed,
+      smoke: SMOKE,
+      duration: DURATION,
+      warmup: WARMUP,
+      connections: CONNECTIONS,
+      subs: SUBS,
+      eventRate: EVENT_RATE,
+      counter,
+      rows,
+      enabled,
+      log,
+    };
     await runExtraWorkloads(extra);
+    // last: it restarts every replica with CACHE_ENABLED=false
+    if (enabled('cache')) await cacheWorkload(ctx, ours, seed.courseIds);
 
     printAndSave(started);
   } catch (err) {
@@ -210,7 +232,9 @@ async function gqlPost(url: string, query: string, variables: Record<string, unk
 
 export interface Seed {
   owners: number;
+  ownerIds: string[];
   courseIds: string[];
+  courseMeta: Record<string, { ownerId: string; category: string }>;
   tokens: string[];
 }
 
@@ -218,7 +242,9 @@ export interface Seed {
 async function seedData(base: string): Promise<Seed> {
   const url = `${base}/graphql`;
   const tokens: string[] = [];
+  const ownerIds: string[] = [];
   const courseIds: string[] = [];
+  const courseMeta: Seed['courseMeta'] = {};
   const owners = 5;
   const tag = Date.now().toString(36);
   for (let o = 0; o < owners; o++) {
@@ -228,6 +254,7 @@ async function seedData(base: string): Promise<Seed> {
       { i: { username: `owner${o}_${tag}`, password: 'bench-password-1', email: `owner${o}_${tag}@bench.test`, roles: ['OWNER', 'STUDENT'] } },
     );
     tokens.push(data.signup.jwt);
+    ownerIds.push(data.signup.user.id);
   }
   const categories = ['math', 'music', 'code', 'art'];
   for (let i = 0; i < owners * 12; i++) {
@@ -238,8 +265,9 @@ async function seedData(base: string): Promise<Seed> {
       { authorization: `Bearer ${tokens[i % owners]}` },
     );
     courseIds.push(data.createCourse.id);
+    courseMeta[data.createCourse.id] = { ownerId: ownerIds[i % owners], category: categories[i % categories.length] };
   }
-  return { owners, courseIds, tokens };
+  return { owners, ownerIds, courseIds, courseMeta, tokens };
 }
 
 /** The supergraph our gateway composed (from its supergraph manager), pointed at replica 1 of each subgraph. */
@@ -317,6 +345,7 @@ async function measure(
     callsPerRequest: o.noCalls || !result.requests ? undefined : Math.round(((after - before) / result.requests) * 100) / 100,
     rssMb: usage.rssMb,
     cpuPercent: usage.cpuPercent,
+    cpuMsPerRequest: result.requests ? Math.round((usage.cpuMs / result.requests) * 1000) / 1000 : undefined,
     raw: result,
   };
   if (!o.keep) rows.push(row);
@@ -399,7 +428,7 @@ async function cacheWorkload(ctx: Ctx, ours: ChildService, ids: string[]): Promi
 
 // ---------- output ----------
 const fmtRow = (r: Row) =>
-  `${r.target}: ${r.rps} rps, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, calls/req ${r.callsPerRequest ?? '-'}, rss ${r.rssMb ?? '-'} MB, cpu ${r.cpuPercent ?? '-'}%`;
+  `${r.target}: ${r.rps} rps, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, calls/req ${r.callsPerRequest ?? '-'}, rss ${r.rssMb ?? '-'} MB, cpu ${r.cpuPercent ?? '-'}% (${r.cpuMsPerRequest ?? '-'} ms/req)`;
 
 const find = (workload: string, target: string) => rows.find((r) => r.workload === workload && r.target === target && r.rps > 0);
 
@@ -421,11 +450,12 @@ function tableRows(workload: string) {
       r.callsPerRequest === undefined ? '-' : String(r.callsPerRequest),
       r.rssMb === undefined ? '-' : String(r.rssMb),
       r.cpuPercent === undefined ? '-' : String(r.cpuPercent),
+      r.cpuMsPerRequest === undefined ? '-' : String(r.cpuMsPerRequest),
       [ratioCells(r), r.note ?? ''].filter(Boolean).join('; '),
     ]);
 }
 
-const HEAD = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'subgraph calls/req', 'RSS MB', 'CPU %', 'ours vs baseline / note'];
+const HEAD = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'subgraph calls/req', 'RSS MB', 'CPU %', 'CPU ms/req', 'ours vs baseline / note'];
 
 function machine() {
   return {

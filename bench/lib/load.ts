@@ -9,7 +9,7 @@ export interface LoadSpec {
   headers?: Record<string, string>;
   /** Fixed body, or a function building every request's body and extra headers. */
   body?: string;
-  perRequest?: (n: number) => { body: string; headers?: Record<string, string> };
+  perRequest?: (n: number) => { body: string; headers?: Record<string, string>; method?: 'GET' | 'POST' | 'DELETE'; path?: string };
 }
 
 export interface LoadResult {
@@ -40,8 +40,8 @@ function cannon(spec: LoadSpec, durationSec: number): Promise<autocannon.Result>
     opts.requests = [
       {
         setupRequest: (req) => {
-          const { body, headers } = build(n++);
-          return { ...req, body, headers: { ...req.headers, ...headers } };
+          const { body, headers, method, path } = build(n++);
+          return { ...req, body, headers: { ...req.headers, ...headers }, ...(method ? { method } : {}), ...(path ? { path } : {}) };
         },
       },
     ];

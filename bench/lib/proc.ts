@@ -30,11 +30,11 @@ export class ProcWatch {
     this.timer.unref();
   }
 
-  stop(): { cpuPercent: number; rssMb: number } {
+  stop(): { cpuPercent: number; rssMb: number; cpuMs: number } {
     clearInterval(this.timer);
     const end = procSample(this.pid);
     const seconds = Number(process.hrtime.bigint() - this.t0) / 1e9;
     const cpuPercent = ((end.ticks - this.start.ticks) / 100 / seconds) * 100; // CLK_TCK = 100 on Linux
-    return { cpuPercent: Math.round(cpuPercent), rssMb: Math.round(Math.max(this.peakRss, end.rssMb)) };
+    return { cpuPercent: Math.round(cpuPercent), rssMb: Math.round(Math.max(this.peakRss, end.rssMb)), cpuMs: (end.ticks - this.start.ticks) * 10 };
   }
 }
