@@ -55,6 +55,27 @@ export interface WatchOptions {
   pollTimeoutMs?: number;
   /** Longest delay between reconnects while discovery is down; default 1000 ms. */
   maxRetryMs?: number;
+  /**
+   * After discovery lost its state (its Redis restarted empty: the version went backwards), how long
+   * instances of the last good snapshot that have not re-registered yet are still reported; default
+   * 15000 ms (live instances re-register within a heartbeat, a third of the lease TTL).
+   */
+  stateLossGraceMs?: number;
+}
+
+/**
+ * `next` plus every instance of `previous` whose URL is not in `next` (per service): what the
+ * world most likely looks like while live instances are re-registering with a discovery that
+ * forgot them. Dead ones among them are handled by the consumers' breakers.
+ */
+export function mergeForStateLoss(previous: ServicesSnapshot, next: ServicesSnapshot): ServicesSnapshot {
+  const services: Record<string, ServiceInstance[]> = {};
+  for (const name of new Set([...Object.keys(previous.services), ...Object.keys(next.services)])) {
+    const fresh = next.services[name] ?? [];
+    const urls = new Set(fresh.map((i) => i.url));
+    services[name] = [...fresh, ...(previous.services[name] ?? []).filter((i) => !urls.has(i.url))];
+  }
+  return { version: next.version, services };
 }
 
 /**
@@ -121,15 +142,43 @@ export class DiscoveryClient {
   /**
    * Follows the change feed: `onChange` gets the first snapshot, then every snapshot whose version
    * differs from the last one. While discovery is down it reconnects with backoff and delivers
-   * nothing, so the consumer keeps the last snapshot it has.
+   * nothing, so the consumer keeps the last snapshot it has. When discovery comes back without its
+   * state (version went backwards), instances that have not re-registered yet stay in the delivered
+   * snapshots for `stateLossGraceMs`, so a half-repopulated registry never empties a pool.
    */
   watch(onChange: (snap: ServicesSnapshot) => void, opts: WatchOptions = {}): Watcher {
     const pollTimeoutMs = opts.pollTimeoutMs ?? 25000;
     const maxRetryMs = opts.maxRetryMs ?? 1000;
+    const graceMs = opts.stateLossGraceMs ?? 15000;
     const ctrl = new AbortController();
     let snapshot: ServicesSnapshot | undefined;
+    /** The last snapshot from before a state loss, while its grace period runs. */
+    let carried: { snap: ServicesSnapshot; until: number; timer: NodeJS.Timeout } | undefined;
     let failures = 0;
     let connected = false;
+
+    const deliver = (snap: ServicesSnapshot) => {
+      try {
+        onChange(snap);
+      } catch (err) {
+        this.logger?.error({ err }, 'discovery watch listener threw');
+      }
+    };
+    const view = (next: ServicesSnapshot): ServicesSnapshot => {
+      if (snapshot && next.version < snapshot.version) {
+        // discovery forgot everything (fresh Redis): carry what we knew while services re-register
+        const base = carried && Date.now() < carried.until ? carried.snap : snapshot;
+        if (carried) clearTimeout(carried.timer);
+        this.logger?.warn({ from: snapshot.version, to: next.version }, 'discovery lost its state; keeping known instances while they re-register');
+        const timer = setTimeout(() => {
+          carried = undefined;
+          if (snapshot && !ctrl.signal.aborted) deliver(snapshot);
+        }, graceMs);
+        timer.unref?.();
+        carried = { snap: base, until: Date.now() + graceMs, timer };
+      }
+      return carried ? mergeForStateLoss(carried.snap, next) : next;
+    };
 
     const loop = async () => {
       while (!ctrl.signal.aborted) {
@@ -144,12 +193,9 @@ export class DiscoveryClient {
           failures = 0;
           connected = true;
           if (!snapshot || next.version !== snapshot.version) {
+            const shown = view(next);
             snapshot = next;
-            try {
-              onChange(next);
-            } catch (err) {
-              this.logger?.error({ err }, 'discovery watch listener threw');
-            }
+            deliver(shown);
           }
         } catch (err) {
           if (ctrl.signal.aborted) return;
@@ -170,6 +216,7 @@ export class DiscoveryClient {
       },
       stop: async () => {
         ctrl.abort();
+        if (carried) clearTimeout(carried.timer);
         await done;
       },
     };
