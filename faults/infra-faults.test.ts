@@ -1,0 +1,234 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { Disposables, waitFor } from '@dream/common/testing';
+import { Stack, waitForPool } from '@dream/testenv';
+import type { Gateway } from '../gateway/src/server';
+import { signup } from '../gateway/test/client/api';
+import { gqlWsClient, rawSocket, subscribe } from '../gateway/test/client/ws-clients';
+import { countRows } from './db';
+import { boundedLoad, failures, gqlOutcome, summary } from './load';
+import { recordRow } from './report';
+
+jest.setTimeout(180_000);
+
+const READ = 'query Read($id: ID!) { course(id: $id) { id name owner { username } } }';
+const WRITE = 'mutation Write($input: CreateCourseInput!) { createCourse(input: $input) { id name } }';
+
+/** Discovery, Redis and the database are shared dependencies: each is taken away mid-load and brought back. */
+describe('shared dependency faults under a bounded load', () => {
+  const stack = new Stack({ discoveryTtlSeconds: 3 });
+  const d = new Disposables();
+  let gw: Gateway;
+  let owner: { jwt: string; id: string };
+  const ids: string[] = [];
+
+  const read = (i: number) => gqlOutcome(gw, i, 'read', READ, { variables: { id: ids[i % ids.length] } });
+  const write = (i: number, prefix: string) =>
+    gqlOutcome(gw, i, 'write', WRITE, {
+      token: owner.jwt,
+      key: `${prefix}-${i}`,
+      variables: { input: { name: `${prefix}-${i}`, info: 'x', category: prefix, price: 1 } },
+    });
+
+  beforeAll(async () => {
+    await stack.start();
+    await stack.addUsers();
+    await stack.addCourses();
+    await stack.addCourses();
+    gw = await stack.gateway({ UPSTREAM_TIMEOUT_MS: '8000', BREAKER_COOLDOWN_MS: '500' });
+    await gw.ready();
+    await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed' });
+    await waitForPool(gw, 'courses', 2);
+    owner = await signup(gw, 'OWNER');
+    for (let i = 0; i < 20; i++) {
+      const r = await write(i, 'seed');
+      if (!r.ok) throw new Error(`seeding failed: ${r.message}`);
+      ids.push(r.data!.createCourse.id);
+    }
+  });
+  afterAll(async () => {
+    await d.disposeAll();
+    await stack.stop();
+  });
+
+  it('discovery restarted mid-load: no client-visible error, pools follow discovery again', async () => {
+    let restartedAt = 0;
+    const outcomes = await boundedLoad({
+      total: 300,
+      concurrency: 4,
+      gapMs: 5,
+      send: (i) => (i % 5 === 4 ? write(i, 'disc') : read(i)),
+      at: [
+        {
+          after: 60,
+          run: async () => {
+            await stack.discovery.stop();
+            await stack.startDiscovery();
+            restartedAt = Date.now();
+          },
+        },
+      ],
+    });
+    expect(summary(outcomes)).toBe('');
+    // the watch resumes: a replica that registers now reaches the pool
+    const c = await stack.addCourses();
+    await waitFor(() => gw.pools.get('courses').status().some((s) => s.url === c.url), { timeoutMs: 5000, what: 'watch to resume' });
+    const recovery = Date.now() - restartedAt;
+    const writes = outcomes.filter((o) => o.kind === 'write');
+    const count = (name: string) => countRows(stack.dir, 'courses', 'select count(*) as n from courses where name = ?', name);
+    const lost = writes.filter((w) => w.ok && count(w.key!) !== 1);
+    const doubled = writes.filter((w) => count(w.key!) > 1);
+    expect(lost).toEqual([]);
+    expect(doubled).toEqual([]);
+    recordRow({
+      scenario: 'discovery restarted mid-load',
+      requests: outcomes.length,
+      failed: failures(outcomes).length,
+      lostWrites: lost.length,
+      duplicates: doubled.length,
+      recoveryMs: recovery,
+      note: 'a replica registered after the restart is in the pool (includes its start-up)',
+    });
+  });
+
+  it('Redis restarted mid-load: reads fall back to the database, the cache refills, subscribers stay connected and get later events', async () => {
+    const student = await signup(gw, 'STUDENT');
+    const client = gqlWsClient(d, gw, { jwt: student.jwt });
+    const sub = subscribe<{ courseCreated: { id: string; name: string } }>(client, 'subscription { courseCreated(category: "after-redis") { id name } }');
+    const list = rawSocket(d, gw, '/courses', { headers: { authorization: `Bearer ${student.jwt}` } });
+    await list.opened;
+    await list.inbox.take(Array.isArray, 5000, 'the initial course list');
+    await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= 1, { what: 'the graphql-ws subscription to be active' });
+    let closedCode: number | undefined;
+    void list.closed.then((c) => (closedCode = c.code));
+
+    const redis = new Redis(stack.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on('error', () => undefined);
+    d.defer(() => redis.disconnect());
+
+    let backAt = 0;
+    const outcomes = await boundedLoad({
+      total: 300,
+      concurrency: 4,
+      gapMs: 5,
+      send: read,
+      at: [
+        {
+          after: 60,
+          run: async () => {
+            await stack.redis.stop();
+            // a moment without Redis under load, then the same port again (empty: no persistence)
+            await waitFor(async () => (await read(9999)).ok, { timeoutMs: 5000, what: 'a read without Redis' });
+            await stack.redis.start();
+            backAt = Date.now();
+          },
+        },
+      ],
+    });
+    expect(summary(outcomes)).toBe('');
+    expect(backAt).toBeGreaterThan(0);
+
+    // the cache refills: a read after the restart stores the course again
+    await redis.connect();
+    await waitFor(
+      async () => {
+        await read(0);
+        return (await redis.exists(`v1:course:${ids[0]}`)) === 1;
+      },
+      { timeoutMs: 10000, what: 'the course cache to refill' },
+    );
+    // subscribers are still connected and receive an event published after Redis returned
+    let created: string | undefined;
+    await waitFor(
+      async () => {
+        const w = await write(Date.now(), 'after-redis');
+        if (w.ok) created = w.data!.createCourse.id;
+        return w.ok;
+      },
+      { timeoutMs: 10000, what: 'a write after Redis returned' },
+    );
+    const event = await sub.inbox.take((v) => !!v.data?.courseCreated, 10000, 'courseCreated after the restart');
+    expect(event.data!.courseCreated.id).toBe(created);
+    await list.inbox.take((v) => Array.isArray(v) && v.some((c: { courseId: string }) => c.courseId === created), 10000, 'the WS list with the new course');
+    const recovery = Date.now() - backAt;
+    expect(closedCode).toBeUndefined();
+    recordRow({
+      scenario: 'Redis restarted mid-load (empty)',
+      requests: outcomes.length,
+      failed: failures(outcomes).length,
+      lostWrites: 0,
+      duplicates: 0,
+      recoveryMs: recovery,
+      note: 'cache refilled and graphql-ws + WS-list clients got an event published after the restart',
+    });
+  });
+
+  it('the database locked for a moment: writes answer a clear 503, nothing half-written, recovery without restart', async () => {
+    // another connection holds the write lock (as a stuck migration or a backup would): writers wait
+    // out SQLite's busy timeout (5 s) and must then answer 503, not hang, not 500
+    const lock = new Database(join(stack.dir, 'courses.db'));
+    d.defer(() => lock.close());
+    let locked = false;
+    let saw503 = false;
+    let unlockedAt = 0;
+    const before = countRows(stack.dir, 'courses', 'select count(*) as n from courses');
+    const outcomes = await boundedLoad({
+      total: 160,
+      concurrency: 4,
+      gapMs: 10,
+      send: async (i) => {
+        const o = await (i % 2 === 1 ? write(i, 'dblock') : read(i));
+        if (locked && !o.ok && o.kind === 'write') saw503 = true;
+        return o;
+      },
+      at: [
+        {
+          after: 20,
+          run: async () => {
+            lock.exec('BEGIN EXCLUSIVE');
+            locked = true;
+            await waitFor(() => saw503, { timeoutMs: 20000, what: 'a locked-out write to answer' });
+            lock.exec('ROLLBACK');
+            locked = false;
+            unlockedAt = Date.now();
+          },
+        },
+      ],
+    });
+    const writes = outcomes.filter((o) => o.kind === 'write');
+    const failedWrites = failures(writes);
+    expect(failedWrites.length).toBeGreaterThan(0);
+    for (const w of failedWrites) {
+      expect({ status: w.status, code: w.code }).toEqual({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+      expect(w.message).toMatch(/database/i);
+    }
+    expect(failures(outcomes.filter((o) => o.kind === 'read'))).toEqual([]);
+    const count = (name: string) => countRows(stack.dir, 'courses', 'select count(*) as n from courses where name = ?', name);
+    const halfWritten = failedWrites.filter((w) => count(w.key!) !== 0);
+    const lost = writes.filter((w) => w.ok && count(w.key!) !== 1);
+    expect(halfWritten).toEqual([]);
+    expect(lost).toEqual([]);
+    // recovery without a restart: the next write succeeds
+    let recovered = 0;
+    await waitFor(
+      async () => {
+        const w = await write(100_000 + recovered++, 'dblock-after');
+        return w.ok;
+      },
+      { timeoutMs: 10000, what: 'a write after the lock was released' },
+    );
+    const recovery = Date.now() - unlockedAt;
+    const after = countRows(stack.dir, 'courses', 'select count(*) as n from courses');
+    expect(after - before).toBe(writes.filter((w) => w.ok).length + 1);
+    recordRow({
+      scenario: 'courses database locked (exclusive lock)',
+      requests: outcomes.length + recovered,
+      failed: failures(outcomes).length,
+      lostWrites: lost.length,
+      duplicates: halfWritten.length,
+      recoveryMs: recovery,
+      note: `${failedWrites.length} write(s) answered 503 SERVICE_UNAVAILABLE after the busy timeout, none recorded; reads unaffected`,
+    });
+  });
+});
