@@ -1,3 +1,5 @@
+// first: flattens @apollo/federation-internals' re-export getters before @apollo/gateway loads (hot path)
+import './flat-exports';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
