@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_CORS_ORIGINS } from './security-headers';
 import { baseEnv, flag, loadConfig, optionalString, port, positiveInt, url } from '@dream/common';
 
 /** Everything the gateway reads from the environment, with defaults that make `npm start` work. */
@@ -22,8 +23,13 @@ export const gatewayEnv = {
   MAX_ALIASES: positiveInt(30),
   /** One info line per request (with its request id); 5xx answers are always logged. */
   ACCESS_LOG: flag(true),
-  /** Comma-separated origins allowed by CORS, or `*` (tokens travel in headers, never cookies). */
-  CORS_ORIGINS: z.string().default('*'),
+  /**
+   * Comma-separated origins allowed by CORS (`http://host:*` = any port of that host); `*` allows
+   * every origin (opt-in). Default: Apollo Studio/Sandbox and localhost.
+   */
+  CORS_ORIGINS: z.string().default(DEFAULT_CORS_ORIGINS),
+  /** Strict-Transport-Security max-age in seconds; 0 (default) sends none (set it behind a TLS terminator). */
+  HSTS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(0),
   /** Body limit of the REST shims (their bodies are small; /graphql keeps MAX_BODY_BYTES). */
   REST_MAX_BODY_BYTES: positiveInt(64 * 1024),
   /** Most courses GET /api/courses and the WS course lists return (they page through the supergraph). */
@@ -32,6 +38,8 @@ export const gatewayEnv = {
   CONNECTION_INIT_TIMEOUT_MS: positiveInt(3000),
   /** WebSocket ping interval (graphql-ws and the /courses shims); a peer that misses one pong is terminated. */
   WS_KEEPALIVE_MS: positiveInt(12_000),
+  /** graphql-ws: operations one connection may run at once; more answer RATE_LIMITED errors (a subscribe flood stays bounded). */
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(100),
   /** Largest WebSocket message accepted from a client. */
   WS_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
   /** Merge identical in-flight subgraph queries (same operation, variables and forwarded headers; never mutations). */

@@ -34,6 +34,7 @@ import { GatewayMetrics } from './metrics';
 import { Pools } from './pools';
 import { SupergraphManager, type DiscoverySource } from './supergraph-manager';
 import { UpstreamClient } from './upstream';
+import { corsMatcher, setSecurityHeaders } from './security-headers';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -178,11 +179,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   });
 
   const accessLog = config.ACCESS_LOG;
-  const corsOrigins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
-  const cors = {
-    allow: (origin: string): string | undefined =>
-      corsOrigins.includes('*') ? '*' : corsOrigins.includes(origin) ? origin : undefined,
-  };
+  const cors = { allow: corsMatcher(config.CORS_ORIGINS) };
+  const securityHeaders = { hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS };
   let apollo: ApolloServer<GatewayContext> | undefined;
   let stopped = false;
   const routes: Route[] = [];
@@ -274,6 +272,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    setSecurityHeaders(res, req.method, path, securityHeaders);
     let label = 'other';
     if (req.headers.origin !== undefined) {
       // CORS: Sandbox (embedded from Apollo's origin) and browser apps call us cross-origin with header tokens, no cookies

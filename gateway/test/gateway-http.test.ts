@@ -130,15 +130,22 @@ describe('gateway HTTP surface', () => {
       headers: { origin: 'https://sandbox.embed.apollographql.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
     });
     expect(pre.status).toBe(204);
-    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-origin')).toBe('https://sandbox.embed.apollographql.com');
     expect(pre.headers.get('access-control-allow-headers')).toBe('content-type,authorization');
+    const local = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { origin: 'http://localhost:5173', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ categories }' }),
+    });
+    expect(local.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    // an origin that is not configured gets no CORS grant (the browser blocks the read)
     const res = await fetch(`${gw.url}/graphql`, {
       method: 'POST',
       headers: { origin: 'https://example.org', 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ categories }' }),
     });
     expect(res.status).toBe(200);
-    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('reports subgraphs, instances and breaker states on /ready and metrics on /metrics', async () => {
