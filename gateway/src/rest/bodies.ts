@@ -9,8 +9,12 @@ const priceSchema = z.union([z.string(), z.number()], {
   error: (iss) => (iss.input === undefined ? 'is required' : 'must be a number or a numeric string'),
 });
 
+/** Unknown fields are refused (400 naming them), so a typo or a smuggled field (`isAdmin`) never passes silently. */
 const object = <S extends z.ZodRawShape>(shape: S) =>
-  z.object(shape, { error: () => 'the request body must be a JSON object' });
+  z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys' ? `the request body has unknown field(s): ${iss.keys.join(', ')}` : 'the request body must be a JSON object',
+  });
 
 export const signupBody = object({
   username: text(),
