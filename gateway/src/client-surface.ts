@@ -40,6 +40,7 @@ export function attachClientSurface(gw: Gateway): ClientSurface {
   const graphqlWs = new GraphqlWsServer(gw, events, logger.child({ part: 'graphql-ws' }), {
     ...ws,
     connectionInitTimeoutMs: config.CONNECTION_INIT_TIMEOUT_MS,
+    maxOperationsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
   });
   const courseLists = new CourseListServer(gw, events, logger.child({ part: 'ws-courses' }), { ...ws, max: config.COURSE_LIST_MAX });
 

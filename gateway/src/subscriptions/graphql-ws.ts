@@ -36,6 +36,8 @@ export interface GraphqlWsOptions {
   connectionInitTimeoutMs: number;
   keepAliveMs: number;
   maxPayloadBytes: number;
+  /** Operations (mostly subscriptions) one connection may have running at once; more are refused with RATE_LIMITED. */
+  maxOperationsPerConnection: number;
 }
 
 /** The token of a connection: connection_init payload (`jwt`, `Authorization`, `authorization`), else the upgrade request. */
@@ -90,8 +92,20 @@ export class GraphqlWsServer extends EventEmitter {
         connectionInitWaitTimeout: opts.connectionInitTimeoutMs,
         schema: () => this.schema(),
         // Before the first supergraph: an error message for the operation, not a 4500 close.
-        onSubscribe: () =>
-          this.gw.gateway.schema ? undefined : [new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.')],
+        onSubscribe: (ctx) => {
+          if (!this.gw.gateway.schema) return [new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.')];
+          // a flood of subscribe messages on one socket must not pin unbounded listeners and queries
+          // (ctx.subscriptions already holds this id; graphql-ws removes ids when they end)
+          if (Object.keys(ctx.subscriptions).length > opts.maxOperationsPerConnection) {
+            return [
+              new AppError(
+                'RATE_LIMITED',
+                `At most ${opts.maxOperationsPerConnection} operations may run at once on one connection: complete some before starting more.`,
+              ),
+            ];
+          }
+          return undefined;
+        },
         onConnect: async (ctx) => {
           const token = tokenOf(ctx.connectionParams, ctx.extra.request);
           let user: AuthUser | undefined;
