@@ -129,7 +129,7 @@ describe('discovery losing its state (Redis restarted empty)', () => {
     d.defer(() => watcher.stop());
     const a = 'http://10.2.2.1:4001/graphql';
     const b = 'http://10.2.2.2:4001/graphql';
-    const both = waitForEvent(log, 'snapshot', { filter: (s) => urlsOf(s, 'svc').length === 2, timeoutMs: 2000 });
+    const both = waitForEvent(log, 'snapshot', { filter: (s: ServicesSnapshot) => urlsOf(s, 'svc').length === 2, timeoutMs: 2000 });
     await http('POST', `${disc.url}/v1/instances`, { service: 'svc', url: a });
     await http('POST', `${disc.url}/v1/instances`, { service: 'svc', url: b });
     await both;
@@ -137,12 +137,12 @@ describe('discovery losing its state (Redis restarted empty)', () => {
     await own.stop();
     await own.start(); // empty: the version starts again from 0
     // only `a` comes back: `b` is still reported (it may be re-registering), and `a` is not doubled
-    const back = waitForEvent(log, 'snapshot', { filter: (s) => s.version < 3 && urlsOf(s, 'svc').includes(a), timeoutMs: 5000 });
+    const back = waitForEvent(log, 'snapshot', { filter: (s: ServicesSnapshot) => s.version < 3 && urlsOf(s, 'svc').includes(a), timeoutMs: 5000 });
     await waitFor(async () => (await http('POST', `${disc.url}/v1/instances`, { service: 'svc', url: a })).status === 201, { what: 'discovery on the new Redis' });
-    const merged = await back;
+    const merged = (await back) as ServicesSnapshot;
     expect(urlsOf(merged, 'svc')).toEqual([a, b]);
     // after the grace period the watcher reports what discovery knows
-    await waitForEvent(log, 'snapshot', { filter: (s) => urlsOf(s, 'svc').length === 1, timeoutMs: 4000 });
+    await waitForEvent(log, 'snapshot', { filter: (s: ServicesSnapshot) => urlsOf(s, 'svc').length === 1, timeoutMs: 4000 });
     expect(urlsOf(log.last, 'svc')).toEqual([a]);
   });
 });
