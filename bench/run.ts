@@ -9,7 +9,7 @@
  * request, counted by the subgraphs themselves (subgraph_graphql_requests_total).
  *
  * Flags: --smoke (tiny durations, checks the harness only), --duration S, --warmup S,
- * --connections N, --event-rate R (graphql-ws events/s), --rounds N (interleaved rounds of the federated read; median), --targets a,b, --subs N (graphql-ws fan-out), --profile (our gateway under --cpu-prof),
+ * --connections N, --replicas N (2), --prewarm S, --event-rate R (graphql-ws events/s), --rounds N (interleaved rounds of the federated read; median), --targets a,b, --subs N (graphql-ws fan-out), --profile (our gateway under --cpu-prof),
  * --only a,b,... (workloads: read,overhead,cache,rest,ws,grpc), --no-docs.
  * Output: tables, bench/results/<stamp>.json (+ latest.json), docs/benchmarks.md's generated section.
  * The last two lines printed are the identical and unique gateway/stock-gateway ratios.
@@ -37,6 +37,9 @@ const WARMUP = opt('--warmup', SMOKE ? 0 : 2);
 const CONNECTIONS = opt('--connections', SMOKE ? 10 : 50);
 const SUBS = opt('--subs', SMOKE ? 50 : 2000);
 const ROUNDS = opt('--rounds', SMOKE ? 1 : 3);
+const PREWARM = opt('--prewarm', SMOKE ? 0 : 5);
+/** Replicas per subgraph (the issue's topology is 2; 1 shows what spreading costs on a small machine). */
+const REPLICAS = opt('--replicas', 2);
 const EVENT_RATE = opt('--event-rate', SMOKE ? 5 : 2);
 const PROFILE = flag('--profile');
 const strOpt = (name: string) => (argv.indexOf(name) >= 0 ? argv[argv.indexOf(name) + 1] : undefined);
@@ -47,6 +50,7 @@ const onlyArg = argv.indexOf('--only') >= 0 ? argv[argv.indexOf('--only') + 1].s
 const enabled = (w: string) => !onlyArg || onlyArg.includes(w);
 const targetsArg = argv.indexOf('--targets') >= 0 ? argv[argv.indexOf('--targets') + 1].split(',') : undefined;
 const targetEnabled = (t: string) => !targetsArg || targetsArg.includes(t);
+const variantsArg = argv.indexOf('--variants') >= 0 ? argv[argv.indexOf('--variants') + 1].split(',') : ['identical', 'unique'];
 const WRITE_DOCS = !SMOKE && !flag('--no-docs') && !onlyArg && !targetsArg;
 
 // ---------- queries ----------
@@ -85,7 +89,7 @@ async function main(): Promise<void> {
       { ACCESS_LOG: 'false', ...OURS_ENV },
       { nodeArgs: [...OURS_NODE, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(REPO_ROOT, 'bench/results/profiles')}`] : [])] },
     );
-    await waitForPools(ours, 2);
+    await waitForPools(ours, REPLICAS);
     const seed = await seedData(ours.base);
     log(`bench: seeded ${seed.courseIds.length} courses by ${seed.owners} owners`);
     const supergraphFile = await writeBaselineSupergraph(stack, replicas);
@@ -114,9 +118,23 @@ async function main(): Promise<void> {
         }
       }
       await checkRead(`${ours.base}/graphql`, { 'x-request-id': uniqueId() });
+      // JIT warm-up of every target on both variants before round 1 (a 2 s warm-up alone left round 1 slow)
+      for (const [name, svc] of PREWARM > 0 ? targets : []) {
+        log(`bench: pre-warming ${name}`);
+        const url = `${svc.base}/graphql`;
+        await load({ url, connections: CONNECTIONS, durationSec: PREWARM, warmupSec: 0, body: JSON.stringify({ query: READ_QUERY, variables: { first: 50 } }) });
+        await load({
+          url,
+          connections: CONNECTIONS,
+          durationSec: PREWARM,
+          warmupSec: 0,
+          perRequest: (n) => ({ body: JSON.stringify({ query: READ_QUERY, variables: { first: 41 + (n % 10) } }), headers: { 'x-request-id': uniqueId() } }),
+        });
+      }
       const samples = new Map<string, Row[]>();
       for (let round = 1; round <= ROUNDS; round++) {
         for (const variant of ['identical', 'unique'] as const) {
+          if (!variantsArg.includes(variant)) continue;
           for (const [name, svc] of targets) {
             const row = await readWorkload(ctx, variant, name, svc);
             const k = `${row.workload}\n${name}`;
@@ -127,6 +145,7 @@ async function main(): Promise<void> {
       for (const variant of ['identical', 'unique']) {
         for (const [name] of targets) {
           const runs = samples.get(`read/${variant}\n${name}`) ?? [];
+          if (!runs.length) continue;
           const sorted = [...runs].sort((a, b) => a.rps - b.rps);
           const median = sorted[Math.floor((sorted.length - 1) / 2)];
           if (runs.length > 1) median.note = `median of ${runs.length} rounds (rps ${runs.map((r) => r.rps).join(' / ')}; p99 ${runs.map((r) => r.p99).join(' / ')})`;
@@ -200,9 +219,13 @@ interface Ctx {
 async function startReplicas(stack: Stack, env: Record<string, string>): Promise<Replicas> {
   // replica 1 of each first (each migrates its subgraph's shared SQLite file), then replica 2
   const first = await Promise.all([stack.spawnSubgraph('users', env), stack.spawnSubgraph('courses', env)]);
-  const second = await Promise.all([stack.spawnSubgraph('users', env), stack.spawnSubgraph('courses', env)]);
-  const users = [first[0], second[0]];
-  const courses = [first[1], second[1]];
+  const users = [first[0]];
+  const courses = [first[1]];
+  for (let i = 1; i < REPLICAS; i++) {
+    const more = await Promise.all([stack.spawnSubgraph('users', env), stack.spawnSubgraph('courses', env)]);
+    users.push(more[0]);
+    courses.push(more[1]);
+  }
   return { users, courses, all: [...users, ...courses] };
 }
 
@@ -421,7 +444,7 @@ async function cacheWorkload(ctx: Ctx, ours: ChildService, ids: string[]): Promi
   await Promise.all(old.map((s) => s.stop()));
   ctx.replicas = await startReplicas(ctx.stack, { CACHE_ENABLED: 'false' });
   ctx.counter = () => subgraphCalls(ctx.replicas.all);
-  await waitForPools(ours, 2);
+  await waitForPools(ours, REPLICAS);
   const cold = await measure(ctx, 'course(id)/cache-off', 'gateway', ours, spec);
   warm.note = `${(warm.rps / Math.max(cold.rps, 1)).toFixed(2)}× the uncached rps`;
 }
@@ -495,7 +518,7 @@ function writeDocs(m: ReturnType<typeof machine>, settings: Record<string, unkno
     START,
     `Generated by \`npm run bench\` on ${new Date().toISOString()} (raw: \`bench/results/${file}\`).`,
     '',
-    `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB memory, Node ${m.node}, ${m.platform}. Settings: ${DURATION} s measured after a ${WARMUP} s warm-up, ${CONNECTIONS} connections (autocannon, loopback), one target loaded at a time; federated read: ${ROUNDS} interleaved rounds, median shown.`,
+    `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB memory, Node ${m.node}, ${m.platform}. Settings: every gateway pre-warmed ${PREWARM} s per variant, then ${DURATION} s measured after a ${WARMUP} s warm-up, ${CONNECTIONS} connections (autocannon, loopback), one target loaded at a time; federated read: ${ROUNDS} interleaved rounds, median shown.`,
     '',
   ];
   for (const w of workloads) parts.push(`### ${w}`, '', markdownTable(HEAD, tableRows(w)), '');

@@ -39,6 +39,8 @@ interface Flight {
  * sending its own. Two callers with different tokens never share an answer; mutations are never
  * merged. A request id the gateway generated itself is not part of the key (it carries no caller
  * input); the merged fetch travels with the first caller's id.
+ *
+ * Entity fetches send each distinct representation once (see dedupeRepresentations).
  */
 export class PooledDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly inFlight = new Map<string, Flight>();
@@ -50,14 +52,20 @@ export class PooledDataSource implements GraphQLDataSource<GatewayContext> {
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request } = options;
-    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
+    const { variables, expand } = dedupeRepresentations(request.variables);
+    const body = JSON.stringify({ query: request.query, variables, operationName: request.operationName });
+    const answer = await this.fetch(options, request.query, body);
+    return expand ? expandEntities(answer, expand) : answer;
+  }
+
+  private async fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>, query: string | undefined, body: string): Promise<GatewayGraphQLResponse> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     const ctx = options.context as Partial<GatewayContext> | undefined;
     if (ctx?.token) headers.authorization = `Bearer ${ctx.token}`;
     if (ctx?.requestId) headers['x-request-id'] = ctx.requestId;
     if (ctx?.forwardedFor) headers['x-forwarded-for'] = ctx.forwardedFor;
 
-    if (!this.dedupe || !isQuery(request.query)) return this.send(body, headers, !isMutation(request.query)).then((r) => r.json as GatewayGraphQLResponse);
+    if (!this.dedupe || !isQuery(query)) return this.send(body, headers, !isMutation(query)).then((r) => r.json as GatewayGraphQLResponse);
 
     const key = `${headers.authorization ?? ''}\n${headers['x-forwarded-for'] ?? ''}\n${ctx?.requestIdFromClient ? ctx.requestId : ''}\n${body}`;
     const flight = this.inFlight.get(key);
@@ -90,4 +98,61 @@ export class PooledDataSource implements GraphQLDataSource<GatewayContext> {
       throw new AppError('SERVICE_UNAVAILABLE', `Service "${this.opts.name}" is unavailable.`);
     }
   }
+}
+
+/**
+ * @apollo/gateway sends one representation per entity occurrence: 50 courses by 5 owners become 50
+ * `User` representations, and the subgraph resolves and serializes 50 entities. Identical
+ * representations (same typename, key and required fields — the same entity) are sent once; the
+ * answer is expanded back to the gateway's order (`expand[i]` = the unique index of occurrence i),
+ * each extra occurrence getting its own copy. Errors with an `_entities` path are repeated for every
+ * occurrence of their entity.
+ */
+export function dedupeRepresentations(variables: Record<string, unknown> | undefined): {
+  variables: Record<string, unknown> | undefined;
+  expand?: number[];
+} {
+  const reps = variables?.representations;
+  if (!Array.isArray(reps) || reps.length < 2) return { variables };
+  const seen = new Map<string, number>();
+  const unique: unknown[] = [];
+  const expand = new Array<number>(reps.length);
+  for (let i = 0; i < reps.length; i++) {
+    const k = JSON.stringify(reps[i]);
+    let u = seen.get(k);
+    if (u === undefined) {
+      u = unique.length;
+      seen.set(k, u);
+      unique.push(reps[i]);
+    }
+    expand[i] = u;
+  }
+  if (unique.length === reps.length) return { variables };
+  return { variables: { ...variables, representations: unique }, expand };
+}
+
+const cloneJson = <T>(v: T): T => (v === null || typeof v !== 'object' ? v : (JSON.parse(JSON.stringify(v)) as T));
+
+export function expandEntities(answer: GatewayGraphQLResponse, expand: number[]): GatewayGraphQLResponse {
+  const data = answer.data as { _entities?: unknown } | null | undefined;
+  const got = data?._entities;
+  if (data && Array.isArray(got)) {
+    const used = new Set<number>();
+    data._entities = expand.map((u) => {
+      if (used.has(u)) return cloneJson(got[u]);
+      used.add(u);
+      return got[u];
+    });
+  }
+  if (answer.errors?.length) {
+    const errors = answer.errors.flatMap((err) => {
+      const path = err.path;
+      if (!path || path[0] !== '_entities' || typeof path[1] !== 'number') return [err];
+      const out = [];
+      for (let i = 0; i < expand.length; i++) if (expand[i] === path[1]) out.push({ ...err, path: ['_entities', i, ...path.slice(2)] });
+      return out.length ? out : [err];
+    });
+    return { ...answer, errors } as GatewayGraphQLResponse;
+  }
+  return answer;
 }

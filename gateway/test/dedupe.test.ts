@@ -26,7 +26,14 @@ async function startHoldingUpstream(d: Disposables): Promise<{ url: string; seen
       seen.push({ body, headers: req.headers });
       const answer = () => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ data: { n: seen.length, auth: req.headers.authorization ?? null, list: [{ a: 1 }] } }));
+        const reps = (body.variables?.representations ?? []) as Array<{ id: string }>;
+        const errors = reps.flatMap((r, i) => (r.id === 'bad' ? [{ message: 'no such user', path: ['_entities', i, 'username'] }] : []));
+        res.end(
+          JSON.stringify({
+            data: { n: seen.length, auth: req.headers.authorization ?? null, list: [{ a: 1 }], _entities: reps.map((r) => ({ id: r.id, username: `name-${r.id}` })) },
+            ...(errors.length ? { errors } : {}),
+          }),
+        );
       };
       waiting.push(answer);
       setTimeout(() => {
@@ -104,6 +111,45 @@ describe('in-flight merging in PooledDataSource', () => {
     await ds.process(fetchOf('{ n }', { requestId: 'a' }));
     await ds.process(fetchOf('{ n }', { requestId: 'b' }));
     expect(up.seen).toHaveLength(2);
+  });
+});
+
+describe('entity representations sent once per entity', () => {
+  const d = new Disposables();
+  afterEach(() => d.disposeAll());
+
+  it('sends each distinct representation once and answers in the original order with separate copies', async () => {
+    const up = await startHoldingUpstream(d);
+    const ds = source(d, up.url);
+    const q = 'query E($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { username } } }';
+    const reps = ['a', 'b', 'a', 'a', 'c', 'b'].map((id) => ({ __typename: 'User', id }));
+    const answer = await ds.process(fetchOf(q, { requestId: 'r' }, { representations: reps }));
+    expect(up.seen).toHaveLength(1);
+    expect((up.seen[0].body.variables!.representations as unknown[]).length).toBe(3);
+    const entities = answer.data!._entities as Array<{ id: string; username: string }>;
+    expect(entities.map((e) => e.id)).toEqual(['a', 'b', 'a', 'a', 'c', 'b']);
+    expect(entities[0]).not.toBe(entities[2]);
+    expect(entities[2].username).toBe('name-a');
+  });
+
+  it('repeats an entity error for every occurrence of that entity', async () => {
+    const up = await startHoldingUpstream(d);
+    const ds = source(d, up.url);
+    const q = 'query E($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { username } } }';
+    const reps = ['a', 'bad', 'a', 'bad'].map((id) => ({ __typename: 'User', id }));
+    const answer = await ds.process(fetchOf(q, { requestId: 'r' }, { representations: reps }));
+    expect(answer.errors?.map((e) => e.path)).toEqual([
+      ['_entities', 1, 'username'],
+      ['_entities', 3, 'username'],
+    ]);
+  });
+
+  it('leaves lists without repeats untouched', async () => {
+    const up = await startHoldingUpstream(d);
+    const ds = source(d, up.url);
+    const reps = ['a', 'b'].map((id) => ({ __typename: 'User', id }));
+    await ds.process(fetchOf('query E($representations: [_Any!]!) { _entities(representations: $representations) { __typename } }', { requestId: 'r' }, { representations: reps }));
+    expect(up.seen[0].body.variables!.representations).toEqual(reps);
   });
 });
 
