@@ -4,7 +4,7 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DiscoveryClient, JwtService, loadJwtKeys, type JwtKeys, type Registration, type Role } from '@dream/common';
-import { Disposables, freePort, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
+import { Disposables, fetchBody, freePort, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
 import { loadDiscoveryConfig } from '../../../discovery/src/config';
 import { startDiscovery, type DiscoveryHandle } from '../../../discovery/src/server';
 import { loadCoursesConfig } from '../../../subgraphs/courses/src/config';
@@ -339,17 +339,8 @@ export async function gql(
   return { status: res.status, headers: res.headers, body: JSON.parse(text) };
 }
 
-export async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(10000) });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    /* metrics are text */
-  }
-  return { status: res.status, body };
-}
+/** Status and body (JSON when it parses, else text such as /metrics). */
+export const getJson = (url: string) => fetchBody(url);
 
 /** The replica's own count of GraphQL requests it served (from its /metrics). */
 export async function servedBy(r: Replica): Promise<number> {

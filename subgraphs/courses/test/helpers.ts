@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JwtService, loadJwtKeys, type JwtKeys, type Role } from '@dream/common';
-import { Disposables, startRedisServer, type RedisServerHandle } from '@dream/common/testing';
+import { fetchBody, Disposables, startRedisServer, type RedisServerHandle } from '@dream/common/testing';
 import { loadCoursesConfig, type CoursesConfig } from '../src/config';
 import { startCoursesSubgraph, type CoursesSubgraph } from '../src/server';
 
@@ -67,17 +67,7 @@ export async function startTestCourses(d: Disposables, env: Record<string, strin
       });
       return { status: res.status, body: (await res.json()) as GqlResult['body'] };
     },
-    async http(path) {
-      const res = await fetch(base + path);
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // not JSON
-      }
-      return { status: res.status, body };
-    },
+    http: (path) => fetchBody(base + path),
     user(roles, username = `user${++n}`) {
       const id = randomUUID();
       return { id, username, roles, token: jwt.sign({ id, username, roles }) };

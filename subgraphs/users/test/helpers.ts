@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Disposables, startRedisServer, type RedisServerHandle } from '@dream/common/testing';
+import { fetchBody, Disposables, startRedisServer, type RedisServerHandle } from '@dream/common/testing';
 import { loadUsersConfig, type UsersConfig } from '../src/config';
 import { startUsersSubgraph, type UsersSubgraph } from '../src/server';
 
@@ -51,17 +51,7 @@ export async function startTestUsers(d: Disposables, env: Record<string, string>
       });
       return { status: res.status, body: (await res.json()) as GqlResult['body'] };
     },
-    async http(path) {
-      const res = await fetch(base + path);
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // not JSON (e.g. /metrics)
-      }
-      return { status: res.status, body };
-    },
+    http: (path) => fetchBody(base + path),
   };
 }
 

@@ -2,3 +2,4 @@ export * from './free-port';
 export * from './wait';
 export * from './redis-server';
 export * from './disposables';
+export * from './http';
