@@ -63,18 +63,22 @@ function countAliases(set: SelectionSetNode): number {
  * a subgraph. The verdict is cached per parsed document: Apollo hands back the same DocumentNode
  * for a repeated query string, so the hot path pays one WeakMap lookup.
  */
+/** Why `doc` breaks the limits, or null (also used for graphql-ws subscriptions, which bypass Apollo). */
+export function limitProblem(doc: DocumentNode, limits: QueryLimits): string | null {
+  const m = measureDocument(doc);
+  return m.depth > limits.maxDepth
+    ? `Query is too deep: depth ${m.depth} exceeds the limit of ${limits.maxDepth}.`
+    : m.aliases > limits.maxAliases
+      ? `Query uses too many aliases: ${m.aliases} exceeds the limit of ${limits.maxAliases}.`
+      : null;
+}
+
 export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
   const verdicts = new WeakMap<DocumentNode, string | null>();
   const check = (doc: DocumentNode): string | null => {
     let v = verdicts.get(doc);
     if (v !== undefined) return v;
-    const m = measureDocument(doc);
-    v =
-      m.depth > limits.maxDepth
-        ? `Query is too deep: depth ${m.depth} exceeds the limit of ${limits.maxDepth}.`
-        : m.aliases > limits.maxAliases
-          ? `Query uses too many aliases: ${m.aliases} exceeds the limit of ${limits.maxAliases}.`
-          : null;
+    v = limitProblem(doc, limits);
     verdicts.set(doc, v);
     return v;
   };

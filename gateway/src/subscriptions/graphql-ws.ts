@@ -8,12 +8,16 @@ import {
   getOperationAST,
   getVariableValues,
   Kind,
+  parse,
+  validate,
+  type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
   type FieldNode,
   type GraphQLSchema,
 } from 'graphql';
 import { handleProtocols } from 'graphql-ws';
+import { limitProblem } from '../limits';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AppError, type AuthUser, type Logger } from '@dream/common';
@@ -92,8 +96,9 @@ export class GraphqlWsServer extends EventEmitter {
         connectionInitWaitTimeout: opts.connectionInitTimeoutMs,
         schema: () => this.schema(),
         // Before the first supergraph: an error message for the operation, not a 4500 close.
-        onSubscribe: (ctx) => {
-          if (!this.gw.gateway.schema) return [new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.')];
+        onSubscribe: (ctx, _id, payload) => {
+          const schema = this.gw.gateway.schema;
+          if (!schema) return [new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.')];
           // a flood of subscribe messages on one socket must not pin unbounded listeners and queries
           // (ctx.subscriptions already holds this id; graphql-ws removes ids when they end)
           if (Object.keys(ctx.subscriptions).length > opts.maxOperationsPerConnection) {
@@ -104,7 +109,20 @@ export class GraphqlWsServer extends EventEmitter {
               ),
             ];
           }
-          return undefined;
+          // Parse, validate and check limits here: graphql-ws would close the whole socket with 4500
+          // on a syntax error; an error message for this operation is what the client can act on.
+          let document: DocumentNode;
+          try {
+            document = parse(payload.query);
+          } catch (err) {
+            const message = err instanceof GraphQLError ? err.message : 'The operation could not be parsed.';
+            return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          }
+          const invalid = validate(schema, document);
+          if (invalid.length) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+          const problem = limitProblem(document, { maxDepth: gw.config.MAX_QUERY_DEPTH, maxAliases: gw.config.MAX_ALIASES });
+          if (problem) return [new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT' } })];
+          return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
         },
         onConnect: async (ctx) => {
           const token = tokenOf(ctx.connectionParams, ctx.extra.request);
@@ -126,7 +144,8 @@ export class GraphqlWsServer extends EventEmitter {
           return true;
         },
         context: (ctx) => ({ session: this.sessions.get(ctx.extra.socket) }),
-        execute: (args) => this.executeViaApollo(args),
+        // a throw here would close the whole socket with 4500: answer the operation with an error instead
+        execute: (args) => this.executeViaApollo(args).catch((err: unknown) => this.failed(err)),
         subscribe: (args) => this.subscribe(args).catch((err: unknown) => this.failed(err)),
       },
       this.wss,
