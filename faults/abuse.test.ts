@@ -375,6 +375,64 @@ describe('abuse matrix', () => {
     });
   });
 
+  describe('graphql-ws operations and the WS course lists', () => {
+    /** Runs one operation on a fresh graphql-ws connection and resolves with the first next/error frame. */
+    async function wsOperation(query: string, token = student.jwt): Promise<any> {
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+      d.defer(() => ws.terminate());
+      const frames: any[] = [];
+      ws.on('message', (m) => frames.push(JSON.parse(m.toString())));
+      await new Promise((r) => ws.once('open', r));
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { jwt: token } }));
+      await waitFor(() => frames.some((f) => f.type === 'connection_ack'), { what: 'ack' });
+      ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+      await waitFor(() => frames.some((f) => f.id === '1' && (f.type === 'error' || f.type === 'next')), { timeoutMs: 5000, what: `an answer to ${query.slice(0, 60)} (got ${JSON.stringify(frames).slice(0, 300)})` });
+      ws.close();
+      return frames.find((f) => f.id === '1');
+    }
+    const codeOf = (frame: any) => (frame.type === 'error' ? frame.payload[0] : frame.payload.errors?.[0])?.extensions?.code;
+
+    it('deep and alias-heavy operations over graphql-ws are refused like on /graphql', async () => {
+      let deep = 'id';
+      for (let i = 0; i < 10; i++) deep = `ownedCourses { owner { ${deep} } }`;
+      expect(codeOf(await wsOperation(`{ courses { owner { ${deep} } } }`))).toBe('BAD_USER_INPUT');
+      expect(codeOf(await wsOperation(`subscription { courseCreated { owner { ${deep} } } }`))).toBe('BAD_USER_INPUT');
+      const aliases = Array.from({ length: 200 }, (_, i) => `a${i}: id`).join(' ');
+      expect(codeOf(await wsOperation(`subscription { courseCreated { ${aliases} } }`))).toBe('BAD_USER_INPUT');
+      expect(codeOf(await wsOperation('subscription { nope }'))).toBe('GRAPHQL_VALIDATION_FAILED');
+      // a syntax error answers the operation; it used to close the whole socket with 4500
+      expect(codeOf(await wsOperation('subscription { courseCreated { id '))).toBe('GRAPHQL_PARSE_FAILED');
+      await alive();
+    });
+
+    it('the WS course lists refuse bad tokens with 4401 and ignore client floods', async () => {
+      const open = (path: string, headers: Record<string, string>) =>
+        new Promise<number>((resolve) => {
+          const ws = new WebSocket(`${base.replace('http', 'ws')}${path}`, { headers });
+          d.defer(() => ws.terminate());
+          ws.on('close', (c) => resolve(c));
+          ws.on('error', () => undefined);
+        });
+      expect(await open('/courses', {})).toBe(4401);
+      expect(await open('/courses', { jwt: 'garbage' })).toBe(4401);
+      expect(await open(`/courses/${owner.id}`, { authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' })).toBe(4401);
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/courses`, { headers: { authorization: `Bearer ${student.jwt}` } });
+      d.defer(() => ws.terminate());
+      const got: unknown[] = [];
+      ws.on('message', (m) => got.push(JSON.parse(m.toString())));
+      await waitFor(() => got.length > 0, { what: 'the initial list' });
+      for (let i = 0; i < 500; i++) ws.send(JSON.stringify({ junk: 'x'.repeat(1000), i }));
+      ws.send('not json at all');
+      await alive();
+      expect(ws.readyState).toBe(WebSocket.OPEN);
+      // a message over WS_MAX_PAYLOAD_BYTES closes that socket (1009), not the gateway
+      const closed = new Promise<number>((r) => ws.once('close', (c) => r(c)));
+      ws.send('x'.repeat(100_000));
+      expect(await closed).toBe(1009);
+      await alive();
+    });
+  });
+
   describe('gRPC PurchaseService', () => {
     it('malformed fields and missing tokens → INVALID_ARGUMENT / UNAUTHENTICATED, never INTERNAL', async () => {
       const grpc = createPurchaseServiceClient({ instances: () => [{ id: 'c', grpcUrl }], deadlineMs: 3000 });
