@@ -14,6 +14,7 @@ import {
 import { OracleAdapter, OracleDialect, OracleIntrospector, OracleQueryCompiler } from 'kysely-oracledb';
 import { AppError, conflict, serviceUnavailable } from './errors';
 import type { Logger } from './logger';
+import { AsyncBusySqliteDialect, SYNC_BUSY_TIMEOUT_MS } from './sqlite-busy';
 
 export type SqlDialect = 'sqlite' | 'oracle';
 
@@ -58,6 +59,8 @@ export interface OpenDatabaseOptions {
   url: string;
   migrations: Record<string, Migration>;
   logger?: Logger;
+  /** SQLite: how long a statement waits for a locked database before SQLITE_BUSY (→ 503); default 2000 ms. */
+  busyTimeoutMs?: number;
 }
 
 /** Opens the service's database, runs its migrations, and counts every statement it executes. */
@@ -74,9 +77,10 @@ export async function openDatabase<DB>(opts: OpenDatabaseOptions): Promise<Datab
     const sqlite = new SQLite(target.file);
     // WAL lets several replicas read while one writes; busy_timeout makes writers queue instead of failing.
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('busy_timeout = 5000');
+    // (the wait itself is mostly async: see sqlite-busy.ts — a synchronous wait would freeze the process)
+    sqlite.pragma(`busy_timeout = ${SYNC_BUSY_TIMEOUT_MS}`);
     sqlite.pragma('foreign_keys = ON');
-    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }), log });
+    db = new Kysely<DB>({ dialect: new AsyncBusySqliteDialect({ database: sqlite }, opts.busyTimeoutMs ?? 2000), log });
   } else {
     const { default: oracledb } = await import('oracledb');
     const pool = await oracledb.createPool({
