@@ -414,6 +414,16 @@ describe('abuse matrix', () => {
           ws.on('error', () => undefined);
         });
       expect(await open('/courses', {})).toBe(4401);
+      // browsers pass the token in the query string: it must work and never reach a log line (checked below)
+      const viaQuery = new WebSocket(`${base.replace('http', 'ws')}/courses?jwt=${student.jwt}`);
+      d.defer(() => viaQuery.terminate());
+      const first = await new Promise<unknown>((resolve, reject) => {
+        viaQuery.once('message', (m) => resolve(JSON.parse(m.toString())));
+        viaQuery.once('close', (c) => reject(new Error(`closed ${c}`)));
+      });
+      expect(Array.isArray(first)).toBe(true);
+      viaQuery.close();
+      expect(await open(`/courses?jwt=${student.jwt.slice(0, -4)}AAAA`, {})).toBe(4401);
       expect(await open('/courses', { jwt: 'garbage' })).toBe(4401);
       expect(await open(`/courses/${owner.id}`, { authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' })).toBe(4401);
       const ws = new WebSocket(`${base.replace('http', 'ws')}/courses`, { headers: { authorization: `Bearer ${student.jwt}` } });
