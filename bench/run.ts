@@ -200,6 +200,12 @@ async function main(): Promise<void> {
   } finally {
     await stack.stop().catch((e) => log('stopping the stack:', e));
   }
+  // smoke (CI): the harness must have produced every figure; speed is never asserted
+  const broken = rows.filter((r) => r.note?.startsWith('failed') || (!r.note?.startsWith('pending') && r.rps <= 0));
+  if (exitCode === 0 && broken.length) {
+    log(`bench: ${broken.length} workload(s) produced no figure: ${broken.map((r) => `${r.workload}/${r.target}`).join(', ')}`);
+    exitCode = 1;
+  }
   if (exitCode === 0) printRatios();
   process.exit(exitCode);
 }
