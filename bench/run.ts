@@ -9,7 +9,7 @@
  * request, counted by the subgraphs themselves (subgraph_graphql_requests_total).
  *
  * Flags: --smoke (tiny durations, checks the harness only), --duration S, --warmup S,
- * --connections N, --replicas N (2), --prewarm S, --event-rate R (graphql-ws events/s), --rounds N (interleaved rounds of the federated read; median), --targets a,b, --subs N (graphql-ws fan-out), --profile (our gateway under --cpu-prof),
+ * --connections N, --replicas N (2), --prewarm S, --event-rate R (graphql-ws events/s), --rounds N (interleaved rounds of the federated read; median), --targets a,b, --subs N (graphql-ws fan-out), --profile (our gateway under --cpu-prof), --profile-subgraphs,
  * --only a,b,... (workloads: read,overhead,cache,rest,ws,grpc), --no-docs.
  * Output: tables, bench/results/<stamp>.json (+ latest.json), docs/benchmarks.md's generated section.
  * The last two lines printed are the identical and unique gateway/stock-gateway ratios.
@@ -42,6 +42,9 @@ const PREWARM = opt('--prewarm', SMOKE ? 0 : 5);
 const REPLICAS = opt('--replicas', 2);
 const EVENT_RATE = opt('--event-rate', SMOKE ? 5 : 2);
 const PROFILE = flag('--profile');
+/** `--profile-subgraphs`: every subgraph replica under --cpu-prof too (bench/results/profiles/). */
+const PROFILE_SUBGRAPHS = flag('--profile-subgraphs');
+const PROFILE_ARGS = ['--cpu-prof', `--cpu-prof-dir=${resolve(REPO_ROOT, 'bench/results/profiles')}`];
 const strOpt = (name: string) => (argv.indexOf(name) >= 0 ? argv[argv.indexOf(name) + 1] : undefined);
 /** Experiments: `--ours-env A=1,B=2` and `--ours-node "--flag ..."` for our gateway's process. */
 const OURS_ENV = Object.fromEntries((strOpt('--ours-env') ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
@@ -224,11 +227,12 @@ interface Ctx {
 
 async function startReplicas(stack: Stack, env: Record<string, string>): Promise<Replicas> {
   // replica 1 of each first (each migrates its subgraph's shared SQLite file), then replica 2
-  const first = await Promise.all([stack.spawnSubgraph('users', env), stack.spawnSubgraph('courses', env)]);
+  const o = { nodeArgs: PROFILE_SUBGRAPHS ? PROFILE_ARGS : [] };
+  const first = await Promise.all([stack.spawnSubgraph('users', env, o), stack.spawnSubgraph('courses', env, o)]);
   const users = [first[0]];
   const courses = [first[1]];
   for (let i = 1; i < REPLICAS; i++) {
-    const more = await Promise.all([stack.spawnSubgraph('users', env), stack.spawnSubgraph('courses', env)]);
+    const more = await Promise.all([stack.spawnSubgraph('users', env, o), stack.spawnSubgraph('courses', env, o)]);
     users.push(more[0]);
     courses.push(more[1]);
   }
