@@ -242,7 +242,8 @@ async function grpcWorkload(ctx: ExtraContext): Promise<void> {
   const instances = (snap.services.courses ?? []).filter((i) => i.grpcUrl).map((i) => ({ id: i.id, grpcUrl: i.grpcUrl }));
   if (!instances.length) throw new Error('no courses instance advertises a gRPC address');
   const client = createPurchaseServiceClient({ instances: () => instances, deadlineMs: 5000 });
-  const students = ctx.smoke ? 20 : 300;
+  // enough pairs that the calls never run out within the duration (5,000 calls/s × 8 s = 20,000 pairs)
+  const students = ctx.smoke ? 20 : 1000;
   const tokens = Array.from({ length: students }, (_, i) => ({ id: `id-benchstu${i}`, token: ctx.stack.jwt.sign({ id: `id-benchstu${i}`, username: `benchstu${i}`, roles: ['STUDENT'] }) }));
   const ids = ctx.seed.courseIds;
   const pairs = students * ids.length;

@@ -73,8 +73,31 @@ export class JwtService {
     });
   }
 
+  /**
+   * Tokens already verified by this instance, keyed by the whole token string (so only the very same
+   * signed bytes hit), each good until its own `exp`. A client sends the same token on every call;
+   * this saves the RSA verify and the decode per call. Bounded: the oldest entry goes when full.
+   * Revocation is not cached here: callers still check the denylist on every call (Authenticator).
+   */
+  private readonly verified = new Map<string, AuthUser>();
+  private static readonly VERIFIED_MAX = 10_000;
+
   /** Verifies signature, algorithm, expiry, not-before, issuer and audience; throws UNAUTHENTICATED. */
   verify(token: string): AuthUser {
+    const hit = this.verified.get(token);
+    if (hit) {
+      // the same expiry rule as jsonwebtoken: expired when now >= exp
+      if (Math.floor(Date.now() / 1000) < hit.exp) return { ...hit, roles: [...hit.roles] };
+      this.verified.delete(token);
+      throw unauthenticated('Token has expired.');
+    }
+    const user = this.verifyUncached(token);
+    if (this.verified.size >= JwtService.VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, user);
+    return { ...user, roles: [...user.roles] };
+  }
+
+  private verifyUncached(token: string): AuthUser {
     let payload: unknown;
     try {
       this.publicKeyObject ??= createPublicKey(this.opts.keys.publicKey);

@@ -65,11 +65,11 @@ export class PurchaseService {
     }
     if (course.ownerId === user.id) throw forbidden('You cannot buy your own course.');
 
-    const { enrollment, alreadyOwned } = await this.deps.enrollments.purchase({
-      userId: user.id,
-      courseId: course.id,
-      idempotencyKey: req.idempotencyKey || undefined,
-    });
+    const { enrollment, alreadyOwned } = await this.deps.enrollments.purchase(
+      { userId: user.id, courseId: course.id, idempotencyKey: req.idempotencyKey || undefined },
+      // the course was just read, and without a key the (user, course) enrollment was just looked up
+      { price: Number(course.price), notOwned: !req.idempotencyKey },
+    );
     // A key already used for another purchase must not answer for this one.
     if (enrollment.user_id !== user.id || enrollment.course_id !== course.id) {
       throw conflict('This idempotency key was already used for a different purchase.');

@@ -75,22 +75,36 @@ export class EnrollmentsRepository {
    * A purchase (the seam for gRPC PurchaseService.BuyCourse): idempotent per idempotency key and per
    * (user, course). A repeat returns the existing enrollment with alreadyOwned = true.
    */
-  async purchase(input: { userId: string; courseId: string; idempotencyKey?: string }): Promise<Purchase> {
+  async purchase(
+    input: { userId: string; courseId: string; idempotencyKey?: string },
+    /**
+     * What the caller has just read itself, to save the repeated statements: `price` (the course exists)
+     * and `notOwned` (no enrollment of this user in this course was found). The insert's unique
+     * constraints still decide a race, so exactly-once holds either way.
+     */
+    known: { price?: number; notOwned?: boolean } = {},
+  ): Promise<Purchase> {
     const q = enrollmentQueries(this.db);
     const existing = async () =>
       (input.idempotencyKey ? await q.enrollmentByIdempotencyKey(input.idempotencyKey).executeTakeFirst() : undefined) ??
       (await q.enrollmentByUserCourse(input.userId, input.courseId).executeTakeFirst());
     try {
-      const prior = await existing();
-      if (prior) return { enrollment: prior, alreadyOwned: true };
-      const course = await courseQueries(this.db, this.dialect).courseById(input.courseId).executeTakeFirst();
-      if (!course) throw notFound(`Course ${input.courseId} not found.`);
+      if (!known.notOwned || input.idempotencyKey) {
+        const prior = await existing();
+        if (prior) return { enrollment: prior, alreadyOwned: true };
+      }
+      let price = known.price;
+      if (price === undefined) {
+        const course = await courseQueries(this.db, this.dialect).courseById(input.courseId).executeTakeFirst();
+        if (!course) throw notFound(`Course ${input.courseId} not found.`);
+        price = Number(course.price);
+      }
       const enrollment: EnrollmentRow = {
         id: randomUUID(),
         user_id: input.userId,
         course_id: input.courseId,
         source: 'purchase',
-        price_paid: Number(course.price),
+        price_paid: price,
         idempotency_key: input.idempotencyKey ?? null,
         created_at: nowIso(),
       };
