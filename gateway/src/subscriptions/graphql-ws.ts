@@ -60,6 +60,25 @@ export function tokenOf(payload: Record<string, unknown> | undefined | null, req
 
 const norm = (s: string) => s.trim().toLowerCase();
 
+/** Unsent bytes after which a subscriber misses course events (the iterator path drops past 256 queued events). */
+const SLOW_CONSUMER_BYTES = 256 * 1024;
+
+interface FanOutMember {
+  /** The graphql-ws operation id. */
+  id: string;
+  socket: WebSocket;
+  filter: (e: CourseEvent) => boolean;
+  /** False once the operation ended (complete, socket closed). */
+  live: boolean;
+}
+
+interface FanOutGroup {
+  members: Set<FanOutMember>;
+  /** Events are delivered one after another per group, in the order they arrived. */
+  tail: Promise<void>;
+  off: () => void;
+}
+
 /**
  * graphql-ws on the gateway: Subscription fields are served here from the Redis event bus (one
  * subscriber connection per gateway); each course event is resolved with the client's own
@@ -76,6 +95,8 @@ export class GraphqlWsServer extends EventEmitter {
    * (the bus hands every listener the same event object, so it keys the memo and is collected after).
    */
   private readonly perEvent = new WeakMap<object, Map<string, Promise<ExecutionResult | null>>>();
+  /** Course subscriptions that share an answer (same channel, response key, selection, variables and token). */
+  private readonly fanOut = new Map<string, FanOutGroup>();
 
   constructor(
     private readonly gw: Gateway,
@@ -143,7 +164,8 @@ export class GraphqlWsServer extends EventEmitter {
           });
           return true;
         },
-        context: (ctx) => ({ session: this.sessions.get(ctx.extra.socket) }),
+        // the operation id lets course events be written to the socket directly (see courseStream)
+        context: (ctx, id) => ({ session: this.sessions.get(ctx.extra.socket), operationId: id }),
         // a throw here would close the whole socket with 4500: answer the operation with an error instead
         execute: (args) => this.executeViaApollo(args).catch((err: unknown) => this.failed(err)),
         subscribe: (args) => this.subscribe(args).catch((err: unknown) => this.failed(err)),
@@ -308,6 +330,10 @@ export class GraphqlWsServer extends EventEmitter {
     for (const n of variableNames) if (n in raw) baseVars[n] = raw[n];
     // the answer depends on the selection, its variables and who asks (e.g. User.email is the caller's only)
     const key = `${query}\u0000${JSON.stringify(baseVars)}\u0000${session.token ?? ''}`;
+    const operationId = (args.contextValue as { operationId?: unknown } | undefined)?.operationId;
+    if (typeof operationId === 'string') {
+      return this.fanOutStream(channel, responseKey, key, query, baseVars, session, { id: operationId, socket: session.socket, filter, live: true });
+    }
     return this.track<CourseEvent>(
       (push) => this.bus.on(channel, (e) => filter(e) && push(e)),
       (e) => {
@@ -318,6 +344,82 @@ export class GraphqlWsServer extends EventEmitter {
         return result.then((r) => r && (r.data ? { ...r, data: { [responseKey]: r.data[COURSE_KEY] } } : r));
       },
     );
+  }
+
+  /**
+   * The fan-out path for course events. graphql-ws would map, stringify and send every event once per
+   * subscription through its async iterator; with 10,000 subscribers that per-socket work decided the
+   * delivery latency. Here the subscribers that share an answer form one group: per event the course is
+   * resolved once, the `next` payload is serialized once, and each subscriber gets the same bytes
+   * behind its own operation id, written straight to its socket in the graphql-transport-ws format
+   * (`{"id":…,"type":"next","payload":…}`, what graphql-ws itself sends). graphql-ws still owns the
+   * operation: the returned stream yields nothing and its return() (client `complete`, socket close)
+   * takes the subscriber out of its group at once. Events reach one group's subscribers in order.
+   */
+  private fanOutStream(
+    channel: 'course.created' | 'course.updated',
+    responseKey: string,
+    key: string,
+    query: string,
+    baseVars: Record<string, unknown>,
+    session: Session,
+    member: FanOutMember,
+  ) {
+    const groupKey = `${channel}\u0000${responseKey}\u0000${key}`;
+    return this.track<CourseEvent>(
+      () => {
+        let group = this.fanOut.get(groupKey);
+        if (!group) {
+          const g: FanOutGroup = { members: new Set(), tail: Promise.resolve(), off: () => undefined };
+          g.off = this.bus.on(channel, (e) => this.fanOutEvent(g, e, key, query, baseVars, responseKey, session));
+          this.fanOut.set(groupKey, (group = g));
+        }
+        const g = group;
+        g.members.add(member);
+        return () => {
+          member.live = false;
+          g.members.delete(member);
+          if (g.members.size === 0 && this.fanOut.get(groupKey) === g) {
+            g.off();
+            this.fanOut.delete(groupKey);
+          }
+        };
+      },
+      async () => null,
+    );
+  }
+
+  private fanOutEvent(
+    group: FanOutGroup,
+    e: CourseEvent,
+    key: string,
+    query: string,
+    baseVars: Record<string, unknown>,
+    responseKey: string,
+    session: Session,
+  ): void {
+    // who gets this event is decided when it arrives (as a per-subscriber listener would)
+    const targets: FanOutMember[] = [];
+    for (const m of group.members) if (m.filter(e)) targets.push(m);
+    if (!targets.length) return;
+    group.tail = group.tail
+      .then(async () => {
+        let memo = this.perEvent.get(e);
+        if (!memo) this.perEvent.set(e, (memo = new Map()));
+        let result = memo.get(key);
+        if (!result) memo.set(key, (result = this.resolveCourse(e, query, baseVars, responseKey, session)));
+        const r = await result;
+        if (!r) return;
+        const payload = r.data ? { ...r, data: { [responseKey]: r.data[COURSE_KEY] } } : r;
+        const rest = `,"type":"next","payload":${JSON.stringify(payload)}}`;
+        for (const m of targets) {
+          if (!m.live || m.socket.readyState !== m.socket.OPEN) continue;
+          // a consumer this far behind is slow: it misses events rather than buffering without bound
+          if (m.socket.bufferedAmount > SLOW_CONSUMER_BYTES) continue;
+          m.socket.send(`{"id":${JSON.stringify(m.id)}${rest}`);
+        }
+      })
+      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message, courseId: e.courseId }, 'could not deliver a subscription event'));
   }
 
   /** Runs the per-event course query; data stays under COURSE_KEY (each subscriber renames it to its own field). */
