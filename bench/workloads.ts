@@ -158,7 +158,37 @@ async function wsWorkload(ctx: ExtraContext): Promise<void> {
   const ready = new Set<number>();
   let onReady: () => void = () => undefined;
   const allReady = new Promise<void>((r) => (onReady = r));
+  // The measuring client shares the 2 cores with the gateway: by default a minimal graphql-transport-ws
+  // client over `ws` (connection_init → ack → subscribe, every `next` JSON-parsed) so that the client's
+  // own per-message cost is small; `--graphql-ws-client` uses graphql-ws's client (about twice the CPU
+  // per message: protocol validation, emitters) as before.
+  const light = !process.argv.includes('--graphql-ws-client');
+  const openLight = (i: number) => {
+    const ws = new WebSocket(wsUrl, 'graphql-transport-ws');
+    clients.push({ dispose: () => ws.terminate() } as unknown as Client);
+    ws.on('open', () => ws.send('{"type":"connection_init","payload":{}}'));
+    ws.on('error', () => errors++);
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(raw.toString()) as { type: string; payload?: { data?: { courseCreated?: { id: string } } } };
+      if (msg.type === 'next') {
+        const id = msg.payload?.data?.courseCreated?.id;
+        const t = id ? publishedAt.get(id) : undefined;
+        if (t === undefined) return;
+        delivered++;
+        latencies.push(performance.now() - t);
+      } else if (msg.type === 'connection_ack') {
+        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { courseCreated { id name price } }' } }));
+        if (!ready.has(i)) {
+          ready.add(i);
+          if (ready.size === n) onReady();
+        }
+      } else if (msg.type === 'ping') ws.send('{"type":"pong"}');
+      else if (msg.type === 'error') errors++;
+    });
+    subscribed++;
+  };
   const open = (i: number) => {
+    if (light) return openLight(i);
     const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionAckWaitTimeout: 30_000 });
     clients.push(client);
     client.on('connected', () => {
@@ -226,7 +256,7 @@ async function wsWorkload(ctx: ExtraContext): Promise<void> {
     callsPerRequest: Math.round((calls / Math.max(events, 1)) * 100) / 100,
     rssMb: usage.rssMb,
     cpuPercent: usage.cpuPercent,
-    note: `${subscribed} subscriptions (connected in ${connectSec.toFixed(1)} s), ${events} events at ${ctx.eventRate}/s, delivered ${delivered}/${expected}; req/s = deliveries/s, p50/p99 = publish→client latency, calls/req = subgraph calls per event`,
+    note: `${subscribed} subscriptions (${light ? 'minimal ws client' : 'graphql-ws client'}, connected in ${connectSec.toFixed(1)} s), ${events} events at ${ctx.eventRate}/s, delivered ${delivered}/${expected}; req/s = deliveries/s, p50/p99 = publish→client latency, calls/req = subgraph calls per event`,
   });
 }
 
