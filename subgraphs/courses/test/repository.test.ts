@@ -127,6 +127,17 @@ describe.each(targets)('repositories on %s', (_name, url) => {
     expect(p3.enrollment.id).toBe(p1.enrollment.id);
     await expect(enrollments.purchase({ userId: `buyer-${run}`, courseId: 'missing' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
+
+  test('idempotency keys are per buyer: two students using the same key both buy', async () => {
+    const c = await courses.create({ ownerId: `k-${run}`, name: 'Key', info: '', category: cat('Key'), price: 5 });
+    const key = `same-${run}`;
+    const a = await enrollments.purchase({ userId: `ka-${run}`, courseId: c.id, idempotencyKey: key });
+    const b = await enrollments.purchase({ userId: `kb-${run}`, courseId: c.id, idempotencyKey: key });
+    expect(a).toMatchObject({ alreadyOwned: false, enrollment: { user_id: `ka-${run}` } });
+    expect(b).toMatchObject({ alreadyOwned: false, enrollment: { user_id: `kb-${run}` } });
+    // a repeat by either still answers with its own enrollment
+    expect((await enrollments.purchase({ userId: `kb-${run}`, courseId: c.id, idempotencyKey: key })).enrollment.id).toBe(b.enrollment.id);
+  });
 });
 
 describe('every repository query compiles for Oracle', () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation, mapDbError, notFound, type SqlDialect } from '@dream/common';
 import { toCourse, type Course } from '../domain';
@@ -14,6 +14,15 @@ export interface LobbyJoin {
 export interface Purchase {
   enrollment: EnrollmentRow;
   alreadyOwned: boolean;
+}
+
+/**
+ * The stored form of a client's idempotency key: scoped to the buyer (a hash of user and key, 45
+ * characters), so two students who happen to pick the same key ("1", a date) never collide — without
+ * the scope the second was refused with CONFLICT and learned that someone else had used that key.
+ */
+export function scopedIdempotencyKey(userId: string, key: string): string {
+  return `u:${createHash('sha256').update(`${userId}\u0000${key}`).digest('base64url')}`;
 }
 
 /** Enrollments (purchases and lobby joins) and category follows. */
@@ -85,8 +94,9 @@ export class EnrollmentsRepository {
     known: { price?: number; notOwned?: boolean } = {},
   ): Promise<Purchase> {
     const q = enrollmentQueries(this.db);
+    const storedKey = input.idempotencyKey ? scopedIdempotencyKey(input.userId, input.idempotencyKey) : undefined;
     const existing = async () =>
-      (input.idempotencyKey ? await q.enrollmentByIdempotencyKey(input.idempotencyKey).executeTakeFirst() : undefined) ??
+      (storedKey ? await q.enrollmentByIdempotencyKey(storedKey).executeTakeFirst() : undefined) ??
       (await q.enrollmentByUserCourse(input.userId, input.courseId).executeTakeFirst());
     try {
       if (!known.notOwned || input.idempotencyKey) {
@@ -105,7 +115,7 @@ export class EnrollmentsRepository {
         course_id: input.courseId,
         source: 'purchase',
         price_paid: price,
-        idempotency_key: input.idempotencyKey ?? null,
+        idempotency_key: storedKey ?? null,
         created_at: nowIso(),
       };
       try {
