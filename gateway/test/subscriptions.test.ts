@@ -153,6 +153,23 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     expect(others.inbox.values).toHaveLength(0);
   });
 
+  it('myNotifications: after logout the socket gets no more notifications and is closed with 4401', async () => {
+    const liveA = watchSubscriptions(gwA);
+    const seller = await signup(gwA, 'OWNER');
+    const cat = unique('Revoked');
+    await createCourse(gwA, seller, 'Sold after logout', cat, 3);
+    const courseId = await courseIdOf(gwA, seller, cat);
+    const sub = subscribe(gqlWsClient(d, gwA, { jwt: seller.jwt }), 'subscription { myNotifications { kind courseId } }');
+    await liveA(1);
+    const out = await gql(gwA, 'mutation { logout }', { headers: { jwt: seller.jwt } });
+    expect(out.body.errors).toBeUndefined();
+    const r = await api(gwA, 'POST', `/courses/${courseId}/buy`, { jwt: student.jwt, body: { userId: student.id, courseId } });
+    expect(r.status).toBe(200);
+    await waitFor(() => sub.inbox.error !== undefined, { what: 'the socket closed for the revoked token', timeoutMs: 5000 });
+    expect((sub.inbox.error as { code?: number }).code).toBe(4401);
+    expect(sub.inbox.values).toHaveLength(0);
+  });
+
   it('myNotifications: a lobby join notifies the owner; a new course in a followed category notifies the student', async () => {
     const liveA = watchSubscriptions(gwA);
     const liveB = watchSubscriptions(gwB);

@@ -292,6 +292,7 @@ export class GraphqlWsServer extends EventEmitter {
             text: e.text,
             createdAt: e.createdAt ?? new Date().toISOString(),
           }),
+          () => this.tokenStillValid(session),
         );
       }
       default:
@@ -458,16 +459,36 @@ export class GraphqlWsServer extends EventEmitter {
     fieldName: string,
     filter: (e: C extends 'notification' ? NotificationEvent : CourseEvent) => boolean,
     toValue: (e: C extends 'notification' ? NotificationEvent : CourseEvent) => Record<string, unknown>,
+    /** Checked before each delivery; false drops the event (the guard closes the socket itself). */
+    guard?: () => Promise<boolean>,
   ) {
     type E = C extends 'notification' ? NotificationEvent : CourseEvent;
     return this.track<E>(
       (push) => this.bus.on(channel, (e) => filter(e as E) && push(e as E)),
-      async (e) =>
-        execute({
+      async (e) => {
+        if (guard && !(await guard())) return null;
+        return execute({
           ...args,
           rootValue: { [fieldName]: toValue(e) },
-        }) as Promise<ExecutionResult>,
+        }) as Promise<ExecutionResult>;
+      },
     );
+  }
+
+  /**
+   * The connection's token is verified once in connection_init, but a socket can outlive it: private
+   * events are only delivered while the token is still valid and not revoked (logout). Otherwise the
+   * socket is closed with 4401 so the client signs in again.
+   */
+  private async tokenStillValid(session: Session): Promise<boolean> {
+    if (session.token === undefined) return false;
+    try {
+      await this.gw.authenticator.verify(session.token);
+      return true;
+    } catch {
+      session.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the token has expired or was revoked');
+      return false;
+    }
   }
 
   /** Hands an upgrade on /graphql to graphql-ws. */
