@@ -170,6 +170,22 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     expect(sub.inbox.values).toHaveLength(0);
   });
 
+  it('WS course list: a revoked token on the feed\'s first socket does not stop updates for the others; that socket is closed with 4401', async () => {
+    const seller = await signup(gwA, 'OWNER');
+    const leaver = await signup(gwA, 'STUDENT');
+    const path = `/courses/${encodeURIComponent(seller.id)}`;
+    const first = rawSocket(d, gwA, path, { headers: { jwt: leaver.jwt } });
+    await first.inbox.take(() => true, 5000, 'the first socket\'s initial list');
+    const second = rawSocket(d, gwA, path, { headers: { jwt: student.jwt } });
+    await second.inbox.take(() => true, 5000, 'the second socket\'s initial list');
+    expect((await gql(gwA, 'mutation { logout }', { headers: { jwt: leaver.jwt } })).body.errors).toBeUndefined();
+    const name = unique('After logout ');
+    await createCourse(gwA, seller, name, unique('Feed'));
+    await second.inbox.take((l) => Array.isArray(l) && l.some((c: { name: string }) => c.name === name), 5000, 'the refreshed list');
+    expect((await within(first.closed, 5000, 'the revoked socket closed')).code).toBe(4401);
+    expect(first.inbox.values).toHaveLength(1);
+  });
+
   it('myNotifications: a lobby join notifies the owner; a new course in a followed category notifies the student', async () => {
     const liveA = watchSubscriptions(gwA);
     const liveB = watchSubscriptions(gwB);

@@ -177,13 +177,53 @@ export class CourseListServer {
   private changed(e: CourseEvent): void {
     for (const feed of this.feeds.values()) {
       if (feed.ownerId !== undefined && feed.ownerId !== e.ownerId) continue;
-      const first = feed.sockets.values().next().value;
-      const client = first && this.clients.get(first);
-      if (!client) continue;
+      if (feed.sockets.size === 0) continue;
       feed
-        .refresh(() => this.fetch(feed.ownerId, client))
+        .refresh(async () => {
+          // The list is fetched with the token of one of the feed's sockets. A token checked only at
+          // connect may since have expired or been revoked (logout): the subgraphs then refuse it, and
+          // the whole feed would stop updating for everybody. Sockets whose token is no longer valid
+          // are closed (4401) and the next socket's token is used.
+          this.dropExpired(feed);
+          const client = await this.signedInClient(feed);
+          if (!client) throw new Error('no socket of this feed has a valid token any more');
+          return this.fetch(feed.ownerId, client);
+        })
         .catch((err: Error) => this.logger.warn({ err: err.message, ownerId: feed.ownerId }, 'could not refresh a course list'));
     }
+  }
+
+  private unauthorized(feed: Feed, ws: WebSocket): void {
+    feed.sockets.delete(ws);
+    ws.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the token has expired or was revoked');
+  }
+
+  /** Closes the sockets whose token has expired (a local check: signature and expiry, cached). */
+  private dropExpired(feed: Feed): void {
+    for (const ws of [...feed.sockets]) {
+      const c = this.clients.get(ws);
+      if (!c) continue;
+      try {
+        this.gw.authenticator.jwt.verify(c.token);
+      } catch {
+        this.unauthorized(feed, ws);
+      }
+    }
+  }
+
+  /** The first socket of the feed whose token is still valid, denylist included. */
+  private async signedInClient(feed: Feed): Promise<Client | undefined> {
+    for (const ws of [...feed.sockets]) {
+      const c = this.clients.get(ws);
+      if (!c) continue;
+      try {
+        await this.gw.authenticator.verify(c.token);
+        return c;
+      } catch {
+        this.unauthorized(feed, ws);
+      }
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {
