@@ -29,9 +29,16 @@ interface Child {
 }
 const children: Child[] = [];
 let redis: RedisServerHandle | undefined;
+/** The private redis-server while it starts, so a signal in that window still stops it. */
+let redisStarting: Promise<RedisServerHandle> | undefined;
 let stopping = false;
+/** Set once everything is healthy: before that, any child that exits means the start failed. */
+let up = false;
 
 function spawnService(name: string, workspace: string, env: Record<string, string>): Child {
+  // A signal during start-up: shutdown() has already taken its list of children, so a child spawned
+  // now would never be stopped and would outlive the launcher.
+  if (stopping) throw new Error(`not starting ${name}: the launcher is stopping`);
   // One process per service (node with tsx's loader), not the tsx CLI: the CLI is a parent process that
   // turns a quick second signal into SIGKILL, which would cut the service's deregistration short.
   const proc = spawn(process.execPath, ['--import', 'tsx', join(root, workspace, 'src', 'main.ts')], {
@@ -44,7 +51,9 @@ function spawnService(name: string, workspace: string, env: Record<string, strin
   proc.on('exit', (code, signal) => {
     if (stopping) return;
     log.error({ service: name, code, signal }, `${name} exited unexpectedly`);
-    if (name === 'gateway' || name === 'discovery') void shutdown(1);
+    // During start-up a crashed child fails the start at once (rather than after START_TIMEOUT_MS of
+    // waiting for it to register); afterwards a subgraph replica may die while the others serve.
+    if (!up || name === 'gateway' || name === 'discovery') void shutdown(1);
   });
   return child;
 }
@@ -81,6 +90,7 @@ async function shutdown(code: number): Promise<void> {
       c.proc.kill('SIGTERM');
     });
   }
+  if (!redis && redisStarting) redis = await redisStarting.catch(() => undefined);
   await redis?.stop();
   process.exit(code);
 }
@@ -96,7 +106,8 @@ async function main(): Promise<void> {
       log.fatal('REDIS_URL is not set and redis-server is not installed: `apt-get install -y redis-server` or set REDIS_URL.');
       process.exit(1);
     }
-    redis = await startRedisServer();
+    redisStarting = startRedisServer();
+    redis = await redisStarting;
     redisUrl = redis.url;
     log.info({ redisUrl }, 'started a private redis-server');
   }
@@ -149,10 +160,12 @@ async function main(): Promise<void> {
     'Press Ctrl-C to stop.',
     '',
   ];
+  up = true;
   process.stdout.write(lines.join('\n'));
 }
 
 main().catch((err: Error) => {
+  if (stopping) return;
   log.fatal({ err: err.message }, 'start failed');
   void shutdown(1);
 });
