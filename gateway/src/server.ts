@@ -220,8 +220,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   };
 
   const contextFor = (req: IncomingMessage, requestId: string, auth: { token?: string; user?: AuthUser }): GatewayContext => {
-    const xff = req.headers['x-forwarded-for'];
-    const prior = Array.isArray(xff) ? xff.join(', ') : xff;
+    // Only the address the gateway itself saw: a client-sent x-forwarded-for is not passed on. The users
+    // subgraph keys its login rate limit on the first entry, so forwarding the client's chain let anyone
+    // reset the limit by sending a new made-up address with each guess.
     const remote = req.socket.remoteAddress;
     return {
       requestId,
@@ -229,7 +230,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       logger: logger.child({ requestId }),
       token: auth.token,
       user: auth.user,
-      forwardedFor: prior ? (remote ? `${prior}, ${remote}` : prior) : remote,
+      forwardedFor: remote,
     };
   };
 

@@ -84,6 +84,22 @@ describe('REST shims (the spec\'s endpoints through the gateway)', () => {
       expect(Object.keys(r.body)).toEqual(['jwt']);
     });
 
+    it('answers 429 after LOGIN_MAX_ATTEMPTS failures even when each guess claims another X-Forwarded-For', async () => {
+      const victim = await signup(gw, 'STUDENT');
+      for (let i = 0; i < 10; i++) {
+        const r = await api(gw, 'POST', '/api/users/login', {
+          body: { username: victim.username, password: `guess-number-${i}` },
+          headers: { 'x-forwarded-for': `203.0.113.${i + 1}` },
+        });
+        expect(r.status).toBe(401);
+      }
+      const next = await api(gw, 'POST', '/api/users/login', {
+        body: { username: victim.username, password: 'guess-number-10' },
+        headers: { 'x-forwarded-for': '203.0.113.200' },
+      });
+      expect(next.status).toBe(429);
+    });
+
     it('answers 401 for a wrong password and 400 for a wrong type', async () => {
       const wrong = await api(gw, 'POST', '/api/users/login', { body: { username: owner.username, password: 'nope-nope-nope' } });
       expect(wrong.status).toBe(401);
