@@ -278,10 +278,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     if (req.headers.origin !== undefined) {
       // CORS: Sandbox (embedded from Apollo's origin) and browser apps call us cross-origin with header tokens, no cookies
       const allowed = cors.allow(req.headers.origin);
+      // Granted or refused, the answer depends on Origin (unless every origin is allowed): without Vary a
+      // shared cache could serve a refused origin's answer (no grant) to an allowed one, or the reverse.
+      if (allowed !== '*') res.setHeader('vary', 'origin');
       if (allowed) {
         res.setHeader('access-control-allow-origin', allowed);
         res.setHeader('access-control-expose-headers', REQUEST_ID_HEADER);
-        if (allowed !== '*') res.setHeader('vary', 'origin');
       }
       if (req.method === 'OPTIONS') {
         label = 'preflight';

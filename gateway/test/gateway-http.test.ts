@@ -146,6 +146,14 @@ describe('gateway HTTP surface', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    // granted or not, the answer depends on Origin: a shared cache must not hand one origin's answer to another
+    for (const r of [local, res]) expect(r.headers.get('vary') ?? '').toMatch(/\borigin\b/i);
+    const refused = await fetch(`${gw.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://example.org', 'access-control-request-method': 'POST' },
+    });
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    expect(refused.headers.get('vary') ?? '').toMatch(/\borigin\b/i);
   });
 
   it('reports subgraphs, instances and breaker states on /ready and metrics on /metrics', async () => {
