@@ -122,7 +122,14 @@ async function main(): Promise<void> {
     JWT_KEYS_DIR: config.JWT_KEYS_DIR,
     ADVERTISE_HOST: process.env.ADVERTISE_HOST ?? '127.0.0.1',
   };
-  spawnService('discovery', 'discovery', { ...common, PORT: String(config.DISCOVERY_PORT) });
+  // Discovery has no authentication: whoever can reach it can register an instance, and the gateway would
+  // then send clients' requests (and their tokens) to it. Everything here talks to it over 127.0.0.1, so
+  // it and the subgraphs (advertised as 127.0.0.1) listen on loopback only; only the gateway is public.
+  // An ADVERTISE_HOST that is not loopback (replicas reached from other hosts) or an explicit HOST keeps
+  // the services' own default (all interfaces).
+  const internalHost = process.env.HOST ?? (/^(127\.|localhost$|::1$)/.test(common.ADVERTISE_HOST) ? '127.0.0.1' : undefined);
+  const internal = internalHost ? { HOST: internalHost } : {};
+  spawnService('discovery', 'discovery', { ...common, ...internal, PORT: String(config.DISCOVERY_PORT) });
   await waitFor(() => httpOk(`${discoveryUrl}/health`), { timeoutMs, what: 'discovery /health' });
 
   const replicas: Array<[string, string, number]> = [
@@ -132,6 +139,7 @@ async function main(): Promise<void> {
   for (const [service, workspace, count] of replicas) {
     const env = {
       ...common,
+      ...internal,
       PORT: '0',
       GRPC_PORT: '0',
       DATABASE_URL: process.env[`${service.toUpperCase()}_DATABASE_URL`] ?? `sqlite:${join(config.DATA_DIR, `${service}.db`)}`,

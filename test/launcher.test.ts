@@ -4,13 +4,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, startRedisServer, type RedisServerHandle } from '@dream/common/testing';
+import { freePort, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
 
 const ROOT = resolve(__dirname, '..');
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
+
+const reachable = (url: string) =>
+  fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+    () => true,
+    () => false,
+  );
 
 describe('launcher', () => {
   let redis: RedisServerHandle;
@@ -60,5 +66,47 @@ describe('launcher', () => {
       () => false,
     );
     expect(stillUp).toBe(false);
+  });
+
+  it('starts everything with discovery and subgraphs on loopback only, and stops every child on SIGTERM', async () => {
+    const discoveryPort = await freePort();
+    const gatewayPort = await freePort();
+    const proc = (launcher = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'start.ts')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        REDIS_URL: redis.url,
+        DISCOVERY_PORT: String(discoveryPort),
+        GATEWAY_PORT: String(gatewayPort),
+        DATA_DIR: join(dir, 'up'),
+        JWT_KEYS_DIR: join(dir, 'keys'),
+        USERS_REPLICAS: '1',
+        COURSES_REPLICAS: '1',
+      },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    }));
+    const exit = new Promise<number | null>((done) => proc.once('exit', (code) => done(code)));
+    await waitFor(() => reachable(`http://127.0.0.1:${gatewayPort}/health`), { what: 'the gateway up', timeoutMs: 90_000 });
+    const services = (await (await fetch(`http://127.0.0.1:${discoveryPort}/v1/services`)).json()) as {
+      services: Record<string, Array<{ url: string }>>;
+    };
+    const subgraphUrls = Object.values(services.services).flat().map((i) => new URL(i.url));
+    expect(subgraphUrls.length).toBeGreaterThanOrEqual(2);
+    // an address of this machine other than loopback: the gateway answers there, discovery and subgraphs do not
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+    if (lan) {
+      expect(await reachable(`http://${lan}:${gatewayPort}/health`)).toBe(true);
+      expect(await reachable(`http://${lan}:${discoveryPort}/health`)).toBe(false);
+      for (const u of subgraphUrls) expect(await reachable(`http://${lan}:${u.port}/health`)).toBe(false);
+    }
+    proc.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(await reachable(`http://127.0.0.1:${gatewayPort}/health`)).toBe(false);
+    expect(await reachable(`http://127.0.0.1:${discoveryPort}/health`)).toBe(false);
+    for (const u of subgraphUrls) expect(await reachable(`http://127.0.0.1:${u.port}/health`)).toBe(false);
   });
 });
