@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   // An ADVERTISE_HOST that is not loopback (replicas reached from other hosts) or an explicit HOST keeps
   // the services' own default (all interfaces).
   const internalHost = process.env.HOST ?? (/^(127\.|localhost$|::1$)/.test(common.ADVERTISE_HOST) ? '127.0.0.1' : undefined);
-  const internal = internalHost ? { HOST: internalHost } : {};
+  const internal: Record<string, string> = internalHost ? { HOST: internalHost } : {};
   spawnService('discovery', 'discovery', { ...common, ...internal, PORT: String(config.DISCOVERY_PORT) });
   await waitFor(() => httpOk(`${discoveryUrl}/health`), { timeoutMs, what: 'discovery /health' });
 
