@@ -27,6 +27,16 @@ describe('launcher', () => {
     redis = await startRedisServer();
     dir = mkdtempSync(join(tmpdir(), 'launcher-'));
   });
+  /** The real launcher (`npm start`'s script) with this test's Redis and keys; kept for afterAll. */
+  function startLauncher(env: Record<string, string>): ChildProcess {
+    launcher = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'start.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', REDIS_URL: redis.url, JWT_KEYS_DIR: join(dir, 'keys'), ...env },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    return launcher;
+  }
+
   afterAll(async () => {
     // also when the test timed out: the launcher stops its children on SIGTERM
     if (launcher && launcher.exitCode === null && launcher.signalCode === null) {
@@ -40,23 +50,14 @@ describe('launcher', () => {
 
   it('a subgraph that crashes at start fails the start at once (exit 1) and stops discovery', async () => {
     const discoveryPort = await freePort();
-    const proc = (launcher = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'start.ts')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        REDIS_URL: redis.url,
-        DISCOVERY_PORT: String(discoveryPort),
-        GATEWAY_PORT: String(await freePort()),
-        DATA_DIR: dir,
-        JWT_KEYS_DIR: join(dir, 'keys'),
-        USERS_DATABASE_URL: 'nosuchdb:./nowhere',
-        // far longer than the test may take: only the fail-fast path can end it in time
-        START_TIMEOUT_MS: '600000',
-      },
-      stdio: ['ignore', 'ignore', 'ignore'],
-    }));
+    const proc = startLauncher({
+      DISCOVERY_PORT: String(discoveryPort),
+      GATEWAY_PORT: String(await freePort()),
+      DATA_DIR: dir,
+      USERS_DATABASE_URL: 'nosuchdb:./nowhere',
+      // far longer than the test may take: only the fail-fast path can end it in time
+      START_TIMEOUT_MS: '600000',
+    });
     const exit = new Promise<number | null>((done) => proc.once('exit', (code) => done(code)));
     // jest's timeout is the expiry: without the fail-fast the launcher waits START_TIMEOUT_MS
     expect(await exit).toBe(1);
@@ -71,22 +72,13 @@ describe('launcher', () => {
   it('starts everything with discovery and subgraphs on loopback only, and stops every child on SIGTERM', async () => {
     const discoveryPort = await freePort();
     const gatewayPort = await freePort();
-    const proc = (launcher = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'start.ts')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        REDIS_URL: redis.url,
-        DISCOVERY_PORT: String(discoveryPort),
-        GATEWAY_PORT: String(gatewayPort),
-        DATA_DIR: join(dir, 'up'),
-        JWT_KEYS_DIR: join(dir, 'keys'),
-        USERS_REPLICAS: '1',
-        COURSES_REPLICAS: '1',
-      },
-      stdio: ['ignore', 'ignore', 'ignore'],
-    }));
+    const proc = startLauncher({
+      DISCOVERY_PORT: String(discoveryPort),
+      GATEWAY_PORT: String(gatewayPort),
+      DATA_DIR: join(dir, 'up'),
+      USERS_REPLICAS: '1',
+      COURSES_REPLICAS: '1',
+    });
     const exit = new Promise<number | null>((done) => proc.once('exit', (code) => done(code)));
     await waitFor(() => reachable(`http://127.0.0.1:${gatewayPort}/health`), { what: 'the gateway up', timeoutMs: 90_000 });
     const services = (await (await fetch(`http://127.0.0.1:${discoveryPort}/v1/services`)).json()) as {
