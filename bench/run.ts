@@ -106,8 +106,8 @@ async function main(): Promise<void> {
       const targets: Array<[string, ChildService]> = [['gateway', ours]];
       const baselines: Array<[string, string, Record<string, string>]> = [
         ['stock-gateway', 'bench/baselines/stock-gateway.ts', {}],
-        ['hive-gateway', 'bench/baselines/hive-gateway.ts', {}],
-        ['hive-router', 'bench/baselines/hive-gateway.ts', { HIVE_ROUTER: '1' }],
+        ['hive-gateway', 'bench/hive/gateway.ts', {}],
+        ['hive-router', 'bench/hive/gateway.ts', { HIVE_ROUTER: '1' }],
       ];
       for (const [name, script, env] of baselines) {
         if (!targetEnabled(name)) continue;
