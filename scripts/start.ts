@@ -2,17 +2,21 @@
  * `npm start`: the whole platform on one machine. A private redis-server (unless REDIS_URL is set),
  * discovery, USERS_REPLICAS users and COURSES_REPLICAS courses subgraph replicas on free ports, then
  * the gateway. Prints the URLs once everything is healthy; Ctrl-C / SIGTERM stops every child.
+ * On a terminal the services' JSON logs are shown as short coloured lines (scripts/log-view.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { createLogger, loadConfig, loadJwtKeys, port, positiveInt } from '@dream/common';
 import { redisServerAvailable, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
+import { chooseLogFormat, LogView } from './log-view';
 
 const root = resolve(__dirname, '..');
-const log = createLogger('launcher');
 
 const config = loadConfig('launcher', {
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
+  // the gateway logs every request by default (compose, production); here only failures
+  ACCESS_LOG: z.enum(['1', '0', 'true', 'false', 'yes', 'no']).default('false'),
   REDIS_URL: z.string().url().optional(),
   GATEWAY_PORT: port(8080),
   DISCOVERY_PORT: port(8500),
@@ -22,6 +26,20 @@ const config = loadConfig('launcher', {
   DATA_DIR: z.string().default(join(root, 'data')),
   START_TIMEOUT_MS: positiveInt(90_000),
 });
+
+const serviceNames = [
+  'launcher',
+  'discovery',
+  ...Array.from({ length: config.USERS_REPLICAS }, (_, i) => `users-${i + 1}`),
+  ...Array.from({ length: config.COURSES_REPLICAS }, (_, i) => `courses-${i + 1}`),
+  'gateway',
+];
+/** Set when the logs are shown pretty; undefined: every process writes its JSON lines straight to stdout. */
+const view =
+  chooseLogFormat(config.LOG_FORMAT, process.stdout) === 'pretty'
+    ? new LogView(process.stdout, { names: serviceNames, colour: process.stdout.hasColors?.() ?? false })
+    : undefined;
+const log = createLogger('launcher', view ? { destination: view.sink('launcher') } : {});
 
 interface Child {
   name: string;
@@ -44,8 +62,12 @@ function spawnService(name: string, workspace: string, env: Record<string, strin
   const proc = spawn(process.execPath, ['--import', 'tsx', join(root, workspace, 'src', 'main.ts')], {
     cwd: root,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', view ? 'pipe' : 'inherit', view ? 'pipe' : 'inherit'],
   });
+  if (view && proc.stdout && proc.stderr) {
+    view.follow(name, proc.stdout);
+    view.follow(name, proc.stderr);
+  }
   const child = { name, proc };
   children.push(child);
   proc.on('exit', (code, signal) => {
@@ -152,7 +174,7 @@ async function main(): Promise<void> {
   }
 
   const gatewayUrl = `http://127.0.0.1:${config.GATEWAY_PORT}`;
-  spawnService('gateway', 'gateway', { ...common, PORT: String(config.GATEWAY_PORT) });
+  spawnService('gateway', 'gateway', { ...common, PORT: String(config.GATEWAY_PORT), ACCESS_LOG: config.ACCESS_LOG });
   await waitFor(() => httpOk(`${gatewayUrl}/health`), { timeoutMs, what: 'gateway /health' });
 
   const lines = [
