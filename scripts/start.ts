@@ -7,8 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { createLogger, loadConfig, loadJwtKeys, port, positiveInt } from '@dream/common';
+import { createLogger, flag, loadConfig, loadJwtKeys, port, positiveInt } from '@dream/common';
 import { redisServerAvailable, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
+import { demoLines, readDemoData, seedDecision, seedDemo } from './demo-seed';
 import { chooseLogFormat, LogView } from './log-view';
 
 const root = resolve(__dirname, '..');
@@ -25,6 +26,8 @@ const config = loadConfig('launcher', {
   JWT_KEYS_DIR: z.string().default(join(root, 'data', 'keys')),
   DATA_DIR: z.string().default(join(root, 'data')),
   START_TIMEOUT_MS: positiveInt(90_000),
+  SEED_DEMO: flag(true),
+  NODE_ENV: z.string().optional(),
 });
 
 const serviceNames = [
@@ -134,6 +137,15 @@ async function main(): Promise<void> {
     log.info({ redisUrl }, 'started a private redis-server');
   }
 
+  // Decided before the subgraphs create their database files in the data folder.
+  const seed = seedDecision({
+    seedDemo: config.SEED_DEMO,
+    nodeEnv: config.NODE_ENV,
+    dataDir: config.DATA_DIR,
+    externalDatabase: Boolean(process.env.USERS_DATABASE_URL || process.env.COURSES_DATABASE_URL),
+  });
+  if (!seed.seed) log.debug({ reason: seed.reason }, 'no demo data seeded');
+
   // Generate the development key pair once, before replicas race to create it.
   loadJwtKeys({ ...process.env, JWT_KEYS_DIR: config.JWT_KEYS_DIR }, log);
 
@@ -175,7 +187,19 @@ async function main(): Promise<void> {
 
   const gatewayUrl = `http://127.0.0.1:${config.GATEWAY_PORT}`;
   spawnService('gateway', 'gateway', { ...common, PORT: String(config.GATEWAY_PORT), ACCESS_LOG: config.ACCESS_LOG });
-  await waitFor(() => httpOk(`${gatewayUrl}/health`), { timeoutMs, what: 'gateway /health' });
+  // /health answers 500 (logged as a failure) until the supergraph is composed: poll it gently
+  await waitFor(() => httpOk(`${gatewayUrl}/health`), { timeoutMs, intervalMs: 500, what: 'gateway /health' });
+
+  let demo = readDemoData(config.DATA_DIR);
+  if (seed.seed) {
+    try {
+      demo = await seedDemo(gatewayUrl, config.DATA_DIR);
+      log.info({ courses: demo.courses.length }, 'seeded the demo catalogue');
+    } catch (err) {
+      // the platform is up and usable; only the demo catalogue is missing
+      log.error({ err: (err as Error).message }, 'demo data could not be seeded (delete the data folder to try again)');
+    }
+  }
 
   const lines = [
     '',
@@ -187,6 +211,7 @@ async function main(): Promise<void> {
     `  discovery                       ${discoveryUrl}/v1/services  ${discoveryUrl}/health`,
     `  redis                           ${redisUrl}`,
     `  replicas                        users x${config.USERS_REPLICAS}, courses x${config.COURSES_REPLICAS}`,
+    ...(demo ? ['', ...demoLines(demo)] : []),
     'Press Ctrl-C to stop.',
     '',
   ];

@@ -1,0 +1,178 @@
+/**
+ * `npm start` as a new user meets it (scripts/start.ts, the real launcher and services):
+ * - the first start with an empty data folder seeds the demo catalogue through the public API and prints
+ *   the accounts, which log in; a second start on the same folder seeds nothing and prints them again;
+ * - logs: LOG_FORMAT=pretty gives one prefixed line per event, never raw JSON; piped without LOG_FORMAT
+ *   they stay JSON; the gateway's access log is off under npm start.
+ * When it does not seed (SEED_DEMO=false, NODE_ENV=production, …) is checked on seedDecision itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort, startRedisServer, type RedisServerHandle } from '@dream/common/testing';
+import { DEMO_ACCOUNTS_FILE, seedDecision } from '../scripts/demo-seed';
+
+const ROOT = resolve(__dirname, '..');
+
+jest.setTimeout(300_000);
+
+interface Run {
+  proc: ChildProcess;
+  stdout: () => string;
+  gateway: string;
+  /** Resolves once the launcher printed its banner (rejects if it exits first). */
+  up: Promise<void>;
+  exit: Promise<number | null>;
+}
+
+async function gql<T>(gateway: string, query: string, variables: Record<string, unknown> = {}, jwt?: string): Promise<T> {
+  const res = await fetch(`${gateway}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(jwt ? { authorization: `Bearer ${jwt}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data as T;
+}
+
+describe('npm start on a fresh data folder', () => {
+  let redis: RedisServerHandle;
+  let dir: string;
+  const runs: Run[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    dir = mkdtempSync(join(tmpdir(), 'first-run-'));
+  });
+  afterAll(async () => {
+    for (const r of runs) {
+      if (r.proc.exitCode === null && r.proc.signalCode === null) {
+        r.proc.kill('SIGTERM');
+        await r.exit;
+      }
+    }
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function start(env: Record<string, string>): Promise<Run> {
+    const gatewayPort = await freePort();
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'start.ts')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'info',
+        REDIS_URL: redis.url,
+        DATA_DIR: join(dir, 'data'),
+        JWT_KEYS_DIR: join(dir, 'keys'),
+        USERS_REPLICAS: '1',
+        COURSES_REPLICAS: '1',
+        GATEWAY_PORT: String(gatewayPort),
+        DISCOVERY_PORT: String(await freePort()),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const exit = new Promise<number | null>((done) => proc.once('exit', (code) => done(code)));
+    const up = new Promise<void>((resolveUp, reject) => {
+      proc.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+        if (out.includes('Press Ctrl-C to stop.')) resolveUp();
+      });
+      void exit.then((code) => reject(new Error(`launcher exited (${code}) before it was up:\n${out}`)));
+    });
+    proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    const run = { proc, stdout: () => out, gateway: `http://127.0.0.1:${gatewayPort}`, up, exit };
+    runs.push(run);
+    return run;
+  }
+
+  async function stop(run: Run): Promise<void> {
+    run.proc.kill('SIGTERM');
+    expect(await run.exit).toBe(0);
+  }
+
+  const passwordOf = (out: string, username: string) => new RegExp(`username ${username}\\s+password (\\S+)`).exec(out)?.[1];
+
+  it('first start: seeds owner, student and courses in several categories, prints the accounts, logs pretty', async () => {
+    const run = await start({ LOG_FORMAT: 'pretty' });
+    await run.up;
+    const out = run.stdout();
+    const ownerPassword = passwordOf(out, 'demo-owner');
+    const studentPassword = passwordOf(out, 'demo-student');
+    expect(ownerPassword).toBeDefined();
+    expect(studentPassword).toBeDefined();
+    expect(statSync(join(dir, 'data', DEMO_ACCOUNTS_FILE)).mode & 0o777).toBe(0o600);
+
+    // the printed accounts log in, with the roles they were given
+    const login = 'mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { jwt user { roles } } }';
+    const owner = await gql<{ login: { jwt: string; user: { roles: string[] } } }>(run.gateway, login, { u: 'demo-owner', p: ownerPassword });
+    const student = await gql<{ login: { jwt: string; user: { roles: string[] } } }>(run.gateway, login, { u: 'demo-student', p: studentPassword });
+    expect(owner.login.user.roles).toEqual(['OWNER']);
+    expect(student.login.user.roles).toEqual(['STUDENT']);
+
+    const { courses } = await gql<{ courses: Array<{ category: string; owner: { username: string } }> }>(
+      run.gateway,
+      '{ courses(first: 100) { category owner { username } } }',
+    );
+    expect(courses.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(courses.map((c) => c.category)).size).toBeGreaterThanOrEqual(3);
+    expect(new Set(courses.map((c) => c.owner.username))).toEqual(new Set(['demo-owner']));
+    const { me } = await gql<{ me: { enrolledCourses: Array<{ name: string }> } }>(run.gateway, '{ me { enrolledCourses { name } } }', {}, student.login.jwt);
+    expect(me.enrolledCourses).toHaveLength(1);
+    expect(out).toContain(`demo-student owns "${me.enrolledCourses[0].name}"`);
+
+    await stop(run);
+    // every log line (everything but the banner) is a prefixed one-liner; no raw JSON reached the terminal
+    const all = run.stdout().split('\n');
+    const banner = all.findIndex((l) => l === 'Dream and Study is up:');
+    const logLines = all.filter((l, i) => l.trim() !== '' && (i < banner - 1 || i > all.findIndex((x) => x === 'Press Ctrl-C to stop.')));
+    expect(logLines.length).toBeGreaterThan(10);
+    for (const l of logLines) expect(l).toMatch(/^(launcher|discovery|users-1|courses-1|gateway) +\| /);
+    expect(logLines.some((l) => /^gateway +\| \[\d\d:\d\d:\d\d\] INFO: gateway listening/.test(l))).toBe(true);
+    expect(logLines.some((l) => /^launcher +\| .*seeded the demo catalogue/.test(l))).toBe(true);
+    // access log off: the GraphQL requests above answered 200 and left no "request" line (the gateway's
+    // later "stopped" line proves its output was read to the end)
+    expect(logLines.some((l) => /^gateway +\| .*INFO: stopped/.test(l))).toBe(true);
+    expect(logLines.filter((l) => /^gateway +\| .*: request \{.*"status":200/.test(l))).toEqual([]);
+  });
+
+  it('second start on the same folder: seeds nothing, prints the accounts again; piped logs stay JSON', async () => {
+    const run = await start({});
+    await run.up;
+    const out = run.stdout();
+    expect(passwordOf(out, 'demo-owner')).toBeDefined();
+    const { courses } = await gql<{ courses: unknown[] }>(run.gateway, '{ courses(first: 100) { id } }');
+    expect(courses).toHaveLength(5);
+    await stop(run);
+    const jsonLines = run
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    expect(jsonLines.length).toBeGreaterThan(10);
+    const services = new Set(jsonLines.map((l) => (JSON.parse(l) as { service: string }).service));
+    expect(services).toEqual(new Set(['launcher', 'discovery', 'users', 'courses', 'gateway']));
+    expect(run.stdout()).not.toContain('seeded the demo catalogue');
+    expect(run.stdout()).not.toMatch(/^\w+ +\| /m);
+  });
+
+  it('seeds only on a first start outside production, unless SEED_DEMO=false', () => {
+    const empty = join(dir, 'empty');
+    const used = join(dir, 'used');
+    mkdirSync(empty, { recursive: true });
+    mkdirSync(used, { recursive: true });
+    writeFileSync(join(used, 'courses.db'), '');
+    const base = { seedDemo: true, nodeEnv: 'development', dataDir: empty, externalDatabase: false };
+    expect(seedDecision(base)).toEqual({ seed: true });
+    expect(seedDecision({ ...base, nodeEnv: undefined })).toEqual({ seed: true });
+    expect(seedDecision({ ...base, dataDir: join(dir, 'not-created-yet') })).toEqual({ seed: true });
+    expect(seedDecision({ ...base, seedDemo: false })).toEqual({ seed: false, reason: 'SEED_DEMO=false' });
+    expect(seedDecision({ ...base, nodeEnv: 'production' })).toEqual({ seed: false, reason: 'NODE_ENV=production' });
+    expect(seedDecision({ ...base, externalDatabase: true })).toMatchObject({ seed: false });
+    expect(seedDecision({ ...base, dataDir: used })).toMatchObject({ seed: false, reason: expect.stringContaining('courses.db') });
+  });
+});
