@@ -205,6 +205,7 @@ async function main(): Promise<void> {
     '',
     'Dream and Study is up:',
     `  GraphQL (Sandbox in a browser)  ${gatewayUrl}/graphql`,
+    `  GraphiQL (works offline)        ${gatewayUrl}/graphiql`,
     `  graphql-ws subscriptions        ${gatewayUrl.replace('http', 'ws')}/graphql`,
     `  REST                            ${gatewayUrl}/api/...`,
     `  gateway status                  ${gatewayUrl}/health  ${gatewayUrl}/ready  ${gatewayUrl}/metrics`,

@@ -34,6 +34,7 @@ import { GatewayMetrics } from './metrics';
 import { Pools } from './pools';
 import { SupergraphManager, type DiscoverySource } from './supergraph-manager';
 import { UpstreamClient } from './upstream';
+import { attachGraphiql } from './graphiql';
 import { corsMatcher, setSecurityHeaders } from './security-headers';
 
 export interface GatewayDeps {
@@ -400,5 +401,6 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     },
   };
   clientSurface = attachClientSurface(gw);
+  attachGraphiql(gw);
   return gw;
 }
