@@ -1,0 +1,218 @@
+/**
+ * deploy/k8s: every overlay renders (kubectl's built-in kustomize, offline), every object is valid
+ * against the Kubernetes schemas that the kubernetes-models package carries (nothing fetched), and the
+ * manifests keep the promises docs/deployment.md makes: probes on real routes, requests and limits,
+ * an autoscaler and a disruption budget per service, a grace period longer than the services'
+ * shutdown, Secrets only referenced, only the gateway open to the outside, and no environment
+ * variable the code does not read.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { discoveryEnv } from '../discovery/src/config';
+import { gatewayEnv } from '../gateway/src/config';
+import { coursesEnv } from '../subgraphs/courses/src/config';
+import { usersEnv } from '../subgraphs/users/src/config';
+
+const ROOT = resolve(__dirname, '..');
+const OVERLAYS = join(ROOT, 'deploy', 'k8s', 'overlays');
+
+/** Every variable each of our images reads (the zod shapes its config is loaded from). */
+const CONFIG_KEYS: Record<string, Set<string>> = {
+  gateway: new Set(Object.keys(gatewayEnv)),
+  discovery: new Set(Object.keys(discoveryEnv)),
+  users: new Set(Object.keys(usersEnv)),
+  courses: new Set(Object.keys(coursesEnv)),
+};
+const OUR_SERVICES = Object.keys(CONFIG_KEYS);
+/** installShutdown's default: the longest a service's SIGTERM handling takes before it exits anyway. */
+const SHUTDOWN_TIMEOUT_SECONDS = 10;
+/** Routes the services really answer (gateway and subgraphs: both; discovery: /health). */
+const HEALTH_ROUTES = ['/health', '/metrics'];
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string }; fieldRef?: unknown };
+}
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+  tcpSocket?: { port: string | number };
+  exec?: unknown;
+}
+interface Container {
+  name: string;
+  image: string;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  env?: EnvVar[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  lifecycle?: { preStop?: { exec?: { command: string[] } } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+}
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown> & {
+    template?: { metadata: { labels: Record<string, string> }; spec: { containers: Container[]; terminationGracePeriodSeconds?: number } };
+  };
+  data?: Record<string, string>;
+}
+type Rule = { from?: Array<Record<string, unknown>>; ports?: Array<{ port: number }> };
+
+function render(overlay: string): K8sObject[] {
+  const r = spawnSync('kubectl', ['kustomize', join(OVERLAYS, overlay)], { encoding: 'utf8' });
+  if (r.error) throw new Error(`kubectl is needed to render deploy/k8s (its built-in kustomize): ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`kubectl kustomize ${overlay} failed:\n${r.stderr}`);
+  return parseAllDocuments(r.stdout).map((d) => d.toJSON() as K8sObject);
+}
+
+/** The kubernetes-models class for an apiVersion/kind, e.g. apps/v1 Deployment. */
+function validate(obj: K8sObject): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(`kubernetes-models/${obj.apiVersion}/${obj.kind}`) as Record<string, new (o: unknown) => { validate(): void }>;
+  new mod[obj.kind](obj).validate();
+}
+
+const workloads = (objs: K8sObject[]) => objs.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+const appOf = (o: K8sObject) => o.spec!.template!.metadata.labels['app.kubernetes.io/name'];
+const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+const overlays = readdirSync(OVERLAYS);
+
+describe.each(overlays)('deploy/k8s/overlays/%s', (overlay) => {
+  let objs: K8sObject[];
+  beforeAll(() => {
+    objs = render(overlay);
+  });
+
+  it('renders, and every object is valid against the Kubernetes schemas', () => {
+    expect(objs.length).toBeGreaterThan(15);
+    const problems: string[] = [];
+    for (const o of objs) {
+      try {
+        validate(o);
+      } catch (e) {
+        problems.push(`${o.kind}/${o.metadata.name}: ${(e as Error).message}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    // one namespace for everything but the Namespace itself
+    const ns = objs.find((o) => o.kind === 'Namespace')!.metadata.name;
+    expect(objs.filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== ns)).toEqual([]);
+  });
+
+  it('runs every service, each with probes on real routes, requests and limits, an HPA and a PDB', () => {
+    const apps = workloads(objs).map(appOf);
+    for (const s of OUR_SERVICES) expect(apps).toContain(s);
+    for (const w of workloads(objs)) {
+      const labels = w.spec!.template!.metadata.labels;
+      for (const c of w.spec!.template!.spec.containers) {
+        const where = `${w.metadata.name}/${c.name}`;
+        for (const probe of [c.readinessProbe, c.livenessProbe]) {
+          expect({ where, probe: !!probe }).toEqual({ where, probe: true });
+          const port = probe!.httpGet?.port ?? probe!.tcpSocket?.port;
+          if (typeof port === 'string') expect({ where, port: c.ports?.some((p) => p.name === port) }).toEqual({ where, port: true });
+          if (probe!.httpGet) expect(HEALTH_ROUTES).toContain(probe!.httpGet.path);
+        }
+        // readiness follows the service's own health check
+        if (OUR_SERVICES.includes(appOf(w))) expect(c.readinessProbe!.httpGet?.path).toBe('/health');
+        for (const kind of ['requests', 'limits'] as const) {
+          expect({ where, kind, cpu: !!c.resources?.[kind]?.cpu, memory: !!c.resources?.[kind]?.memory }).toEqual({ where, kind, cpu: true, memory: true });
+        }
+      }
+      if (!OUR_SERVICES.includes(appOf(w))) continue;
+      const hpa = objs.find((o) => o.kind === 'HorizontalPodAutoscaler' && (o.spec!.scaleTargetRef as { name: string }).name === w.metadata.name);
+      expect({ deployment: w.metadata.name, hpa: !!hpa }).toEqual({ deployment: w.metadata.name, hpa: true });
+      const pdb = objs.find(
+        (o) => o.kind === 'PodDisruptionBudget' && matches((o.spec!.selector as { matchLabels: Record<string, string> }).matchLabels, labels),
+      );
+      expect({ deployment: w.metadata.name, pdb: !!pdb }).toEqual({ deployment: w.metadata.name, pdb: true });
+    }
+  });
+
+  it('gives every service longer to stop than its SIGTERM handling takes, after the preStop pause', () => {
+    for (const w of workloads(objs).filter((o) => OUR_SERVICES.includes(appOf(o)))) {
+      const spec = w.spec!.template!.spec;
+      const preStop = spec.containers[0].lifecycle?.preStop?.exec?.command;
+      const pause = preStop?.[0] === 'sleep' ? Number(preStop[1]) : 0;
+      expect({ name: w.metadata.name, enough: (spec.terminationGracePeriodSeconds ?? 30) > pause + SHUTDOWN_TIMEOUT_SECONDS }).toEqual({
+        name: w.metadata.name,
+        enough: true,
+      });
+    }
+  });
+
+  it('references Secrets and never inlines one; credentials and keys only come from Secrets', () => {
+    expect(objs.filter((o) => o.kind === 'Secret')).toEqual([]);
+    const docs = readFileSync(join(ROOT, 'docs', 'deployment.md'), 'utf8');
+    for (const w of workloads(objs)) {
+      for (const c of w.spec!.template!.spec.containers) {
+        for (const e of c.env ?? []) {
+          if (/PASSWORD|PRIVATE_KEY|PUBLIC_KEY|SECRET|TOKEN|REDIS_URL/.test(e.name)) {
+            expect({ var: e.name, fromSecret: !!e.valueFrom?.secretKeyRef }).toEqual({ var: e.name, fromSecret: true });
+          }
+          // every Secret a pod needs is one docs/deployment.md tells the operator to create
+          if (e.valueFrom?.secretKeyRef) expect(docs).toContain(e.valueFrom.secretKeyRef.name);
+        }
+      }
+    }
+  });
+
+  it('sets only variables the code reads (or that compose one it reads), from ConfigMap keys that exist', () => {
+    const configMaps = new Map(objs.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o.data ?? {}]));
+    const problems: string[] = [];
+    for (const w of workloads(objs).filter((o) => OUR_SERVICES.includes(appOf(o)))) {
+      const keys = CONFIG_KEYS[appOf(w)];
+      for (const c of w.spec!.template!.spec.containers) {
+        const env = c.env ?? [];
+        const defined = new Set<string>();
+        const referenced = new Set<string>();
+        for (const e of env) {
+          for (const m of (e.value ?? '').matchAll(/\$\(([A-Z0-9_]+)\)/g)) {
+            // Kubernetes expands $(NAME) only from variables defined earlier in the list
+            if (!defined.has(m[1])) problems.push(`${w.metadata.name}: ${e.name} uses $(${m[1]}) before it is set`);
+            referenced.add(m[1]);
+          }
+          defined.add(e.name);
+          const ref = e.valueFrom?.configMapKeyRef;
+          if (ref && !(ref.key in (configMaps.get(ref.name) ?? {}))) problems.push(`${w.metadata.name}: ${e.name} reads missing ${ref.name}/${ref.key}`);
+        }
+        for (const e of env) {
+          if (!keys.has(e.name) && !referenced.has(e.name)) problems.push(`${w.metadata.name}: ${e.name} is read by no config of ${appOf(w)}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('lets only the gateway take traffic from outside; discovery, Redis and subgraphs only from our services', () => {
+    const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
+    const denyAll = policies.find((p) => Object.keys((p.spec!.podSelector as object) ?? {}).length === 0);
+    expect(denyAll?.spec!.ingress).toBeUndefined();
+    expect(denyAll?.spec!.policyTypes).toEqual(['Ingress']);
+    for (const w of workloads(objs)) {
+      const labels = w.spec!.template!.metadata.labels;
+      const rules = policies
+        .filter((p) => matches(((p.spec!.podSelector as { matchLabels?: Record<string, string> }).matchLabels ?? {}), labels))
+        .filter((p) => Object.keys(p.spec!.podSelector as object).length > 0)
+        .flatMap((p) => (p.spec!.ingress as Rule[] | undefined) ?? []);
+      expect({ app: appOf(w), rules: rules.length > 0 }).toEqual({ app: appOf(w), rules: true });
+      const open = rules.filter((r) => !r.from);
+      if (appOf(w) === 'gateway') {
+        expect(open.length).toBe(1);
+        continue;
+      }
+      expect({ app: appOf(w), open: open.length }).toEqual({ app: appOf(w), open: 0 });
+      // peers are pods of this namespace picked by their app label, never an address range or a namespace
+      for (const peer of rules.flatMap((r) => r.from!)) {
+        expect(Object.keys(peer)).toEqual(['podSelector']);
+        const sel = peer.podSelector as { matchLabels?: Record<string, string>; matchExpressions?: Array<{ values: string[] }> };
+        const apps = [...Object.values(sel.matchLabels ?? {}), ...(sel.matchExpressions ?? []).flatMap((m) => m.values)];
+        for (const a of apps) expect(OUR_SERVICES).toContain(a);
+      }
+    }
+  });
+});
