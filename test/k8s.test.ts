@@ -14,16 +14,18 @@ import { discoveryEnv } from '../discovery/src/config';
 import { gatewayEnv } from '../gateway/src/config';
 import { coursesEnv } from '../subgraphs/courses/src/config';
 import { usersEnv } from '../subgraphs/users/src/config';
+import { tracingEnv } from '../packages/common/src/tracing';
 
 const ROOT = resolve(__dirname, '..');
 const OVERLAYS = join(ROOT, 'deploy', 'k8s', 'overlays');
 
-/** Every variable each of our images reads (the zod shapes its config is loaded from). */
+/** Every variable each of our images reads (the zod shapes its config is loaded from; tracing in each main.ts). */
+const keysOf = (shape: object) => new Set([...Object.keys(shape), ...Object.keys(tracingEnv)]);
 const CONFIG_KEYS: Record<string, Set<string>> = {
-  gateway: new Set(Object.keys(gatewayEnv)),
-  discovery: new Set(Object.keys(discoveryEnv)),
-  users: new Set(Object.keys(usersEnv)),
-  courses: new Set(Object.keys(coursesEnv)),
+  gateway: keysOf(gatewayEnv),
+  discovery: keysOf(discoveryEnv),
+  users: keysOf(usersEnv),
+  courses: keysOf(coursesEnv),
 };
 const OUR_SERVICES = Object.keys(CONFIG_KEYS);
 /** installShutdown's default: the longest a service's SIGTERM handling takes before it exits anyway. */

@@ -1,3 +1,5 @@
+// first: tracing patches http, undici and gRPC before they load (off unless OTEL_EXPORTER_OTLP_ENDPOINT is set)
+import './tracing';
 import { ConfigError, createLogger, installShutdown } from '@dream/common';
 import { loadDiscoveryConfig } from './config';
 import { startDiscovery } from './server';
