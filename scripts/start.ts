@@ -47,6 +47,8 @@ const log = createLogger('launcher', view ? { destination: view.sink('launcher')
 interface Child {
   name: string;
   proc: ChildProcess;
+  /** Resolves when its output streams are closed: everything it wrote has been shown. */
+  closed: Promise<void>;
 }
 const children: Child[] = [];
 let redis: RedisServerHandle | undefined;
@@ -71,7 +73,7 @@ function spawnService(name: string, workspace: string, env: Record<string, strin
     view.follow(name, proc.stdout);
     view.follow(name, proc.stderr);
   }
-  const child = { name, proc };
+  const child = { name, proc, closed: new Promise<void>((done) => proc.once('close', () => done())) };
   children.push(child);
   proc.on('exit', (code, signal) => {
     if (stopping) return;
@@ -115,6 +117,8 @@ async function shutdown(code: number): Promise<void> {
       c.proc.kill('SIGTERM');
     });
   }
+  // a child's last log lines can still be in its pipe after it exited; show them before leaving
+  await Promise.race([Promise.all(children.map((c) => c.closed)), new Promise((done) => setTimeout(done, 2000).unref())]);
   if (!redis && redisStarting) redis = await redisStarting.catch(() => undefined);
   await redis?.stop();
   process.exit(code);

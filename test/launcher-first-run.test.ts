@@ -6,25 +6,14 @@
  *   they stay JSON; the gateway's access log is off under npm start.
  * When it does not seed (SEED_DEMO=false, NODE_ENV=production, …) is checked on seedDecision itself.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort, startRedisServer, type RedisServerHandle } from '@dream/common/testing';
+import { join } from 'node:path';
+import { startRedisServer, type RedisServerHandle } from '@dream/common/testing';
 import { DEMO_ACCOUNTS_FILE, seedDecision } from '../scripts/demo-seed';
-
-const ROOT = resolve(__dirname, '..');
+import { startNpmStart, type NpmStart } from './npm-start';
 
 jest.setTimeout(300_000);
-
-interface Run {
-  proc: ChildProcess;
-  stdout: () => string;
-  gateway: string;
-  /** Resolves once the launcher printed its banner (rejects if it exits first). */
-  up: Promise<void>;
-  exit: Promise<number | null>;
-}
 
 async function gql<T>(gateway: string, query: string, variables: Record<string, unknown> = {}, jwt?: string): Promise<T> {
   const res = await fetch(`${gateway}/graphql`, {
@@ -40,60 +29,26 @@ async function gql<T>(gateway: string, query: string, variables: Record<string, 
 describe('npm start on a fresh data folder', () => {
   let redis: RedisServerHandle;
   let dir: string;
-  const runs: Run[] = [];
+  const runs: NpmStart[] = [];
 
   beforeAll(async () => {
     redis = await startRedisServer();
     dir = mkdtempSync(join(tmpdir(), 'first-run-'));
   });
   afterAll(async () => {
-    for (const r of runs) {
-      if (r.proc.exitCode === null && r.proc.signalCode === null) {
-        r.proc.kill('SIGTERM');
-        await r.exit;
-      }
-    }
+    for (const r of runs) await r.stop();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function start(env: Record<string, string>): Promise<Run> {
-    const gatewayPort = await freePort();
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'start.ts')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: 'development',
-        LOG_LEVEL: 'info',
-        REDIS_URL: redis.url,
-        DATA_DIR: join(dir, 'data'),
-        JWT_KEYS_DIR: join(dir, 'keys'),
-        USERS_REPLICAS: '1',
-        COURSES_REPLICAS: '1',
-        GATEWAY_PORT: String(gatewayPort),
-        DISCOVERY_PORT: String(await freePort()),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const exit = new Promise<number | null>((done) => proc.once('exit', (code) => done(code)));
-    const up = new Promise<void>((resolveUp, reject) => {
-      proc.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString('utf8');
-        if (out.includes('Press Ctrl-C to stop.')) resolveUp();
-      });
-      void exit.then((code) => reject(new Error(`launcher exited (${code}) before it was up:\n${out}`)));
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    const run = { proc, stdout: () => out, gateway: `http://127.0.0.1:${gatewayPort}`, up, exit };
+  async function start(env: Record<string, string>): Promise<NpmStart> {
+    const run = await startNpmStart({ redisUrl: redis.url, dir, env });
     runs.push(run);
     return run;
   }
 
-  async function stop(run: Run): Promise<void> {
-    run.proc.kill('SIGTERM');
-    expect(await run.exit).toBe(0);
+  async function stop(run: NpmStart): Promise<void> {
+    expect(await run.stop()).toBe(0);
   }
 
   const passwordOf = (out: string, username: string) => new RegExp(`username ${username}\\s+password (\\S+)`).exec(out)?.[1];
@@ -101,7 +56,7 @@ describe('npm start on a fresh data folder', () => {
   it('first start: seeds owner, student and courses in several categories, prints the accounts, logs pretty', async () => {
     const run = await start({ LOG_FORMAT: 'pretty' });
     await run.up;
-    const out = run.stdout();
+    const out = run.output();
     const ownerPassword = passwordOf(out, 'demo-owner');
     const studentPassword = passwordOf(out, 'demo-student');
     expect(ownerPassword).toBeDefined();
@@ -128,7 +83,7 @@ describe('npm start on a fresh data folder', () => {
 
     await stop(run);
     // every log line (everything but the banner) is a prefixed one-liner; no raw JSON reached the terminal
-    const all = run.stdout().split('\n');
+    const all = run.output().split('\n');
     const banner = all.findIndex((l) => l === 'Dream and Study is up:');
     const logLines = all.filter((l, i) => l.trim() !== '' && (i < banner - 1 || i > all.findIndex((x) => x === 'Press Ctrl-C to stop.')));
     expect(logLines.length).toBeGreaterThan(10);
@@ -136,28 +91,28 @@ describe('npm start on a fresh data folder', () => {
     expect(logLines.some((l) => /^gateway +\| \[\d\d:\d\d:\d\d\] INFO: gateway listening/.test(l))).toBe(true);
     expect(logLines.some((l) => /^launcher +\| .*seeded the demo catalogue/.test(l))).toBe(true);
     // access log off: the GraphQL requests above answered 200 and left no "request" line (the gateway's
-    // later "stopped" line proves its output was read to the end)
-    expect(logLines.some((l) => /^gateway +\| .*INFO: stopped/.test(l))).toBe(true);
+    // "shutting down" line, logged on SIGTERM after them, proves its output was read past them)
+    expect(logLines.some((l) => /^gateway +\| .*INFO: shutting down/.test(l))).toBe(true);
     expect(logLines.filter((l) => /^gateway +\| .*: request \{.*"status":200/.test(l))).toEqual([]);
   });
 
   it('second start on the same folder: seeds nothing, prints the accounts again; piped logs stay JSON', async () => {
     const run = await start({});
     await run.up;
-    const out = run.stdout();
+    const out = run.output();
     expect(passwordOf(out, 'demo-owner')).toBeDefined();
     const { courses } = await gql<{ courses: unknown[] }>(run.gateway, '{ courses(first: 100) { id } }');
     expect(courses).toHaveLength(5);
     await stop(run);
     const jsonLines = run
-      .stdout()
+      .output()
       .split('\n')
       .filter((l) => l.startsWith('{'));
     expect(jsonLines.length).toBeGreaterThan(10);
     const services = new Set(jsonLines.map((l) => (JSON.parse(l) as { service: string }).service));
     expect(services).toEqual(new Set(['launcher', 'discovery', 'users', 'courses', 'gateway']));
-    expect(run.stdout()).not.toContain('seeded the demo catalogue');
-    expect(run.stdout()).not.toMatch(/^\w+ +\| /m);
+    expect(run.output()).not.toContain('seeded the demo catalogue');
+    expect(run.output()).not.toMatch(/^\w+ +\| /m);
   });
 
   it('seeds only on a first start outside production, unless SEED_DEMO=false', () => {

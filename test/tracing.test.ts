@@ -3,15 +3,14 @@
  * to a receiver this test runs, and one purchase through the gateway is ONE trace whose spans go
  * gateway → users (HTTP) → gRPC → courses, with the request id on the server spans. Unset: off.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
+import { join } from 'node:path';
+import { startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
 import { startTracing } from '@dream/common/tracing';
+import { startNpmStart, type NpmStart } from './npm-start';
 
-const ROOT = resolve(__dirname, '..');
 jest.setTimeout(240_000);
 
 interface Span {
@@ -67,7 +66,7 @@ function receiver(spans: Span[]): Server {
 describe('tracing', () => {
   let redis: RedisServerHandle;
   let dir: string;
-  let launcher: ChildProcess | undefined;
+  let launcher: NpmStart | undefined;
   let otlp: Server;
   const spans: Span[] = [];
 
@@ -78,11 +77,7 @@ describe('tracing', () => {
     await new Promise<void>((r) => otlp.listen(0, '127.0.0.1', r));
   });
   afterAll(async () => {
-    if (launcher && launcher.exitCode === null && launcher.signalCode === null) {
-      const gone = new Promise((r) => launcher!.once('exit', r));
-      launcher.kill('SIGTERM');
-      await gone;
-    }
+    await launcher?.stop();
     await new Promise((r) => otlp.close(r));
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -94,31 +89,18 @@ describe('tracing', () => {
   });
 
   it('one purchase through the gateway is one trace: gateway → users → gRPC → courses', async () => {
-    const gatewayPort = await freePort();
-    const gateway = `http://127.0.0.1:${gatewayPort}`;
-    let out = '';
-    launcher = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'start.ts')], {
-      cwd: ROOT,
+    launcher = await startNpmStart({
+      redisUrl: redis.url,
+      dir,
       env: {
-        ...process.env,
-        NODE_ENV: 'development',
         LOG_LEVEL: 'warn',
         SEED_DEMO: 'false',
-        REDIS_URL: redis.url,
-        DATA_DIR: join(dir, 'data'),
-        JWT_KEYS_DIR: join(dir, 'keys'),
-        USERS_REPLICAS: '1',
-        COURSES_REPLICAS: '1',
-        GATEWAY_PORT: String(gatewayPort),
-        DISCOVERY_PORT: String(await freePort()),
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(otlp.address() as { port: number }).port}`,
         OTEL_BSP_SCHEDULE_DELAY: '200',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    launcher.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    launcher.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    await waitFor(() => out.includes('Press Ctrl-C to stop.'), { timeoutMs: 180_000, intervalMs: 200, what: `npm start up:\n${out}` });
+    await launcher.up;
+    const gateway = launcher.gateway;
 
     const gql = async (query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) => {
       const res = await fetch(`${gateway}/graphql`, {
