@@ -20,7 +20,7 @@ import { handleProtocols } from 'graphql-ws';
 import { limitProblem } from '../limits';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AppError, type AuthUser, type Logger } from '@dream/common';
+import { AppError, isUnavailable, type AuthUser, type Logger } from '@dream/common';
 import type { Gateway } from '../server';
 import { courseQueryFor, COURSE_ID_VAR, COURSE_KEY } from './course-selection';
 import type { CourseEvent, EventBus, NotificationEvent } from './event-bus';
@@ -28,6 +28,8 @@ import { EventStream } from './event-stream';
 
 /** Close codes (graphql-ws uses 4400/4403/4408/4409/4429/4500; 4401 is ours for a missing or bad token). */
 export const CLOSE_UNAUTHORIZED = 4401;
+/** RFC 6455 "Try Again Later": the token could not be checked (denylist unreachable); the client may retry. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 interface Session {
   request: IncomingMessage;
@@ -151,8 +153,9 @@ export class GraphqlWsServer extends EventEmitter {
           if (token !== undefined) {
             try {
               user = await gw.authenticator.verify(token);
-            } catch {
-              ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized');
+            } catch (err) {
+              if (isUnavailable(err)) ctx.extra.socket.close(CLOSE_TRY_AGAIN_LATER, 'Cannot check the token right now');
+              else ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized');
               return false;
             }
           }
@@ -485,7 +488,9 @@ export class GraphqlWsServer extends EventEmitter {
     try {
       await this.gw.authenticator.verify(session.token);
       return true;
-    } catch {
+    } catch (err) {
+      // fail closed: the event is not delivered, but an outage of the denylist is not the client's fault
+      if (isUnavailable(err)) return false;
       session.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the token has expired or was revoked');
       return false;
     }

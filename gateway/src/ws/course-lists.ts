@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { extractToken, type AuthUser, type Logger } from '@dream/common';
+import { extractToken, isUnavailable, type AuthUser, type Logger } from '@dream/common';
 import type { GatewayContext } from '../context';
 import { listCourses } from '../rest/shims';
 import type { Gateway } from '../server';
 import type { CourseEvent, EventBus } from '../subscriptions/event-bus';
-import { CLOSE_UNAUTHORIZED } from '../subscriptions/graphql-ws';
+import { CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED } from '../subscriptions/graphql-ws';
 
 /** The spec's WS item: `{courseId, name, Description, price}` (Description capitalised as written). */
 export interface SpecCourse {
@@ -121,9 +121,18 @@ export class CourseListServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: { ownerId?: string }): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const token = extractToken(req.headers) ?? (url.searchParams.get('jwt') || undefined);
-    const verified = token ? this.gw.authenticator.verify(token).then((user) => ({ user, token }), () => undefined) : Promise.resolve(undefined);
+    const verified = token
+      ? this.gw.authenticator.verify(token).then(
+          (user) => ({ user, token }),
+          (err: unknown) => (isUnavailable(err) ? ('unavailable' as const) : undefined),
+        )
+      : Promise.resolve(undefined);
     void verified.then((auth) => {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
+        if (auth === 'unavailable') {
+          ws.close(CLOSE_TRY_AGAIN_LATER, 'Cannot check the token right now; try again shortly');
+          return;
+        }
         if (!auth) {
           ws.close(CLOSE_UNAUTHORIZED, token ? 'Unauthorized: invalid token' : 'Unauthorized: send a jwt header, Authorization or ?jwt=');
           return;
@@ -219,7 +228,9 @@ export class CourseListServer {
       try {
         await this.gw.authenticator.verify(c.token);
         return c;
-      } catch {
+      } catch (err) {
+        // the denylist is unreachable: no refresh this time, but nobody is signed out for it
+        if (isUnavailable(err)) throw err;
         this.unauthorized(feed, ws);
       }
     }

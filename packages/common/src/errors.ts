@@ -68,6 +68,9 @@ export function isAppError(e: unknown): e is AppError {
   return e instanceof AppError;
 }
 
+/** True for SERVICE_UNAVAILABLE: a dependency (e.g. the token denylist) could not answer, the caller is not at fault. */
+export const isUnavailable = (e: unknown): boolean => e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE';
+
 const KNOWN_CODES = new Set<string>(Object.keys(HTTP_STATUS));
 
 /**
