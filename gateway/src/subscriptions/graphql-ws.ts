@@ -20,7 +20,7 @@ import { handleProtocols } from 'graphql-ws';
 import { limitProblem } from '../limits';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AppError, isUnavailable, type AuthUser, type Logger } from '@dream/common';
+import { AppError, isServiceUnavailable, type AuthUser, type Logger } from '@dream/common';
 import type { Gateway } from '../server';
 import { courseQueryFor, COURSE_ID_VAR, COURSE_KEY } from './course-selection';
 import type { CourseEvent, EventBus, NotificationEvent } from './event-bus';
@@ -154,7 +154,7 @@ export class GraphqlWsServer extends EventEmitter {
             try {
               user = await gw.authenticator.verify(token);
             } catch (err) {
-              if (isUnavailable(err)) ctx.extra.socket.close(CLOSE_TRY_AGAIN_LATER, 'Cannot check the token right now');
+              if (isServiceUnavailable(err)) ctx.extra.socket.close(CLOSE_TRY_AGAIN_LATER, 'Cannot check the token right now');
               else ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized');
               return false;
             }
@@ -490,7 +490,7 @@ export class GraphqlWsServer extends EventEmitter {
       return true;
     } catch (err) {
       // fail closed: the event is not delivered, but an outage of the denylist is not the client's fault
-      if (isUnavailable(err)) return false;
+      if (isServiceUnavailable(err)) return false;
       session.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the token has expired or was revoked');
       return false;
     }

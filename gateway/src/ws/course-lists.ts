@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { extractToken, isUnavailable, type AuthUser, type Logger } from '@dream/common';
+import { extractToken, isServiceUnavailable, type AuthUser, type Logger } from '@dream/common';
 import type { GatewayContext } from '../context';
 import { listCourses } from '../rest/shims';
 import type { Gateway } from '../server';
@@ -124,7 +124,7 @@ export class CourseListServer {
     const verified = token
       ? this.gw.authenticator.verify(token).then(
           (user) => ({ user, token }),
-          (err: unknown) => (isUnavailable(err) ? ('unavailable' as const) : undefined),
+          (err: unknown) => (isServiceUnavailable(err) ? ('unavailable' as const) : undefined),
         )
       : Promise.resolve(undefined);
     void verified.then((auth) => {
@@ -230,7 +230,7 @@ export class CourseListServer {
         return c;
       } catch (err) {
         // the denylist is unreachable: no refresh this time, but nobody is signed out for it
-        if (isUnavailable(err)) throw err;
+        if (isServiceUnavailable(err)) throw err;
         this.unauthorized(feed, ws);
       }
     }

@@ -69,7 +69,7 @@ export function isAppError(e: unknown): e is AppError {
 }
 
 /** True for SERVICE_UNAVAILABLE: a dependency (e.g. the token denylist) could not answer, the caller is not at fault. */
-export const isUnavailable = (e: unknown): boolean => e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE';
+export const isServiceUnavailable = (e: unknown): boolean => e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE';
 
 const KNOWN_CODES = new Set<string>(Object.keys(HTTP_STATUS));
 
