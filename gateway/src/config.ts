@@ -42,6 +42,19 @@ export const gatewayEnv = {
   MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(100),
   /** Largest WebSocket message accepted from a client. */
   WS_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
+  /**
+   * Proxies in front of the gateway whose X-Forwarded-For is believed (addresses, CIDRs, or
+   * loopback/linklocal/uniquelocal). Empty (default): the socket peer is the client, whatever it sends.
+   */
+  TRUSTED_PROXIES: z.string().default(''),
+  /** Open WebSockets (graphql-ws and the /courses lists) on this gateway; more upgrades answer 429. */
+  WS_MAX_CONNECTIONS: positiveInt(20_000),
+  /** Open WebSockets per client address (IPv6: per /64). */
+  WS_MAX_CONNECTIONS_PER_ADDRESS: positiveInt(200),
+  /** Live graphql-ws subscriptions on this gateway; more answer RATE_LIMITED. */
+  MAX_SUBSCRIPTIONS: positiveInt(50_000),
+  /** Live graphql-ws subscriptions per client address (IPv6: per /64). */
+  MAX_SUBSCRIPTIONS_PER_ADDRESS: positiveInt(1000),
   /** Merge identical in-flight subgraph queries (same operation, variables and forwarded headers; never mutations). */
   DEDUPE_INFLIGHT: flag(true),
 };

@@ -7,6 +7,8 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import {
   AppError,
   Authenticator,
+  clientAddressOf,
+  trustedProxies,
   DiscoveryClient,
   JwtService,
   closeServer,
@@ -96,6 +98,8 @@ export interface Gateway {
   ready(): Promise<void>;
   /** Verifies the token of a request like /graphql does: undefined without one, AppError UNAUTHENTICATED for a bad one. */
   authenticate(headers: IncomingMessage['headers']): Promise<{ token?: string; user?: AuthUser }>;
+  /** The client's address (X-Forwarded-For only from TRUSTED_PROXIES). */
+  clientAddress(req: IncomingMessage): string;
   /** A GatewayContext for a request, for running operations through `apollo.executeOperation` from shims. */
   contextFor(req: IncomingMessage, requestId: string, auth: { token?: string; user?: AuthUser }): GatewayContext;
   readyReport(): ReadyReport;
@@ -219,11 +223,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     return { token, user };
   };
 
+  const trust = trustedProxies(config.TRUSTED_PROXIES);
+  const clientAddress = (req: IncomingMessage) => clientAddressOf(req, trust);
   const contextFor = (req: IncomingMessage, requestId: string, auth: { token?: string; user?: AuthUser }): GatewayContext => {
-    // Only the address the gateway itself saw: a client-sent x-forwarded-for is not passed on. The users
-    // subgraph keys its login rate limit on the first entry, so forwarding the client's chain let anyone
-    // reset the limit by sending a new made-up address with each guess.
-    const remote = req.socket.remoteAddress;
+    // Only the one address the gateway decided on: a client-sent x-forwarded-for chain is not passed on.
+    // The users subgraph keys its login and signup limits on it, so forwarding the client's chain let
+    // anyone reset the limit by sending a new made-up address with each guess.
+    const remote = clientAddress(req);
     return {
       requestId,
       requestIdFromClient: req.headers[REQUEST_ID_HEADER] === requestId,
@@ -380,6 +386,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       if (!apollo) throw new Error('gateway stopped before a supergraph was loaded');
     },
     authenticate,
+    clientAddress,
     contextFor,
     readyReport,
     get clientSurface() {

@@ -25,6 +25,7 @@ import type { Gateway } from '../server';
 import { courseQueryFor, COURSE_ID_VAR, COURSE_KEY } from './course-selection';
 import type { CourseEvent, EventBus, NotificationEvent } from './event-bus';
 import { EventStream } from './event-stream';
+import type { PerAddressLimit } from '../ws/connection-limits';
 
 /** Close codes (graphql-ws uses 4400/4403/4408/4409/4429/4500; 4401 is ours for a missing or bad token). */
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -33,6 +34,8 @@ export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 interface Session {
   request: IncomingMessage;
+  /** The client's address (trusted proxies applied), for the per-address subscription limit. */
+  address: string;
   token?: string;
   user?: AuthUser;
   socket: WebSocket;
@@ -44,7 +47,12 @@ export interface GraphqlWsOptions {
   maxPayloadBytes: number;
   /** Operations (mostly subscriptions) one connection may have running at once; more are refused with RATE_LIMITED. */
   maxOperationsPerConnection: number;
+  /** Live subscriptions per client address and in total. */
+  subscriptions: PerAddressLimit;
 }
+
+/** Course events queued for one fan-out group while its previous events resolve; more are dropped (and counted). */
+export const MAX_GROUP_BACKLOG = 64;
 
 /** The token of a connection: connection_init payload (`jwt`, `Authorization`, `authorization`), else the upgrade request. */
 export function tokenOf(payload: Record<string, unknown> | undefined | null, request: IncomingMessage): string | undefined {
@@ -76,6 +84,8 @@ interface FanOutMember {
 
 interface FanOutGroup {
   members: Set<FanOutMember>;
+  /** Events accepted but not yet delivered (bounded by MAX_GROUP_BACKLOG). */
+  pending: number;
   /** Events are delivered one after another per group, in the order they arrived. */
   tail: Promise<void>;
   off: () => void;
@@ -104,7 +114,7 @@ export class GraphqlWsServer extends EventEmitter {
     private readonly gw: Gateway,
     private readonly bus: EventBus,
     private readonly logger: Logger,
-    opts: GraphqlWsOptions,
+    private readonly opts: GraphqlWsOptions,
   ) {
     super();
     this.wss = new WebSocketServer({
@@ -132,6 +142,9 @@ export class GraphqlWsServer extends EventEmitter {
               ),
             ];
           }
+          const session = this.sessions.get(ctx.extra.socket);
+          const tooMany = session && opts.subscriptions.problem(session.address);
+          if (tooMany) return [new AppError('RATE_LIMITED', `Too many subscriptions. ${tooMany}`)];
           // Parse, validate and check limits here: graphql-ws would close the whole socket with 4500
           // on a syntax error; an error message for this operation is what the client can act on.
           let document: DocumentNode;
@@ -161,6 +174,7 @@ export class GraphqlWsServer extends EventEmitter {
           }
           this.sessions.set(ctx.extra.socket, {
             request: ctx.extra.request,
+            address: gw.clientAddress(ctx.extra.request),
             token,
             user,
             socket: ctx.extra.socket,
@@ -177,6 +191,9 @@ export class GraphqlWsServer extends EventEmitter {
       opts.keepAliveMs,
     );
   }
+
+  /** Course events a fan-out group skipped because its backlog was full. */
+  droppedEvents = 0;
 
   /** Live subscriptions on this gateway (tests wait on it before causing events). */
   get activeSubscriptions(): number {
@@ -305,12 +322,14 @@ export class GraphqlWsServer extends EventEmitter {
     }
   }
 
-  private track<E>(subscribe: (push: (e: E) => void) => () => void, map: (e: E) => Promise<ExecutionResult | null>) {
+  private track<E>(session: Session, subscribe: (push: (e: E) => void) => () => void, map: (e: E) => Promise<ExecutionResult | null>) {
     this.active++;
+    const release = this.opts.subscriptions.acquire(session.address);
     const stream = new EventStream<E>((push) => {
       const off = subscribe(push);
       return () => {
         off();
+        release();
         this.active--;
         this.emit('unsubscribed', this.active);
       };
@@ -339,6 +358,7 @@ export class GraphqlWsServer extends EventEmitter {
       return this.fanOutStream(channel, responseKey, key, query, baseVars, session, { id: operationId, socket: session.socket, filter, live: true });
     }
     return this.track<CourseEvent>(
+      session,
       (push) => this.bus.on(channel, (e) => filter(e) && push(e)),
       (e) => {
         let memo = this.perEvent.get(e);
@@ -371,10 +391,11 @@ export class GraphqlWsServer extends EventEmitter {
   ) {
     const groupKey = `${channel}\u0000${responseKey}\u0000${key}`;
     return this.track<CourseEvent>(
+      session,
       () => {
         let group = this.fanOut.get(groupKey);
         if (!group) {
-          const g: FanOutGroup = { members: new Set(), tail: Promise.resolve(), off: () => undefined };
+          const g: FanOutGroup = { members: new Set(), pending: 0, tail: Promise.resolve(), off: () => undefined };
           g.off = this.bus.on(channel, (e) => this.fanOutEvent(g, e, key, query, baseVars, responseKey, session));
           this.fanOut.set(groupKey, (group = g));
         }
@@ -406,6 +427,13 @@ export class GraphqlWsServer extends EventEmitter {
     const targets: FanOutMember[] = [];
     for (const m of group.members) if (m.filter(e)) targets.push(m);
     if (!targets.length) return;
+    // A burst of events faster than their course can be resolved must not queue without bound (each
+    // holds a pending query and a closure): past the backlog the group skips events, as a slow socket does.
+    if (group.pending >= MAX_GROUP_BACKLOG) {
+      this.droppedEvents++;
+      return;
+    }
+    group.pending++;
     group.tail = group.tail
       .then(async () => {
         let memo = this.perEvent.get(e);
@@ -423,7 +451,8 @@ export class GraphqlWsServer extends EventEmitter {
           m.socket.send(`{"id":${JSON.stringify(m.id)}${rest}`);
         }
       })
-      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message, courseId: e.courseId }, 'could not deliver a subscription event'));
+      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message, courseId: e.courseId }, 'could not deliver a subscription event'))
+      .finally(() => group.pending--);
   }
 
   /** Runs the per-event course query; data stays under COURSE_KEY (each subscriber renames it to its own field). */
@@ -467,6 +496,7 @@ export class GraphqlWsServer extends EventEmitter {
   ) {
     type E = C extends 'notification' ? NotificationEvent : CourseEvent;
     return this.track<E>(
+      this.sessionOf(args),
       (push) => this.bus.on(channel, (e) => filter(e as E) && push(e as E)),
       async (e) => {
         if (guard && !(await guard())) return null;

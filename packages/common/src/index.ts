@@ -15,3 +15,4 @@ export * from './round-robin';
 export * from './grpc';
 export * from './announce';
 export * from './cache';
+export * from './client-address';

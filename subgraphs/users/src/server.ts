@@ -18,6 +18,7 @@ import {
   loadJwtKeys,
   openDatabase,
   redisHealthy,
+  trustedProxies,
   startSubgraphServer,
   type Database,
   type HealthReport,
@@ -107,7 +108,13 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
     const authenticator = new Authenticator(jwt, redis, logger);
     const limiter = new LoginRateLimiter(
       redis,
-      { maxAttempts: config.LOGIN_MAX_ATTEMPTS, windowSeconds: config.LOGIN_WINDOW_SECONDS },
+      {
+        maxAttempts: config.LOGIN_MAX_ATTEMPTS,
+        maxAccountAttempts: config.LOGIN_ACCOUNT_MAX_ATTEMPTS,
+        windowSeconds: config.LOGIN_WINDOW_SECONDS,
+        maxSignups: config.SIGNUP_MAX_PER_WINDOW,
+        signupWindowSeconds: config.SIGNUP_WINDOW_SECONDS,
+      },
       logger,
     );
     const schema = buildSubgraphSchema([
@@ -149,7 +156,7 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
       host: config.HOST,
       logger,
       registry,
-      context: contextFactory({ repo, authenticator, cache }),
+      context: contextFactory({ repo, authenticator, cache, trustedProxies: trustedProxies(config.TRUSTED_PROXIES) }),
       health,
     });
 
