@@ -21,6 +21,15 @@ export const gatewayEnv = {
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   MAX_QUERY_DEPTH: positiveInt(12),
   MAX_ALIASES: positiveInt(30),
+  /** Estimated cost ceiling: every field 1, list fields multiply their selection by `first` (or LIST_ASSUMED_SIZE). */
+  MAX_QUERY_COST: positiveInt(10_000),
+  /** Lexical tokens the parser reads before it gives up on a document (graphql-js `maxTokens`). */
+  MAX_QUERY_TOKENS: positiveInt(5_000),
+  /** Fields an operation may select once fragments are expanded, and selections in one selection set. */
+  MAX_FIELDS: positiveInt(1_000),
+  MAX_SELECTIONS_PER_SET: positiveInt(200),
+  /** The size assumed for a list field without a `first`/`limit` argument. */
+  LIST_ASSUMED_SIZE: positiveInt(100),
   /** One info line per request (with its request id); 5xx answers are always logged. */
   ACCESS_LOG: flag(true),
   /**

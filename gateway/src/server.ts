@@ -31,7 +31,7 @@ import { attachClientSurface, type ClientSurface } from './client-surface';
 import type { GatewayConfig } from './config';
 import type { GatewayContext } from './context';
 import { PooledDataSource } from './data-source';
-import { queryLimitsPlugin } from './limits';
+import { queryLimitsOf, queryLimitsPlugin } from './limits';
 import { GatewayMetrics } from './metrics';
 import { Pools } from './pools';
 import { SupergraphManager, type DiscoverySource } from './supergraph-manager';
@@ -200,9 +200,11 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       formatError: formatGraphQLError,
       includeStacktraceInErrorResponses: false,
       introspection: true,
+      // the lexer stops at this many tokens: a 1 MB document is refused after reading a few KB of it
+      parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
       plugins: [
         ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
-        queryLimitsPlugin({ maxDepth: config.MAX_QUERY_DEPTH, maxAliases: config.MAX_ALIASES }),
+        queryLimitsPlugin(queryLimitsOf(config)),
         unavailableStatusPlugin,
       ],
     });

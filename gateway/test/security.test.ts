@@ -1,9 +1,10 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Disposables, waitFor } from '@dream/common/testing';
 import type { Gateway } from '../src/server';
 import { api, signup } from './client/api';
 import { gqlWsClient, rawSocket, subscribe, within } from './client/ws-clients';
-import { Stack, gql, waitForPool } from './helpers';
+import { Stack, gql, servedBy, waitForPool } from './helpers';
 
 /** A WebSocket upgrade request by hand: the status and headers of the answer (101 or a refusal). */
 function upgrade(gw: Gateway, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
@@ -49,6 +50,70 @@ describe('gateway security', () => {
   afterAll(async () => {
     await d.disposeAll();
     await stack.stop();
+  });
+
+  describe('query cost and size', () => {
+    const subgraphCalls = async () => (await Promise.all([...stack.courses, ...stack.users].map(servedBy))).reduce((a, b) => a + b, 0);
+    const refusedBeforeSubgraphs = async (query: string, code: string | string[], variables?: Record<string, unknown>) => {
+      const before = await subgraphCalls();
+      const r = await gql(gw, query, { variables });
+      expect(r.status).toBe(400);
+      if (![code].flat().includes(r.body.errors?.[0].extensions?.code)) throw new Error(`expected ${code}, got ${JSON.stringify(r.body.errors?.[0])}`);
+      expect(r.body.data ?? null).toBeNull();
+      expect(await subgraphCalls()).toBe(before);
+      return r;
+    };
+
+    it('nested lists multiply by their first argument (or the assumed size): over the ceiling is QUERY_TOO_COMPLEX before any subgraph call', async () => {
+      await refusedBeforeSubgraphs('{ courses(first: 100) { owner { ownedCourses(first: 100) { owner { username } } } } }', 'QUERY_TOO_COMPLEX');
+      // the size can come from a variable; without one a list costs the assumed size (100)
+      await refusedBeforeSubgraphs('query($n: Int) { courses(first: $n) { owner { ownedCourses { id name } } } }', 'QUERY_TOO_COMPLEX', { n: 100 });
+      const ok = await gql(gw, '{ courses(first: 10) { id owner { ownedCourses(first: 5) { id } } } }');
+      expect(ok.status).toBe(200);
+      expect(ok.body.errors).toBeUndefined();
+    });
+
+    it('fields per selection set, fields in total (fragments expanded) and parser tokens are limited', async () => {
+      await refusedBeforeSubgraphs(`{ ${'__typename '.repeat(300)} }`, 'QUERY_TOO_COMPLEX');
+      const frag = `fragment F on Course { ${'id name info category price cursor createdAt updatedAt '.repeat(20)} }`;
+      const spreads = Array.from({ length: 10 }, (_, i) => `c${i}: course(id: "x") { ...F }`).join(' ');
+      await refusedBeforeSubgraphs(`{ ${spreads} } ${frag}`, 'QUERY_TOO_COMPLEX');
+      const many = await refusedBeforeSubgraphs(`{ categories ${'# c\n'.repeat(10)}${' __typename'.repeat(6000)} }`, 'GRAPHQL_PARSE_FAILED');
+      expect(many.body.errors?.[0].message).toMatch(/token/i);
+      // introspection (Sandbox's query) still works, but its lists cannot be nested on and on
+      const { getIntrospectionQuery } = await import('graphql');
+      expect((await gql(gw, getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }))).status).toBe(200);
+      // (graphql-js's own introspection-depth rule may see it first)
+      await refusedBeforeSubgraphs('{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }', ['QUERY_TOO_COMPLEX', 'GRAPHQL_VALIDATION_FAILED']);
+    });
+
+    it('over graphql-ws a costly operation is refused with the same code', async () => {
+      const client = gqlWsClient(d, gw);
+      const sub = subscribe(client, 'subscription { courseCreated { owner { ownedCourses(first: 100) { owner { ownedCourses(first: 100) { id } } } } } }');
+      await expect(sub.inbox.take(() => true, 5000, 'an answer')).rejects.toThrow(/QUERY_TOO_COMPLEX/);
+    });
+
+    it('1 MB adversarial documents do not stall other requests (event-loop delay measured while they run)', async () => {
+      const body = (q: string) => JSON.stringify({ query: q });
+      const adversarial = [
+        `{ ${'__typename '.repeat(90_000)} }`, // O(n²) field-merge validation without a token limit
+        `{ ${'courses { '.repeat(60_000)}id${' }'.repeat(60_000)} }`, // nesting
+        `query { ${'a: categories '.repeat(70_000)} }`, // aliases
+      ].map((q) => body(q.slice(0, 1_000_000)));
+      for (const b of adversarial) expect(b.length).toBeGreaterThan(500_000);
+      const h = monitorEventLoopDelay({ resolution: 10 });
+      h.enable();
+      const hostile = adversarial.flatMap((b) =>
+        [0, 1].map(() => fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b }).then((r) => r.status)),
+      );
+      const normal = Array.from({ length: 20 }, () => gql(gw, '{ categories }').then((r) => r.status));
+      const [hs, ns] = await Promise.all([Promise.all(hostile), Promise.all(normal)]);
+      h.disable();
+      expect(hs.every((s) => s === 400)).toBe(true);
+      expect(ns.every((s) => s === 200)).toBe(true);
+      // a behaviour check on a shared CPU, not a speed target: without the limits one document blocks for seconds to minutes
+      expect(h.max / 1e6).toBeLessThan(1000);
+    });
   });
 
   describe('client address and abuse limits through the gateway', () => {

@@ -17,7 +17,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { handleProtocols } from 'graphql-ws';
-import { limitProblem } from '../limits';
+import { costProblem, limitProblem, queryLimitsOf, queryTooComplex } from '../limits';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AppError, isServiceUnavailable, type AuthUser, type Logger } from '@dream/common';
@@ -149,15 +149,19 @@ export class GraphqlWsServer extends EventEmitter {
           // on a syntax error; an error message for this operation is what the client can act on.
           let document: DocumentNode;
           try {
-            document = parse(payload.query);
+            document = parse(payload.query, { maxTokens: gw.config.MAX_QUERY_TOKENS });
           } catch (err) {
             const message = err instanceof GraphQLError ? err.message : 'The operation could not be parsed.';
             return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
           }
           const invalid = validate(schema, document);
           if (invalid.length) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
-          const problem = limitProblem(document, { maxDepth: gw.config.MAX_QUERY_DEPTH, maxAliases: gw.config.MAX_ALIASES });
+          const limits = queryLimitsOf(gw.config);
+          const problem = limitProblem(document, limits);
           if (problem) return [new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT' } })];
+          const operation = getOperationAST(document, payload.operationName);
+          const tooCostly = operation && costProblem(schema, document, operation, payload.variables, limits);
+          if (tooCostly) return [queryTooComplex(tooCostly)];
           return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
         },
         onConnect: async (ctx) => {

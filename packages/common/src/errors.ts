@@ -3,6 +3,8 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 /** Codes shared by GraphQL `extensions.code`, REST `error.code` and gRPC status mapping. */
 export type ErrorCode =
   | 'BAD_USER_INPUT'
+  /** An operation refused by its estimated cost or size before anything runs (400). */
+  | 'QUERY_TOO_COMPLEX'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
@@ -14,6 +16,7 @@ export type ErrorCode =
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
+  QUERY_TOO_COMPLEX: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
