@@ -30,7 +30,7 @@ import {
 import { attachClientSurface, type ClientSurface } from './client-surface';
 import type { GatewayConfig } from './config';
 import type { GatewayContext } from './context';
-import { PooledDataSource } from './data-source';
+import { PooledDataSource, WriteFence } from './data-source';
 import { queryLimitsOf, queryLimitsPlugin } from './limits';
 import { GatewayMetrics } from './metrics';
 import { Pools } from './pools';
@@ -161,6 +161,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const discovery = deps.discovery ?? new DiscoveryClient({ discoveryUrl: config.DISCOVERY_URL, logger });
   const supergraph = new SupergraphManager({ discovery, pools, upstream, logger });
 
+  const fence = new WriteFence();
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.forGateway(),
     buildService: ({ name }) =>
@@ -169,6 +170,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         pool: () => pools.get(name),
         upstream,
         dedupe: config.DEDUPE_INFLIGHT,
+        fence,
         onUpstreamError: (subgraph, err) => {
           metrics.upstreamErrors.inc({ subgraph });
           logger.warn({ subgraph, err: (err as Error).message }, 'subgraph fetch failed');
