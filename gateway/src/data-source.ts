@@ -1,7 +1,7 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { AppError, type InstancePool, type ServiceInstance } from '@dream/common';
 import type { GatewayContext } from './context';
-import type { UpstreamClient } from './upstream';
+import { FailingAnswer, type UpstreamClient } from './upstream';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
@@ -146,6 +146,10 @@ export class PooledDataSource implements GraphQLDataSource<GatewayContext> {
       return await this.opts.pool().execute((inst) => this.opts.upstream.postGraphQL(inst.url, body, headers), { retryOnce: true, idempotent });
     } catch (err) {
       this.opts.onUpstreamError?.(this.opts.name, err);
+      // the instance answered, with a failure (counted by its breaker, retried elsewhere if a query):
+      // its own errors tell the client more than a generic "unavailable"
+      const cause = err instanceof FailingAnswer ? err : (err as { cause?: unknown })?.cause;
+      if (cause instanceof FailingAnswer) return cause.answer;
       if (err instanceof AppError) throw err;
       throw new AppError('SERVICE_UNAVAILABLE', `Service "${this.opts.name}" is unavailable.`);
     }

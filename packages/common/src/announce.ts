@@ -41,7 +41,14 @@ export async function announce(opts: AnnounceOptions): Promise<Registration | un
     ...(opts.grpcPort ? { grpcUrl: `${opts.advertiseHost}:${opts.grpcPort}` } : {}),
     ...(opts.sdl ? { sdlHash: sdlHash(opts.sdl) } : {}),
   };
-  const registration = await client.register(info);
+  // Heartbeats only while the instance's own /health says it can serve (a lost database stops them).
+  const healthUrl = `http://${opts.advertiseHost}:${opts.httpPort}/health`;
+  const healthy = async () => {
+    const res = await fetch(healthUrl, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.ok;
+  };
+  const registration = await client.register(info, { healthy });
   opts.logger.info({ ...info, registered: registration.registered }, 'announced to discovery');
   return registration;
 }
