@@ -116,6 +116,64 @@ describe('gateway security', () => {
     });
   });
 
+  describe('object- and property-level authorization (one test per private field: anonymous, another user, the owner)', () => {
+    let alice: { jwt: string; id: string; username: string };
+    let bob: { jwt: string; id: string; username: string };
+    beforeAll(async () => {
+      alice = await signup(gw, 'STUDENT');
+      bob = await signup(gw, 'STUDENT');
+      const owner = await signup(gw, 'OWNER');
+      await gql(gw, 'mutation { createCourse(input: { name: "authz", info: "x", category: "authz", price: 1 }) { id } }', { headers: bearer(owner.jwt) });
+      const joined = await api(gw, 'POST', '/api/student-service/course/subscribe', { jwt: alice.jwt, body: { cathegory: 'authz', userId: alice.id } });
+      expect(joined.status).toBe(200);
+    });
+    const asUser = (query: string, jwt?: string) => gql(gw, query, { headers: jwt ? bearer(jwt) : {} });
+
+    it('User.email', async () => {
+      const q = `{ user(id: "${alice.id}") { username email } }`;
+      expect((await asUser(q)).body.data!.user).toEqual({ username: alice.username, email: null });
+      expect((await asUser(q, bob.jwt)).body.data!.user).toEqual({ username: alice.username, email: null });
+      expect((await asUser(q, alice.jwt)).body.data!.user.email).toBe(`${alice.username}@example.org`);
+    });
+
+    it('User.enrolledCourses (what a user bought or joined)', async () => {
+      const q = `{ user(id: "${alice.id}") { enrolledCourses { name } } }`;
+      expect((await asUser(q)).body.data!.user.enrolledCourses).toBeNull();
+      expect((await asUser(q, bob.jwt)).body.data!.user.enrolledCourses).toBeNull();
+      expect((await asUser(q, alice.jwt)).body.data!.user.enrolledCourses).toEqual([{ name: 'authz' }]);
+    });
+
+    it('Query.me (the caller only, never someone else)', async () => {
+      expect((await asUser('{ me { id } }')).body.data!.me).toBeNull();
+      expect((await asUser('{ me { id } }', bob.jwt)).body.data!.me.id).toBe(bob.id);
+      expect((await asUser('{ me { id email } }', alice.jwt)).body.data!.me).toEqual({ id: alice.id, email: `${alice.username}@example.org` });
+    });
+
+    it('Subscription.myNotifications', async () => {
+      const anon = subscribe(gqlWsClient(d, gw), 'subscription { myNotifications { text } }');
+      await expect(anon.inbox.take(() => true, 5000, 'an answer')).rejects.toThrow();
+      const bobs = subscribe(gqlWsClient(d, gw, { jwt: bob.jwt }), 'subscription { myNotifications { text } }');
+      const alices = subscribe(gqlWsClient(d, gw, { jwt: alice.jwt }), 'subscription { myNotifications { text } }');
+      await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= 2, { what: 'both subscriptions' });
+      const { Redis } = await import('ioredis');
+      const pub = new Redis(stack.redis.url);
+      d.defer(() => pub.disconnect());
+      await pub.publish('notification', JSON.stringify({ userId: alice.id, kind: 'test', text: 'for alice' }));
+      await pub.publish('notification', JSON.stringify({ userId: bob.id, kind: 'test', text: 'for bob' }));
+      await alices.inbox.take((v) => v.data?.myNotifications?.text === 'for alice', 5000, "alice's notification");
+      await bobs.inbox.take((v) => v.data?.myNotifications?.text === 'for bob', 5000, "bob's notification");
+      expect(bobs.inbox.values.map((v) => v.data?.myNotifications?.text)).toEqual(['for bob']);
+      expect(alices.inbox.values.map((v) => v.data?.myNotifications?.text)).toEqual(['for alice']);
+    });
+
+    it('PurchaseResult (buyCourse): only the buyer, only for themself', async () => {
+      const body = { userId: bob.id, courseId: 'whatever' };
+      expect((await api(gw, 'POST', '/courses/whatever/buy', { body })).status).toBe(401);
+      // alice cannot buy on bob's behalf
+      expect((await api(gw, 'POST', '/courses/whatever/buy', { jwt: alice.jwt, body })).status).toBe(403);
+    });
+  });
+
   describe('client address and abuse limits through the gateway', () => {
     const login = (g: Gateway, username: string, xff: string) =>
       api(g, 'POST', '/api/users/login', { body: { username, password: 'wrong password' }, headers: { 'x-forwarded-for': xff } });
