@@ -257,7 +257,7 @@ describe('abuse matrix', () => {
         const closed = await wsCloseCode({ jwt: token });
         expect({ what, closed }).toEqual({ what, closed: 4401 });
         const err = await grpc
-          .unary('BuyCourse', { userId: student.id, courseId, idempotencyKey: `k-${what.replace(/\W/g, '')}` }, { metadata: callMetadata({ token }) })
+          .unary('BuyCourse', { userId: student.id, courseId, idempotencyKey: `k-${what.replace(/\W/g, '')}` }, { metadata: callMetadata({ token, service: { name: 'users', secret: stack.serviceToken } }) })
           .then(() => undefined, (e: unknown) => e);
         expect({ what, code: (err as AppError)?.code }).toEqual({ what, code: 'UNAUTHENTICATED' });
       }
@@ -448,7 +448,7 @@ describe('abuse matrix', () => {
       const grpc = createPurchaseServiceClient({ instances: () => [{ id: 'c', grpcUrl }], deadlineMs: 3000 });
       d.defer(() => grpc.close());
       const attempt = (req: Record<string, unknown>, token?: string) =>
-        grpc.unary('BuyCourse', req as never, { metadata: callMetadata({ token }) }).then(() => 'OK', (e: unknown) => (e as AppError).code ?? String(e));
+        grpc.unary('BuyCourse', req as never, { metadata: callMetadata({ token, service: { name: 'users', secret: stack.serviceToken } }) }).then(() => 'OK', (e: unknown) => (e as AppError).code ?? String(e));
       expect(await attempt({ userId: student.id, courseId, idempotencyKey: 'g1' })).toBe('UNAUTHENTICATED');
       for (const req of [
         { userId: student.id, courseId: '', idempotencyKey: 'g2' },

@@ -8,6 +8,13 @@ export const gatewayEnv = {
   PORT: port(8080),
   HOST: z.string().default('0.0.0.0'),
   DISCOVERY_URL: url('http://127.0.0.1:8500'),
+  /** Sent to discovery on every call (see discovery's DISCOVERY_TOKEN). */
+  DISCOVERY_TOKEN: optionalString(),
+  /**
+   * The only subgraph names the gateway composes and routes to (comma-separated); any other name found
+   * in discovery is ignored with a warning, so a stray or rogue registration cannot add to the graph.
+   */
+  SUBGRAPHS: z.string().default('users,courses'),
   /** Optional: the JWT denylist (logout) lives there; without it revoked tokens are not checked here. */
   REDIS_URL: optionalString(),
   JWT_PUBLIC_KEY: optionalString(),

@@ -7,6 +7,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import {
   AppError,
   Authenticator,
+  checkSecrets,
   clientAddressOf,
   trustedProxies,
   DiscoveryClient,
@@ -141,6 +142,7 @@ const unavailableStatusPlugin: ApolloServerPlugin<GatewayContext> = {
  */
 export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger('gateway', { level: config.LOG_LEVEL });
+  checkSecrets('gateway', config, ['DISCOVERY_TOKEN'], logger);
   const upstream = new UpstreamClient(config.UPSTREAM_TIMEOUT_MS);
   const pools = new Pools({
     upstream,
@@ -158,8 +160,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       redis,
       logger,
     );
-  const discovery = deps.discovery ?? new DiscoveryClient({ discoveryUrl: config.DISCOVERY_URL, logger });
-  const supergraph = new SupergraphManager({ discovery, pools, upstream, logger });
+  const discovery = deps.discovery ?? new DiscoveryClient({ discoveryUrl: config.DISCOVERY_URL, logger, token: config.DISCOVERY_TOKEN });
+  const allowedSubgraphs = config.SUBGRAPHS.split(',').map((s) => s.trim()).filter(Boolean);
+  const supergraph = new SupergraphManager({ discovery, pools, upstream, logger, allowedSubgraphs });
 
   const fence = new WriteFence();
   const gateway = new ApolloGateway({

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { AppError, callMetadata, createPurchaseServiceClient, serviceAuthValue } from '@dream/common';
 import { Disposables, waitFor } from '@dream/common/testing';
 import type { Gateway } from '../src/server';
 import { api, signup } from './client/api';
@@ -245,7 +246,8 @@ describe('gateway security', () => {
       const pub = new Redis(stack.redis.url);
       d.defer(() => pub.disconnect());
       const event = JSON.stringify({ courseId: id, ownerId: owner.id, category: 'burst' });
-      const p = pub.pipeline();
+      // one MULTI: Redis writes all 1000 messages to the gateway's subscriber connection at once
+      const p = pub.multi();
       for (let i = 0; i < 1000; i++) p.publish('course.updated', event);
       await p.exec();
       await sub.inbox.take((v) => !!v.data, 10_000, 'a delivered event');
@@ -253,6 +255,69 @@ describe('gateway security', () => {
       // far fewer deliveries than events: the backlog was bounded
       await waitFor(async () => (await gql(gw, '{ categories }')).status === 200, { what: 'the gateway to answer' });
       expect(sub.inbox.values.length).toBeLessThan(1000);
+    });
+  });
+
+  describe('service-to-service trust', () => {
+    it('discovery answers 401 to every /v1 call without the DISCOVERY_TOKEN (register, heartbeat, list, watch, deregister)', async () => {
+      const call = (method: string, path: string, token?: string, body?: unknown) =>
+        fetch(`${stack.discoveryUrl}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }).then(async (r) => ({ status: r.status, body: await r.text() }));
+      const rogue = { service: 'courses', url: 'http://203.0.113.9:4002/graphql' };
+      for (const token of [undefined, 'wrong-token', `${stack.discoveryToken}x`]) {
+        const r = await call('POST', '/v1/instances', token, rogue);
+        expect(r.status).toBe(401);
+        expect(JSON.parse(r.body).error.code).toBe('UNAUTHENTICATED');
+        expect((await call('GET', '/v1/services', token)).status).toBe(401);
+        expect((await call('GET', '/v1/watch?since=0&timeoutMs=0', token)).status).toBe(401);
+        expect((await call('PUT', '/v1/instances/abc/heartbeat', token)).status).toBe(401);
+        expect((await call('DELETE', '/v1/instances/abc', token)).status).toBe(401);
+      }
+      expect((await stack.client.list()).services.courses?.some((i) => i.url === rogue.url)).toBe(false);
+      // health stays open (load balancers and orchestrators probe it)
+      expect((await call('GET', '/health')).status).toBe(200);
+    });
+
+    it('the gateway composes and routes only configured subgraph names', async () => {
+      const reg = await stack.client.register({ service: 'rogue', url: stack.courses[0].url }, { heartbeatMs: 500 });
+      try {
+        await waitFor(async () => !!(await stack.client.list()).services.rogue?.length, { what: 'rogue registered' });
+        const version = (await stack.client.list()).version;
+        await waitFor(() => (gw.supergraph.snapshot?.version ?? 0) >= version, { what: 'the gateway to see that version' });
+        expect(Object.keys(gw.supergraph.snapshot!.services)).not.toContain('rogue');
+        expect(gw.supergraph.subgraphs.sort()).toEqual(['courses', 'users']);
+        expect(gw.pools.has('rogue')).toBe(false);
+      } finally {
+        await reg.deregister();
+      }
+    });
+
+    it('gRPC calls must be signed by a platform service as well as carry the user token', async () => {
+      const grpcUrl = `127.0.0.1:${stack.courses[0].service.grpcPort}`;
+      const client = createPurchaseServiceClient({ instances: () => [{ id: 'c', grpcUrl }], deadlineMs: 3000 });
+      d.defer(() => client.close());
+      const student = stack.token(['STUDENT']);
+      const attempt = (md: ReturnType<typeof callMetadata>) =>
+        client.unary('BuyCourse', { userId: '', courseId: 'no-such-course', idempotencyKey: '' }, { metadata: md }).then(
+          () => 'OK',
+          (e: unknown) => (e as AppError).code ?? String(e),
+        );
+      // a valid user token alone: refused
+      expect(await attempt(callMetadata({ token: student }))).toBe('UNAUTHENTICATED');
+      // forged, stale or wrong-secret signatures: refused
+      const forged = callMetadata({ token: student });
+      forged.set('x-service-auth', serviceAuthValue('not-the-secret', 'users'));
+      expect(await attempt(forged)).toBe('UNAUTHENTICATED');
+      const stale = callMetadata({ token: student });
+      stale.set('x-service-auth', serviceAuthValue(stack.serviceToken, 'users', Date.now() - 3_600_000));
+      expect(await attempt(stale)).toBe('UNAUTHENTICATED');
+      // signed by a service: it reaches the purchase logic (the course does not exist)
+      expect(await attempt(callMetadata({ token: student, service: { name: 'users', secret: stack.serviceToken } }))).toBe('NOT_FOUND');
+      // signed, but without a user token: still refused
+      expect(await attempt(callMetadata({ service: { name: 'users', secret: stack.serviceToken } }))).toBe('UNAUTHENTICATED');
     });
   });
 

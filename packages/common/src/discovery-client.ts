@@ -39,6 +39,8 @@ export interface DiscoveryClientOptions {
   logger?: Logger;
   /** Timeout of every non-long-poll call; default 2000 ms. */
   fetchTimeoutMs?: number;
+  /** DISCOVERY_TOKEN, sent as `Authorization: Bearer …` on every call. */
+  token?: string;
 }
 
 export interface RegisterOptions {
@@ -122,7 +124,10 @@ export class DiscoveryClient {
   private readonly logger?: Logger;
   private readonly fetchTimeoutMs: number;
 
-  constructor({ discoveryUrl, logger, fetchTimeoutMs = 2000 }: DiscoveryClientOptions) {
+  private readonly auth: Record<string, string>;
+
+  constructor({ discoveryUrl, logger, fetchTimeoutMs = 2000, token }: DiscoveryClientOptions) {
+    this.auth = token ? { authorization: `Bearer ${token}` } : {};
     this.discoveryUrl = discoveryUrl.replace(/\/+$/, '');
     this.logger = logger;
     this.fetchTimeoutMs = fetchTimeoutMs;
@@ -239,7 +244,7 @@ export class DiscoveryClient {
     const res = await request(`${this.discoveryUrl}${path}`, {
       method,
       signal,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? this.auth : { ...this.auth, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.body.text();

@@ -16,3 +16,4 @@ export * from './grpc';
 export * from './announce';
 export * from './cache';
 export * from './client-address';
+export * from './service-auth';

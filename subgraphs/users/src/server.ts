@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { Redis } from 'ioredis';
 import {
   Authenticator,
+  checkSecrets,
   JwtService,
   cacheMetrics,
   createLogger,
@@ -79,6 +80,7 @@ async function pingDatabase(db: Database<UsersDb>): Promise<void> {
  */
 export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOverrides = {}): Promise<UsersSubgraph> {
   const logger = overrides.logger ?? createLogger(SERVICE_NAME, { level: config.LOG_LEVEL });
+  checkSecrets(SERVICE_NAME, config, config.DISCOVERY_URL ? ['DISCOVERY_TOKEN', 'SERVICE_TOKEN'] : ['SERVICE_TOKEN'], logger);
   const keys = overrides.jwtKeys ?? loadJwtKeys(config, logger);
   const jwt = new JwtService({ keys, ttlSeconds: config.JWT_TTL_SECONDS });
   // Computed before serving so the first unknown-user login is not slower than the others.
@@ -104,6 +106,8 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
       staticAddresses: config.COURSES_GRPC_URL,
       deadlineMs: config.GRPC_DEADLINE_MS,
       logger,
+      discoveryToken: config.DISCOVERY_TOKEN,
+      serviceSecret: config.SERVICE_TOKEN,
     });
     const authenticator = new Authenticator(jwt, redis, logger);
     const limiter = new LoginRateLimiter(
@@ -142,7 +146,7 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
       services: [
         {
           definition: getProtos().userService,
-          implementation: { GetUsers: wrapUnary((call) => getUsers({ repo, cache, authenticator }, call), { logger }) },
+          implementation: { GetUsers: wrapUnary((call) => getUsers({ repo, cache, authenticator, serviceSecret: config.SERVICE_TOKEN }, call), { logger }) },
         },
       ],
     });
