@@ -153,9 +153,10 @@ describe('gateway security', () => {
     it('Subscription.myNotifications', async () => {
       const anon = subscribe(gqlWsClient(d, gw), 'subscription { myNotifications { text } }');
       await expect(anon.inbox.take(() => true, 5000, 'an answer')).rejects.toThrow();
+      const live = gw.clientSurface.graphqlWs.activeSubscriptions;
       const bobs = subscribe(gqlWsClient(d, gw, { jwt: bob.jwt }), 'subscription { myNotifications { text } }');
       const alices = subscribe(gqlWsClient(d, gw, { jwt: alice.jwt }), 'subscription { myNotifications { text } }');
-      await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= 2, { what: 'both subscriptions' });
+      await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= live + 2, { what: 'both subscriptions' });
       const { Redis } = await import('ioredis');
       const pub = new Redis(stack.redis.url);
       d.defer(() => pub.disconnect());
@@ -239,8 +240,9 @@ describe('gateway security', () => {
       const created = await gql(gw, 'mutation { createCourse(input: { name: "burst", info: "x", category: "burst", price: 1 }) { id } }', { headers: bearer(owner.jwt) });
       const id = created.body.data!.createCourse.id as string;
       const client = gqlWsClient(d, gw);
+      const live = gw.clientSurface.graphqlWs.activeSubscriptions;
       const sub = subscribe(client, `subscription { courseUpdated(id: "${id}") { id name owner { username } } }`);
-      await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= 1, { what: 'the subscription' });
+      await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions > live, { what: 'the subscription' });
       await gw.clientSurface.events.ready();
       const { Redis } = await import('ioredis');
       const pub = new Redis(stack.redis.url);
