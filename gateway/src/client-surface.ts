@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { sendJson } from '@dream/common';
+import { AppError, sendJson } from '@dream/common';
 import { OPENAPI_DOCUMENT } from './openapi';
 import { registerRestShims } from './rest/shims';
 import type { Gateway } from './server';
@@ -44,6 +44,16 @@ export function attachClientSurface(gw: Gateway): ClientSurface {
   const { config, logger } = gw;
   const events = new EventBus(config.REDIS_URL, logger.child({ part: 'events' }));
   registerRestShims(gw, { maxBodyBytes: config.REST_MAX_BODY_BYTES, courseListMax: config.COURSE_LIST_MAX });
+  // A short-lived single-use ticket for a WebSocket upgrade from a client that cannot send headers.
+  gw.route('POST', '/api/ws-ticket', async (req, res) => {
+    req.resume();
+    const auth = await gw.authenticate(req.headers);
+    if (!auth.token) throw new AppError('UNAUTHENTICATED', 'Authentication required: send a JWT in the Authorization or jwt header.');
+    const ticket = await gw.tickets.issue(auth.token).catch(() => {
+      throw new AppError('SERVICE_UNAVAILABLE', 'Cannot issue a ticket right now (ticket store unavailable); try again shortly.');
+    });
+    sendJson(res, 201, { ticket, expiresInSeconds: gw.tickets.ttlSeconds }, { 'cache-control': 'no-store' });
+  });
   gw.route('GET', '/api/openapi.json', (req, res) => {
     req.resume();
     sendJson(res, 200, OPENAPI_DOCUMENT);

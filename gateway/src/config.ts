@@ -71,6 +71,14 @@ export const gatewayEnv = {
   MAX_SUBSCRIPTIONS: positiveInt(50_000),
   /** Live graphql-ws subscriptions per client address (IPv6: per /64). */
   MAX_SUBSCRIPTIONS_PER_ADDRESS: positiveInt(1000),
+  /**
+   * /ready and /metrics name internal addresses and breaker states: with a token they answer only
+   * `Authorization: Bearer <STATUS_TOKEN>` (Prometheus: `authorization.credentials`); without one, only
+   * clients on this machine (loopback peers). /health stays public.
+   */
+  STATUS_TOKEN: optionalString(),
+  /** Lifetime of a single-use WebSocket ticket (POST /api/ws-ticket, then `?ticket=` on the upgrade). */
+  WS_TICKET_TTL_SECONDS: positiveInt(30),
   /** Merge identical in-flight subgraph queries (same operation, variables and forwarded headers; never mutations). */
   DEDUPE_INFLIGHT: flag(true),
 };

@@ -9,6 +9,8 @@ import {
   Authenticator,
   checkSecrets,
   clientAddressOf,
+  isLoopback,
+  secretMatches,
   trustedProxies,
   DiscoveryClient,
   JwtService,
@@ -37,6 +39,7 @@ import { GatewayMetrics } from './metrics';
 import { Pools } from './pools';
 import { SupergraphManager, type DiscoverySource } from './supergraph-manager';
 import { UpstreamClient } from './upstream';
+import { WsTickets } from './ws/tickets';
 import { corsMatcher, setSecurityHeaders } from './security-headers';
 
 export interface GatewayDeps {
@@ -99,6 +102,8 @@ export interface Gateway {
   ready(): Promise<void>;
   /** Verifies the token of a request like /graphql does: undefined without one, AppError UNAUTHENTICATED for a bad one. */
   authenticate(headers: IncomingMessage['headers']): Promise<{ token?: string; user?: AuthUser }>;
+  /** Single-use WebSocket tickets (POST /api/ws-ticket). */
+  tickets: WsTickets;
   /** The client's address (X-Forwarded-For only from TRUSTED_PROXIES). */
   clientAddress(req: IncomingMessage): string;
   /** A GatewayContext for a request, for running operations through `apollo.executeOperation` from shims. */
@@ -160,6 +165,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       redis,
       logger,
     );
+  const tickets = new WsTickets(redis, config.WS_TICKET_TTL_SECONDS);
   const discovery = deps.discovery ?? new DiscoveryClient({ discoveryUrl: config.DISCOVERY_URL, logger, token: config.DISCOVERY_TOKEN });
   const allowedSubgraphs = config.SUBGRAPHS.split(',').map((s) => s.trim()).filter(Boolean);
   const supergraph = new SupergraphManager({ discovery, pools, upstream, logger, allowedSubgraphs });
@@ -279,6 +285,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     await handleGraphQLHttp(server, req, res, async () => context, config.MAX_BODY_BYTES);
   };
 
+  /** The status endpoints' guard: the STATUS_TOKEN, or without one a client on this machine. */
+  const statusAllowed = (req: IncomingMessage): boolean =>
+    config.STATUS_TOKEN ? secretMatches(extractToken(req.headers), config.STATUS_TOKEN) : isLoopback(req.socket.remoteAddress);
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const requestId = requestIdOf(req);
@@ -337,6 +347,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         label = '/health';
         const ok = !!apollo;
         sendJson(res, ok ? 200 : 500, ok ? { status: 'ok', subgraphs: supergraph.subgraphs } : { status: 'down', reason: 'no supergraph loaded yet' });
+      } else if ((path === '/ready' || path === '/metrics') && req.method === 'GET' && !statusAllowed(req)) {
+        label = path;
+        req.resume();
+        sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message: `${path} is internal: send Authorization: Bearer <STATUS_TOKEN>.` } });
       } else if (path === '/ready' && req.method === 'GET') {
         label = '/ready';
         const report = readyReport();
@@ -393,6 +407,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       if (!apollo) throw new Error('gateway stopped before a supergraph was loaded');
     },
     authenticate,
+    tickets,
     clientAddress,
     contextFor,
     readyReport,

@@ -323,6 +323,50 @@ describe('gateway security', () => {
     });
   });
 
+  describe('secrets and exposure', () => {
+    it('/ready and /metrics answer only with the STATUS_TOKEN (or, without one, only on this machine); /health stays public', async () => {
+      const g = await stack.gateway({ STATUS_TOKEN: 'status-secret-1234' });
+      await g.ready();
+      for (const path of ['/ready', '/metrics']) {
+        const anon = await fetch(`${g.url}${path}`);
+        expect(anon.status).toBe(401);
+        const body = await anon.text();
+        expect(body).not.toMatch(/127\.0\.0\.1:\d+/);
+        expect(anon.headers.get('content-security-policy')).toBeTruthy();
+        expect((await fetch(`${g.url}${path}`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+        const ok = await fetch(`${g.url}${path}`, { headers: { authorization: 'Bearer status-secret-1234' } });
+        expect([200, 503]).toContain(ok.status);
+        await ok.body?.cancel();
+      }
+      expect((await fetch(`${g.url}/health`)).status).toBe(200);
+    });
+
+    it('WebSocket clients without headers use a short-lived single-use ticket; a JWT in the URL is refused', async () => {
+      const student = await signup(gw, 'STUDENT');
+      expect((await api(gw, 'POST', '/api/ws-ticket')).status).toBe(401);
+      const issued = await api(gw, 'POST', '/api/ws-ticket', { jwt: student.jwt });
+      expect(issued.status).toBe(201);
+      expect(issued.body.expiresInSeconds).toBeLessThanOrEqual(60);
+      const ticket = issued.body.ticket as string;
+      expect(ticket).not.toContain(student.jwt.split('.')[1]);
+      const first = rawSocket(d, gw, `/courses?ticket=${ticket}`);
+      await first.inbox.take(Array.isArray, 5000, 'the course list');
+      const again = rawSocket(d, gw, `/courses?ticket=${ticket}`);
+      expect((await within(again.closed, 5000, 'the reused ticket to be refused')).code).toBe(4401);
+      const viaJwt = rawSocket(d, gw, `/courses?jwt=${student.jwt}`);
+      expect((await within(viaJwt.closed, 5000, 'a JWT in the URL to be refused')).code).toBe(4401);
+      // graphql-ws too: a ticket authenticates the connection for myNotifications
+      const t2 = (await api(gw, 'POST', '/api/ws-ticket', { jwt: student.jwt })).body.ticket as string;
+      const { createClient } = await import('graphql-ws');
+      const WebSocket = (await import('ws')).default;
+      const client = createClient({ url: `${gw.url.replace(/^http/, 'ws')}/graphql?ticket=${t2}`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+      d.defer(() => client.dispose());
+      const live = gw.clientSurface.graphqlWs.activeSubscriptions;
+      subscribe(client, 'subscription { myNotifications { text } }');
+      await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions > live, { what: 'a signed-in subscription' });
+    });
+  });
+
   describe('fail closed when the token denylist cannot be read', () => {
     it('authenticated calls answer 503 on GraphQL, REST and WebSockets; anonymous ones still work; logout never says yes', async () => {
       const student = await signup(gw, 'STUDENT');

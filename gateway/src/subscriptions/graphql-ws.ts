@@ -54,7 +54,10 @@ export interface GraphqlWsOptions {
 /** Course events queued for one fan-out group while its previous events resolve; more are dropped (and counted). */
 export const MAX_GROUP_BACKLOG = 64;
 
-/** The token of a connection: connection_init payload (`jwt`, `Authorization`, `authorization`), else the upgrade request. */
+/**
+ * The token of a connection: connection_init payload (`jwt`, `Authorization`, `authorization`), else the
+ * upgrade request's headers. Never the URL: browsers use a single-use `?ticket=` (see WsTickets).
+ */
 export function tokenOf(payload: Record<string, unknown> | undefined | null, request: IncomingMessage): string | undefined {
   for (const key of ['jwt', 'Authorization', 'authorization', 'token']) {
     const v = payload?.[key];
@@ -64,9 +67,11 @@ export function tokenOf(payload: Record<string, unknown> | undefined | null, req
   if (auth) return auth.replace(/^Bearer\s+/i, '').trim();
   const jwt = request.headers.jwt;
   if (typeof jwt === 'string' && jwt) return jwt.replace(/^Bearer\s+/i, '').trim();
-  const q = new URL(request.url ?? '/', 'http://localhost').searchParams.get('jwt');
-  return q || undefined;
+  return undefined;
 }
+
+/** `?ticket=` of an upgrade request. */
+export const ticketOf = (request: IncomingMessage) => new URL(request.url ?? '/', 'http://localhost').searchParams.get('ticket');
 
 const norm = (s: string) => s.trim().toLowerCase();
 
@@ -165,7 +170,7 @@ export class GraphqlWsServer extends EventEmitter {
           return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
         },
         onConnect: async (ctx) => {
-          const token = tokenOf(ctx.connectionParams, ctx.extra.request);
+          const token = tokenOf(ctx.connectionParams, ctx.extra.request) ?? (await gw.tickets.redeem(ticketOf(ctx.extra.request)));
           let user: AuthUser | undefined;
           if (token !== undefined) {
             try {

@@ -33,6 +33,14 @@ export function clientAddressOf(req: Pick<IncomingMessage, 'headers' | 'socket'>
   }
 }
 
+/** A peer on this machine (127.0.0.0/8, ::1, or IPv4-mapped loopback). */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address || !ipaddr.isValid(address)) return false;
+  let ip = ipaddr.parse(address);
+  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  return ip.range() === 'loopback';
+}
+
 /**
  * The key abuse limits count by: an IPv4 address as is (IPv4-mapped IPv6 unwrapped), an IPv6 address
  * as its /64, since one subscriber usually gets a whole /64 and could otherwise rotate through 2^64
