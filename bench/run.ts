@@ -89,7 +89,8 @@ async function main(): Promise<void> {
     log(`bench: topology in ${stack.dir}`);
     const replicas = await startReplicas(stack, {});
     const ours = await stack.spawnGateway(
-      { ACCESS_LOG: 'false', ...OURS_ENV },
+      // every benchmark client is on loopback: lift the per-address WebSocket caps (the 10,000-subscriber run)
+      { ACCESS_LOG: 'false', WS_MAX_CONNECTIONS_PER_ADDRESS: '100000', MAX_SUBSCRIPTIONS_PER_ADDRESS: '100000', ...OURS_ENV },
       { nodeArgs: [...OURS_NODE, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(REPO_ROOT, 'bench/results/profiles')}`] : [])] },
     );
     await waitForPools(ours, REPLICAS);

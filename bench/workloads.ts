@@ -294,7 +294,7 @@ async function grpcWorkload(ctx: ExtraContext): Promise<void> {
         const courseId = ids[Math.floor(pair / students)];
         const s = performance.now();
         try {
-          const res = await client.unary('BuyCourse', { userId: stu.id, courseId, idempotencyKey: '' }, { metadata: callMetadata({ token: stu.token, requestId: `buy-${pair}` }), idempotent: true });
+          const res = await client.unary('BuyCourse', { userId: stu.id, courseId, idempotencyKey: '' }, { metadata: callMetadata({ token: stu.token, requestId: `buy-${pair}`, service: { name: 'bench', secret: ctx.stack.serviceToken } }), idempotent: true });
           if (!res.alreadyOwned) fresh.set(pair, (fresh.get(pair) ?? 0) + 1);
           calls++;
         } catch {

@@ -4,6 +4,7 @@
  * the gateway. Prints the URLs once everything is healthy; Ctrl-C / SIGTERM stops every child.
  * On a terminal the services' JSON logs are shown as short coloured lines (scripts/log-view.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -94,8 +95,8 @@ async function httpOk(url: string): Promise<boolean> {
   }
 }
 
-async function instanceCount(discoveryUrl: string, service: string): Promise<number> {
-  const res = await fetch(`${discoveryUrl}/v1/services/${service}`, { signal: AbortSignal.timeout(1000) });
+async function instanceCount(discoveryUrl: string, service: string, token: string): Promise<number> {
+  const res = await fetch(`${discoveryUrl}/v1/services/${service}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(1000) });
   if (!res.ok) return 0;
   const body = (await res.json()) as { instances?: unknown[] };
   return body.instances?.length ?? 0;
@@ -154,15 +155,22 @@ async function main(): Promise<void> {
   loadJwtKeys({ ...process.env, JWT_KEYS_DIR: config.JWT_KEYS_DIR }, log);
 
   const discoveryUrl = `http://127.0.0.1:${config.DISCOVERY_PORT}`;
+  // Service secrets: the environment's, or fresh ones for this run (every child gets the same), so
+  // discovery and gRPC are authenticated under `npm start` as in production.
+  const secrets = {
+    DISCOVERY_TOKEN: process.env.DISCOVERY_TOKEN || randomBytes(24).toString('base64url'),
+    SERVICE_TOKEN: process.env.SERVICE_TOKEN || randomBytes(24).toString('base64url'),
+  };
   const common = {
+    ...secrets,
     REDIS_URL: redisUrl,
     DISCOVERY_URL: discoveryUrl,
     JWT_KEYS_DIR: config.JWT_KEYS_DIR,
     ADVERTISE_HOST: process.env.ADVERTISE_HOST ?? '127.0.0.1',
   };
-  // Discovery has no authentication: whoever can reach it can register an instance, and the gateway would
-  // then send clients' requests (and their tokens) to it. Everything here talks to it over 127.0.0.1, so
-  // it and the subgraphs (advertised as 127.0.0.1) listen on loopback only; only the gateway is public.
+  // Discovery and the subgraphs are internal: even with DISCOVERY_TOKEN and SERVICE_TOKEN, nothing outside
+  // this machine needs to reach them. Everything here talks to them over 127.0.0.1, so they (advertised
+  // as 127.0.0.1) listen on loopback only; only the gateway is public.
   // An ADVERTISE_HOST that is not loopback (replicas reached from other hosts) or an explicit HOST keeps
   // the services' own default (all interfaces).
   const internalHost = process.env.HOST ?? (/^(127\.|localhost$|::1$)/.test(common.ADVERTISE_HOST) ? '127.0.0.1' : undefined);
@@ -184,9 +192,9 @@ async function main(): Promise<void> {
     };
     // The first replica runs the migrations alone; the others start once it is registered.
     spawnService(`${service}-1`, workspace, env);
-    await waitFor(async () => (await instanceCount(discoveryUrl, service)) >= 1, { timeoutMs, what: `${service}-1 registered` });
+    await waitFor(async () => (await instanceCount(discoveryUrl, service, secrets.DISCOVERY_TOKEN)) >= 1, { timeoutMs, what: `${service}-1 registered` });
     for (let i = 2; i <= count; i++) spawnService(`${service}-${i}`, workspace, env);
-    await waitFor(async () => (await instanceCount(discoveryUrl, service)) >= count, { timeoutMs, what: `${count} ${service} replicas registered` });
+    await waitFor(async () => (await instanceCount(discoveryUrl, service, secrets.DISCOVERY_TOKEN)) >= count, { timeoutMs, what: `${count} ${service} replicas registered` });
   }
 
   const gatewayUrl = `http://127.0.0.1:${config.GATEWAY_PORT}`;

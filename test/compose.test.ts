@@ -59,8 +59,11 @@ function envOf(svc: ComposeService): Record<string, string> {
   return out;
 }
 
-/** `${VAR:-default}` → default, as compose would with VAR unset. */
-const interpolateDefaults = (s: string) => s.replace(/\$\{[A-Z0-9_]+:?-([^}]*)\}/g, '$1');
+/** `${VAR:-default}` → default, as compose would with VAR unset; a required `${VAR:?…}` → `<VAR>`. */
+const interpolateDefaults = (s: string) => s.replace(/\$\{[A-Z0-9_]+:?-([^}]*)\}/g, '$1').replace(/\$\{([A-Z0-9_]+):\?[^}]*\}/g, '$1');
+
+/** Every secret compose requires (`${VAR:?…}`): it refuses to start without them. */
+const REQUIRED = [...new Set([...read('docker-compose.yml').matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1]))].sort();
 
 function dependsOn(svc: ComposeService): Record<string, { condition?: string }> {
   if (Array.isArray(svc.depends_on)) return Object.fromEntries(svc.depends_on.map((d) => [d, {}]));
@@ -181,7 +184,7 @@ describe('docker-compose.yml', () => {
     for (const s of ['users', 'courses', 'gateway']) {
       expect(envOf(services[s]).DISCOVERY_URL).toBe(`http://discovery:${discoveryPort}`);
     }
-    for (const s of OURS) expect(envOf(services[s]).REDIS_URL).toBe('redis://redis:6379');
+    for (const s of OURS) expect(interpolateDefaults(envOf(services[s]).REDIS_URL)).toBe('redis://:REDIS_PASSWORD@redis:6379');
     // a service bound to loopback would be healthy inside its container and unreachable from the others
     for (const s of OURS) expect(envOf(services[s]).HOST).toBe('0.0.0.0');
     for (const [s, schema] of [
@@ -196,15 +199,31 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('shares one JWT key source across the services that sign or verify tokens', () => {
+  it('only users holds the signing key; the others get the public key, and no key file is shared', () => {
     for (const s of ['users', 'courses', 'gateway']) {
-      expect(envOf(services[s])).toHaveProperty('JWT_PUBLIC_KEY');
+      expect(envOf(services[s]).JWT_PUBLIC_KEY).toMatch(/^\$\{JWT_PUBLIC_KEY:\?/);
       const mounts = (services[s].volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
-      expect(mounts.some((m) => m.startsWith('jwt-keys:/app/data/keys'))).toBe(true);
+      expect(mounts.some((m) => m.includes('keys'))).toBe(false);
     }
-    expect(envOf(services.users)).toHaveProperty('JWT_PRIVATE_KEY');
-    expect(envOf(services.courses)).not.toHaveProperty('JWT_PRIVATE_KEY');
-    expect(envOf(services.gateway)).not.toHaveProperty('JWT_PRIVATE_KEY');
+    expect(envOf(services.users).JWT_PRIVATE_KEY).toMatch(/^\$\{JWT_PRIVATE_KEY:\?/);
+    for (const s of OURS.filter((n) => n !== 'users')) expect(envOf(services[s])).not.toHaveProperty('JWT_PRIVATE_KEY');
+  });
+
+  it('refuses to start without its secrets, and gives no secret a default', () => {
+    expect(REQUIRED).toEqual(
+      expect.arrayContaining(['COURSES_DB_PASSWORD', 'DISCOVERY_TOKEN', 'JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY', 'ORACLE_PASSWORD', 'REDIS_PASSWORD', 'SERVICE_TOKEN', 'STATUS_TOKEN', 'USERS_DB_PASSWORD']),
+    );
+    expect(read('docker-compose.yml')).not.toMatch(/\$\{[A-Z_]*(PASSWORD|TOKEN|KEY)[A-Z_]*:?-/);
+    for (const s of OURS) expect(envOf(services[s]).NODE_ENV).toBe('production');
+  });
+
+  it('keeps Redis, the database, discovery and the subgraphs on an internal network; only the gateway is on the edge', () => {
+    const nets = (compose as unknown as { networks: Record<string, { internal?: boolean }> }).networks;
+    expect(nets.internal.internal).toBe(true);
+    const joined = (name: string) => (services[name] as unknown as { networks: string[] }).networks;
+    for (const s of ['redis', 'oracle', 'discovery', 'users', 'courses']) expect(joined(s)).toEqual(['internal']);
+    expect([...joined('gateway')].sort()).toEqual(['edge', 'internal']);
+    expect(services.redis.command).toEqual(expect.arrayContaining(['--requirepass']));
   });
 
   it.each(OURS)('sets only environment variables that %s reads', (name) => {
@@ -247,9 +266,14 @@ describe('docker-compose.yml', () => {
   const cli = composeCli();
   (cli ? it : it.skip)(`passes \`${cli?.join(' ') ?? 'docker compose'} config -q\``, () => {
     const [cmd, ...args] = cli!;
-    const res = spawnSync(cmd, [...args, '-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    const secrets = Object.fromEntries(REQUIRED.map((v) => [v, `test-${v.toLowerCase()}`]));
+    const res = spawnSync(cmd, [...args, '-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...secrets } });
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
+    // and without them it refuses
+    const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !REQUIRED.includes(k)));
+    const refused = spawnSync(cmd, [...args, '-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8', env: bare });
+    expect(refused.status).not.toBe(0);
   });
 });
 

@@ -78,10 +78,14 @@ describe('launcher', () => {
       DATA_DIR: join(dir, 'up'),
       USERS_REPLICAS: '1',
       COURSES_REPLICAS: '1',
+      // the launcher uses the environment's token (else it makes one): the test needs it to read discovery
+      DISCOVERY_TOKEN: 'launcher-test-token',
     });
     const exit = new Promise<number | null>((done) => proc.once('exit', (code) => done(code)));
     await waitFor(() => reachable(`http://127.0.0.1:${gatewayPort}/health`), { what: 'the gateway up', timeoutMs: 90_000 });
-    const services = (await (await fetch(`http://127.0.0.1:${discoveryPort}/v1/services`)).json()) as {
+    // discovery is authenticated
+    expect((await fetch(`http://127.0.0.1:${discoveryPort}/v1/services`)).status).toBe(401);
+    const services = (await (await fetch(`http://127.0.0.1:${discoveryPort}/v1/services`, { headers: { authorization: 'Bearer launcher-test-token' } })).json()) as {
       services: Record<string, Array<{ url: string }>>;
     };
     const subgraphUrls = Object.values(services.services).flat().map((i) => new URL(i.url));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnv, loadConfig, port, positiveInt, url } from '@dream/common';
+import { baseEnv, loadConfig, optionalString, port, positiveInt, url } from '@dream/common';
 
 export const discoveryEnv = {
   ...baseEnv,
@@ -10,6 +10,12 @@ export const discoveryEnv = {
   DISCOVERY_TTL_SECONDS: positiveInt(10),
   /** How often expired leases are swept out (and watchers told); keeps expiry visible in < 1 s. */
   DISCOVERY_SWEEP_MS: positiveInt(500),
+  /**
+   * Every /v1 call must send `Authorization: Bearer <DISCOVERY_TOKEN>` (else 401): only our services may
+   * register, heartbeat, deregister or read internal addresses. Unset: open (development, warned);
+   * required when NODE_ENV=production.
+   */
+  DISCOVERY_TOKEN: optionalString(),
 };
 
 export type DiscoveryConfig = ReturnType<typeof loadDiscoveryConfig>;

@@ -2,7 +2,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { EventEmitter } from 'node:events';
 import {
   AppError,
+  checkSecrets,
   closeServer,
+  extractToken,
+  secretMatches,
   createLogger,
   createRedis,
   listen,
@@ -57,6 +60,7 @@ function intParam(v: string | null, name: string, min: number, max: number): num
  */
 export async function startDiscovery(config: DiscoveryConfig, logger?: Logger): Promise<DiscoveryHandle> {
   const log = logger ?? createLogger('discovery', { level: config.LOG_LEVEL });
+  checkSecrets('discovery', config, ['DISCOVERY_TOKEN'], log);
   const redis = createRedis(config.REDIS_URL, log);
   const sub = createRedis(config.REDIS_URL, log, { commandTimeout: undefined });
   const registry = new Registry(redis, config.DISCOVERY_TTL_SECONDS);
@@ -140,6 +144,12 @@ export async function startDiscovery(config: DiscoveryConfig, logger?: Logger): 
       }
     }
     if (parts[0] !== 'v1') throw new AppError('NOT_FOUND', `No route ${method} ${u.pathname}.`);
+    // A rogue registration would receive clients' requests and tokens through the gateway; the
+    // listing names internal addresses: every /v1 call proves it is one of our services.
+    if (config.DISCOVERY_TOKEN && !secretMatches(extractToken(req.headers), config.DISCOVERY_TOKEN)) {
+      req.resume();
+      throw new AppError('UNAUTHENTICATED', 'Discovery requires `Authorization: Bearer <DISCOVERY_TOKEN>`.');
+    }
 
     if (parts[1] === 'instances') {
       if (parts.length === 2 && method === 'POST') {

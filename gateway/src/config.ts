@@ -8,6 +8,13 @@ export const gatewayEnv = {
   PORT: port(8080),
   HOST: z.string().default('0.0.0.0'),
   DISCOVERY_URL: url('http://127.0.0.1:8500'),
+  /** Sent to discovery on every call (see discovery's DISCOVERY_TOKEN). */
+  DISCOVERY_TOKEN: optionalString(),
+  /**
+   * The only subgraph names the gateway composes and routes to (comma-separated); any other name found
+   * in discovery is ignored with a warning, so a stray or rogue registration cannot add to the graph.
+   */
+  SUBGRAPHS: z.string().default('users,courses'),
   /** Optional: the JWT denylist (logout) lives there; without it revoked tokens are not checked here. */
   REDIS_URL: optionalString(),
   JWT_PUBLIC_KEY: optionalString(),
@@ -21,6 +28,15 @@ export const gatewayEnv = {
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   MAX_QUERY_DEPTH: positiveInt(12),
   MAX_ALIASES: positiveInt(30),
+  /** Estimated cost ceiling: every field 1, list fields multiply their selection by `first` (or LIST_ASSUMED_SIZE). */
+  MAX_QUERY_COST: positiveInt(10_000),
+  /** Lexical tokens the parser reads before it gives up on a document (graphql-js `maxTokens`). */
+  MAX_QUERY_TOKENS: positiveInt(5_000),
+  /** Fields an operation may select once fragments are expanded, and selections in one selection set. */
+  MAX_FIELDS: positiveInt(1_000),
+  MAX_SELECTIONS_PER_SET: positiveInt(200),
+  /** The size assumed for a list field without a `first`/`limit` argument. */
+  LIST_ASSUMED_SIZE: positiveInt(100),
   /** One info line per request (with its request id); 5xx answers are always logged. */
   ACCESS_LOG: flag(true),
   /**
@@ -42,6 +58,27 @@ export const gatewayEnv = {
   MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(100),
   /** Largest WebSocket message accepted from a client. */
   WS_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
+  /**
+   * Proxies in front of the gateway whose X-Forwarded-For is believed (addresses, CIDRs, or
+   * loopback/linklocal/uniquelocal). Empty (default): the socket peer is the client, whatever it sends.
+   */
+  TRUSTED_PROXIES: z.string().default(''),
+  /** Open WebSockets (graphql-ws and the /courses lists) on this gateway; more upgrades answer 429. */
+  WS_MAX_CONNECTIONS: positiveInt(20_000),
+  /** Open WebSockets per client address (IPv6: per /64). */
+  WS_MAX_CONNECTIONS_PER_ADDRESS: positiveInt(200),
+  /** Live graphql-ws subscriptions on this gateway; more answer RATE_LIMITED. */
+  MAX_SUBSCRIPTIONS: positiveInt(50_000),
+  /** Live graphql-ws subscriptions per client address (IPv6: per /64). */
+  MAX_SUBSCRIPTIONS_PER_ADDRESS: positiveInt(1000),
+  /**
+   * /ready and /metrics name internal addresses and breaker states: with a token they answer only
+   * `Authorization: Bearer <STATUS_TOKEN>` (Prometheus: `authorization.credentials`); without one, only
+   * clients on this machine (loopback peers). /health stays public.
+   */
+  STATUS_TOKEN: optionalString(),
+  /** Lifetime of a single-use WebSocket ticket (POST /api/ws-ticket, then `?ticket=` on the upgrade). */
+  WS_TICKET_TTL_SECONDS: positiveInt(30),
   /** Merge identical in-flight subgraph queries (same operation, variables and forwarded headers; never mutations). */
   DEDUPE_INFLIGHT: flag(true),
 };

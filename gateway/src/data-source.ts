@@ -1,7 +1,7 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { AppError, type InstancePool, type ServiceInstance } from '@dream/common';
 import type { GatewayContext } from './context';
-import type { UpstreamClient } from './upstream';
+import { FailingAnswer, type UpstreamClient } from './upstream';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
@@ -14,6 +14,8 @@ export interface DataSourceOptions {
   dedupe?: boolean;
   /** Called when a fetch joins one already in flight (metrics, tests). */
   onMerged?: (subgraph: string) => void;
+  /** Shared by the gateway's data sources so a write through one fences merged reads in all; default one of its own. */
+  fence?: WriteFence;
 }
 
 /** The gateway's subgraph operations start with their kind; a mutation may only be retried if it never left. */
@@ -24,6 +26,44 @@ const isQuery = (query: string | undefined) => !!query && /^\s*(?:query\b|\{)/.t
 /** One upstream answer shared by merged fetches: each follower parses its own copy of the text. */
 interface Flight {
   promise: Promise<{ json: Record<string, unknown>; text: string }>;
+  /** WriteFence tick when it was sent. */
+  startedAt: number;
+}
+
+/**
+ * Read-your-writes for in-flight merging, shared by every subgraph's data source: a fetch that
+ * started before a caller's write was acknowledged may have read the old state, so a later read by
+ * that caller must not join it (the write may have been to another subgraph: buyCourse on users
+ * changes what courses answers). Bounded: the oldest callers are forgotten first, and a forgotten
+ * caller's reads simply never join a flight that started before the oldest remembered write.
+ */
+export class WriteFence {
+  private tick = 0;
+  private readonly lastWrite = new Map<string, number>();
+  /** Lowest tick a forgotten caller's write could have had. */
+  private forgottenUpTo = 0;
+
+  constructor(private readonly max = 10_000) {}
+
+  now(): number {
+    return ++this.tick;
+  }
+
+  /** A write by `caller` was acknowledged by its subgraph. */
+  wrote(caller: string): void {
+    this.lastWrite.delete(caller);
+    this.lastWrite.set(caller, this.now());
+    if (this.lastWrite.size > this.max) {
+      const [oldest, at] = this.lastWrite.entries().next().value as [string, number];
+      this.lastWrite.delete(oldest);
+      this.forgottenUpTo = Math.max(this.forgottenUpTo, at);
+    }
+  }
+
+  /** May `caller` share a fetch that started at `startedAt`? */
+  mayJoin(caller: string, startedAt: number): boolean {
+    return startedAt > (this.lastWrite.get(caller) ?? this.forgottenUpTo);
+  }
 }
 
 /**
@@ -45,9 +85,11 @@ interface Flight {
 export class PooledDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly inFlight = new Map<string, Flight>();
   private readonly dedupe: boolean;
+  private readonly fence: WriteFence;
 
   constructor(private readonly opts: DataSourceOptions) {
     this.dedupe = opts.dedupe ?? true;
+    this.fence = opts.fence ?? new WriteFence();
   }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
@@ -65,22 +107,32 @@ export class PooledDataSource implements GraphQLDataSource<GatewayContext> {
     if (ctx?.requestId) headers['x-request-id'] = ctx.requestId;
     if (ctx?.forwardedFor) headers['x-forwarded-for'] = ctx.forwardedFor;
 
-    if (!this.dedupe || !isQuery(query)) return this.send(body, headers, !isMutation(query)).then((r) => r.json as GatewayGraphQLResponse);
+    const caller = `${headers.authorization ?? ''}\n${headers['x-forwarded-for'] ?? ''}`;
+    if (isMutation(query)) {
+      try {
+        return (await this.send(body, headers, false)).json as GatewayGraphQLResponse;
+      } finally {
+        // answered or failed (it may have been applied): reads from now on are fenced off older flights
+        this.fence.wrote(caller);
+      }
+    }
+    if (!this.dedupe || !isQuery(query)) return this.send(body, headers, true).then((r) => r.json as GatewayGraphQLResponse);
 
-    const key = `${headers.authorization ?? ''}\n${headers['x-forwarded-for'] ?? ''}\n${ctx?.requestIdFromClient ? ctx.requestId : ''}\n${body}`;
+    const key = `${caller}\n${ctx?.requestIdFromClient ? ctx.requestId : ''}\n${body}`;
     const flight = this.inFlight.get(key);
-    if (flight) {
+    if (flight && this.fence.mayJoin(caller, flight.startedAt)) {
       this.opts.onMerged?.(this.opts.name);
       const { text } = await flight.promise;
       return JSON.parse(text) as GatewayGraphQLResponse;
     }
-    const promise = this.send(body, headers, true);
-    this.inFlight.set(key, { promise });
+    const mine: Flight = { promise: this.send(body, headers, true), startedAt: this.fence.now() };
+    this.inFlight.set(key, mine);
     try {
-      const { json } = await promise;
+      const { json } = await mine.promise;
       return json as GatewayGraphQLResponse;
     } finally {
-      this.inFlight.delete(key);
+      // a newer flight may have taken the key (this one was fenced off): leave it in place
+      if (this.inFlight.get(key) === mine) this.inFlight.delete(key);
     }
   }
 
@@ -94,6 +146,10 @@ export class PooledDataSource implements GraphQLDataSource<GatewayContext> {
       return await this.opts.pool().execute((inst) => this.opts.upstream.postGraphQL(inst.url, body, headers), { retryOnce: true, idempotent });
     } catch (err) {
       this.opts.onUpstreamError?.(this.opts.name, err);
+      // the instance answered, with a failure (counted by its breaker, retried elsewhere if a query):
+      // its own errors tell the client more than a generic "unavailable"
+      const cause = err instanceof FailingAnswer ? err : (err as { cause?: unknown })?.cause;
+      if (cause instanceof FailingAnswer) return cause.answer;
       if (err instanceof AppError) throw err;
       throw new AppError('SERVICE_UNAVAILABLE', `Service "${this.opts.name}" is unavailable.`);
     }

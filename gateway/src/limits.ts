@@ -1,10 +1,23 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { AppError } from '@dream/common';
+import { analyzeCost, type CostLimits } from './cost';
 
-export interface QueryLimits {
+export interface QueryLimits extends CostLimits {
   maxDepth: number;
   maxAliases: number;
+}
+
+/** Why `operation` is too costly or too big for the limits, or null (HTTP and graphql-ws alike). */
+export function costProblem(
+  schema: GraphQLSchema,
+  doc: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | null | undefined,
+  limits: CostLimits,
+): string | null {
+  const r = analyzeCost(schema, doc, operation, variables, limits);
+  return 'problem' in r ? r.problem : null;
 }
 
 interface Measure {
@@ -94,11 +107,36 @@ export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document }) {
+        async didResolveOperation({ document, operation, request, schema }) {
           const problem = check(document);
           if (problem) throw new AppError('BAD_USER_INPUT', problem);
+          // after depth and aliases (cheap, cached per document): the cost depends on the variables
+          const tooCostly = operation && costProblem(schema, document, operation, request.variables, limits);
+          if (tooCostly) throw queryTooComplex(tooCostly);
         },
       };
     },
+  };
+}
+
+/** A refusal by cost or size: HTTP 400 with extensions.code QUERY_TOO_COMPLEX, before any subgraph is called. */
+export const queryTooComplex = (message: string) => new AppError('QUERY_TOO_COMPLEX', message);
+
+/** The limits from the gateway's configuration (one place for /graphql and graphql-ws). */
+export function queryLimitsOf(config: {
+  MAX_QUERY_DEPTH: number;
+  MAX_ALIASES: number;
+  MAX_QUERY_COST: number;
+  MAX_FIELDS: number;
+  MAX_SELECTIONS_PER_SET: number;
+  LIST_ASSUMED_SIZE: number;
+}): QueryLimits {
+  return {
+    maxDepth: config.MAX_QUERY_DEPTH,
+    maxAliases: config.MAX_ALIASES,
+    maxCost: config.MAX_QUERY_COST,
+    maxFields: config.MAX_FIELDS,
+    maxSelectionsPerSet: config.MAX_SELECTIONS_PER_SET,
+    assumedListSize: config.LIST_ASSUMED_SIZE,
   };
 }

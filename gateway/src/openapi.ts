@@ -60,6 +60,12 @@ export const OPENAPI_DOCUMENT = {
         },
       },
       Jwt: { type: 'object', required: ['jwt'], additionalProperties: false, properties: { jwt: { type: 'string', minLength: 1 } } },
+      WsTicket: {
+        type: 'object',
+        required: ['ticket', 'expiresInSeconds'],
+        additionalProperties: false,
+        properties: { ticket: { type: 'string', minLength: 43 }, expiresInSeconds: { type: 'integer', minimum: 1 } },
+      },
       SignupRequest: {
         type: 'object',
         required: ['username', 'password', 'email', 'roles'],
@@ -154,6 +160,15 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'login',
         requestBody: { required: true, content: json(ref('LoginRequest')) },
         responses: { 200: { description: 'Signed in.', content: json(ref('Jwt')) }, ...pick(400, 401, 413, 429, 503) },
+      },
+    },
+    '/api/ws-ticket': {
+      post: {
+        summary: 'A single-use WebSocket ticket',
+        description: 'For clients that cannot send headers on a WebSocket upgrade: pass it as `?ticket=` on /courses, /courses/{ownerId} or /graphql within `expiresInSeconds`; it works once.',
+        operationId: 'wsTicket',
+        security: bearer,
+        responses: { 201: { description: 'Issued.', content: json(ref('WsTicket')) }, ...pick(401, 503) },
       },
     },
     '/api/course': {

@@ -27,12 +27,20 @@ export interface SecurityHeaderOptions {
   hstsMaxAgeSeconds: number;
 }
 
+/** The security headers of an answer (also written by hand on refused WebSocket upgrades, which bypass ServerResponse). */
+export function securityHeaders(method: string | undefined, path: string, opts: SecurityHeaderOptions): Record<string, string> {
+  const h: Record<string, string> = {
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy': method === 'GET' && path === '/graphql' ? LANDING_CSP : API_CSP,
+  };
+  if (opts.hstsMaxAgeSeconds > 0) h['strict-transport-security'] = `max-age=${opts.hstsMaxAgeSeconds}; includeSubDomains`;
+  return h;
+}
+
 export function setSecurityHeaders(res: ServerResponse, method: string | undefined, path: string, opts: SecurityHeaderOptions): void {
-  res.setHeader('x-content-type-options', 'nosniff');
-  res.setHeader('x-frame-options', 'DENY');
-  res.setHeader('referrer-policy', 'no-referrer');
-  res.setHeader('content-security-policy', method === 'GET' && path === '/graphql' ? LANDING_CSP : API_CSP);
-  if (opts.hstsMaxAgeSeconds > 0) res.setHeader('strict-transport-security', `max-age=${opts.hstsMaxAgeSeconds}; includeSubDomains`);
+  for (const [k, v] of Object.entries(securityHeaders(method, path, opts))) res.setHeader(k, v);
 }
 
 /**

@@ -7,6 +7,11 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import {
   AppError,
   Authenticator,
+  checkSecrets,
+  clientAddressOf,
+  isLoopback,
+  secretMatches,
+  trustedProxies,
   DiscoveryClient,
   JwtService,
   closeServer,
@@ -28,13 +33,14 @@ import {
 import { attachClientSurface, type ClientSurface } from './client-surface';
 import type { GatewayConfig } from './config';
 import type { GatewayContext } from './context';
-import { PooledDataSource } from './data-source';
-import { queryLimitsPlugin } from './limits';
+import { PooledDataSource, WriteFence } from './data-source';
+import { queryLimitsOf, queryLimitsPlugin } from './limits';
 import { GatewayMetrics } from './metrics';
 import { Pools } from './pools';
 import { SupergraphManager, type DiscoverySource } from './supergraph-manager';
 import { UpstreamClient } from './upstream';
 import { attachGraphiql } from './graphiql';
+import { WsTickets } from './ws/tickets';
 import { corsMatcher, setSecurityHeaders } from './security-headers';
 
 export interface GatewayDeps {
@@ -97,6 +103,10 @@ export interface Gateway {
   ready(): Promise<void>;
   /** Verifies the token of a request like /graphql does: undefined without one, AppError UNAUTHENTICATED for a bad one. */
   authenticate(headers: IncomingMessage['headers']): Promise<{ token?: string; user?: AuthUser }>;
+  /** Single-use WebSocket tickets (POST /api/ws-ticket). */
+  tickets: WsTickets;
+  /** The client's address (X-Forwarded-For only from TRUSTED_PROXIES). */
+  clientAddress(req: IncomingMessage): string;
   /** A GatewayContext for a request, for running operations through `apollo.executeOperation` from shims. */
   contextFor(req: IncomingMessage, requestId: string, auth: { token?: string; user?: AuthUser }): GatewayContext;
   readyReport(): ReadyReport;
@@ -138,6 +148,7 @@ const unavailableStatusPlugin: ApolloServerPlugin<GatewayContext> = {
  */
 export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger('gateway', { level: config.LOG_LEVEL });
+  checkSecrets('gateway', config, ['DISCOVERY_TOKEN'], logger);
   const upstream = new UpstreamClient(config.UPSTREAM_TIMEOUT_MS);
   const pools = new Pools({
     upstream,
@@ -155,9 +166,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       redis,
       logger,
     );
-  const discovery = deps.discovery ?? new DiscoveryClient({ discoveryUrl: config.DISCOVERY_URL, logger });
-  const supergraph = new SupergraphManager({ discovery, pools, upstream, logger });
+  const tickets = new WsTickets(redis, config.WS_TICKET_TTL_SECONDS);
+  const discovery = deps.discovery ?? new DiscoveryClient({ discoveryUrl: config.DISCOVERY_URL, logger, token: config.DISCOVERY_TOKEN });
+  const allowedSubgraphs = config.SUBGRAPHS.split(',').map((s) => s.trim()).filter(Boolean);
+  const supergraph = new SupergraphManager({ discovery, pools, upstream, logger, allowedSubgraphs });
 
+  const fence = new WriteFence();
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.forGateway(),
     buildService: ({ name }) =>
@@ -166,6 +180,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         pool: () => pools.get(name),
         upstream,
         dedupe: config.DEDUPE_INFLIGHT,
+        fence,
         onUpstreamError: (subgraph, err) => {
           metrics.upstreamErrors.inc({ subgraph });
           logger.warn({ subgraph, err: (err as Error).message }, 'subgraph fetch failed');
@@ -197,9 +212,11 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       formatError: formatGraphQLError,
       includeStacktraceInErrorResponses: false,
       introspection: true,
+      // the lexer stops at this many tokens: a 1 MB document is refused after reading a few KB of it
+      parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
       plugins: [
         ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
-        queryLimitsPlugin({ maxDepth: config.MAX_QUERY_DEPTH, maxAliases: config.MAX_ALIASES }),
+        queryLimitsPlugin(queryLimitsOf(config)),
         unavailableStatusPlugin,
       ],
     });
@@ -220,11 +237,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     return { token, user };
   };
 
+  const trust = trustedProxies(config.TRUSTED_PROXIES);
+  const clientAddress = (req: IncomingMessage) => clientAddressOf(req, trust);
   const contextFor = (req: IncomingMessage, requestId: string, auth: { token?: string; user?: AuthUser }): GatewayContext => {
-    // Only the address the gateway itself saw: a client-sent x-forwarded-for is not passed on. The users
-    // subgraph keys its login rate limit on the first entry, so forwarding the client's chain let anyone
-    // reset the limit by sending a new made-up address with each guess.
-    const remote = req.socket.remoteAddress;
+    // Only the one address the gateway decided on: a client-sent x-forwarded-for chain is not passed on.
+    // The users subgraph keys its login and signup limits on it, so forwarding the client's chain let
+    // anyone reset the limit by sending a new made-up address with each guess.
+    const remote = clientAddress(req);
     return {
       requestId,
       requestIdFromClient: req.headers[REQUEST_ID_HEADER] === requestId,
@@ -266,6 +285,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     const context = contextFor(req, requestId, auth);
     await handleGraphQLHttp(server, req, res, async () => context, config.MAX_BODY_BYTES);
   };
+
+  /** The status endpoints' guard: the STATUS_TOKEN, or without one a client on this machine. */
+  const statusAllowed = (req: IncomingMessage): boolean =>
+    config.STATUS_TOKEN ? secretMatches(extractToken(req.headers), config.STATUS_TOKEN) : isLoopback(req.socket.remoteAddress);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
@@ -325,6 +348,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         label = '/health';
         const ok = !!apollo;
         sendJson(res, ok ? 200 : 500, ok ? { status: 'ok', subgraphs: supergraph.subgraphs } : { status: 'down', reason: 'no supergraph loaded yet' });
+      } else if ((path === '/ready' || path === '/metrics') && req.method === 'GET' && !statusAllowed(req)) {
+        label = path;
+        req.resume();
+        sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message: `${path} is internal: send Authorization: Bearer <STATUS_TOKEN>.` } });
       } else if (path === '/ready' && req.method === 'GET') {
         label = '/ready';
         const report = readyReport();
@@ -381,6 +408,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       if (!apollo) throw new Error('gateway stopped before a supergraph was loaded');
     },
     authenticate,
+    tickets,
+    clientAddress,
     contextFor,
     readyReport,
     get clientSurface() {

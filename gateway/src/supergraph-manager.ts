@@ -19,6 +19,8 @@ export interface SupergraphManagerOptions {
   logger: Logger;
   /** Delay before retrying an SDL fetch that failed (default 500 ms). */
   retryMs?: number;
+  /** Subgraph names composed and routed to; others in discovery are ignored. Default: all. */
+  allowedSubgraphs?: readonly string[];
 }
 
 interface SubgraphSdl {
@@ -114,7 +116,25 @@ export class SupergraphManager extends EventEmitter {
     await this.running?.catch(() => undefined);
   }
 
-  private onSnapshot(snap: ServicesSnapshot): void {
+  private readonly ignored = new Set<string>();
+
+  /** Only the configured subgraph names: anything else registered in discovery is not part of the graph. */
+  private allowed(snap: ServicesSnapshot): ServicesSnapshot {
+    const allow = this.opts.allowedSubgraphs;
+    if (!allow) return snap;
+    const services: ServicesSnapshot['services'] = {};
+    for (const [name, list] of Object.entries(snap.services)) {
+      if (allow.includes(name)) services[name] = list;
+      else if (!this.ignored.has(name)) {
+        this.ignored.add(name);
+        this.opts.logger.warn({ subgraph: name, allowed: allow }, 'ignoring a service that is not a configured subgraph (SUBGRAPHS)');
+      }
+    }
+    return { ...snap, services };
+  }
+
+  private onSnapshot(raw: ServicesSnapshot): void {
+    const snap = this.allowed(raw);
     this.last = snap;
     this.emit('snapshot', snap);
     // pools first and synchronously: instance churn takes effect at once

@@ -13,6 +13,32 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * A GraphQL answer that says the instance itself is failing: HTTP 5xx, or no data with a
+ * SERVICE_UNAVAILABLE / INTERNAL_SERVER_ERROR error. Thrown inside the breaker so it counts as a
+ * failure of that instance (and a query is retried on another replica); `answer` is what the client
+ * gets when no other replica does better.
+ */
+export class FailingAnswer extends UpstreamError {
+  constructor(
+    readonly answer: { status: number; json: Record<string, unknown>; text: string },
+    origin: string,
+  ) {
+    super(`${origin} answered ${answer.status} with a failure`, 'FAILING_ANSWER', answer.status);
+    this.name = 'FailingAnswer';
+  }
+}
+
+const FAILURE_CODES = new Set(['SERVICE_UNAVAILABLE', 'INTERNAL_SERVER_ERROR']);
+
+/** Does this answer mean the instance failed (rather than the request being refused)? */
+export function isFailingAnswer(status: number, json: Record<string, unknown>): boolean {
+  if (status >= 500) return true;
+  if (json.data !== null && json.data !== undefined) return false;
+  const errors = json.errors;
+  return Array.isArray(errors) && errors.some((e) => FAILURE_CODES.has((e as { extensions?: { code?: unknown } })?.extensions?.code as string));
+}
+
 interface Target {
   origin: string;
   path: string;
@@ -49,8 +75,9 @@ export class UpstreamClient {
 
   /**
    * POSTs a GraphQL request and returns the parsed response. Throws UpstreamError for transport
-   * failures, timeouts and answers that are not a GraphQL response (e.g. a proxy's 502 page);
-   * a GraphQL response with errors is returned as a value whatever its HTTP status.
+   * failures, timeouts and answers that are not a GraphQL response (e.g. a proxy's 502 page), and
+   * FailingAnswer for a GraphQL answer that reports the instance failing (5xx, or null data with
+   * SERVICE_UNAVAILABLE / INTERNAL_SERVER_ERROR); other errors (4xx, partial data) are returned as values.
    */
   async postGraphQL(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
     const { origin, path } = this.target(url);
@@ -77,7 +104,9 @@ export class UpstreamClient {
     if (!json || typeof json !== 'object' || (!('data' in json) && !('errors' in json))) {
       throw new UpstreamError(`${origin} answered ${res.statusCode} without a GraphQL response`, 'BAD_UPSTREAM_RESPONSE', res.statusCode);
     }
-    return { status: res.statusCode, json: json as Record<string, unknown>, text };
+    const answer = { status: res.statusCode, json: json as Record<string, unknown>, text };
+    if (isFailingAnswer(answer.status, answer.json)) throw new FailingAnswer(answer, origin);
+    return answer;
   }
 
   /** GET <base>/health: resolves on 2xx; used as the breaker's half-open probe. */

@@ -260,6 +260,14 @@ describe('REST shims (the spec\'s endpoints through the gateway)', () => {
     });
   });
 
+  it('POST /api/ws-ticket: 201 with a single-use ticket for a signed-in caller, 401 without a token', async () => {
+    const student = await signup(gw, 'STUDENT');
+    const r = await api(gw, 'POST', '/api/ws-ticket', { jwt: student.jwt });
+    expect(r.status).toBe(201);
+    expect(r.body).toEqual({ ticket: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresInSeconds: 30 });
+    expect((await api(gw, 'POST', '/api/ws-ticket')).status).toBe(401);
+  });
+
   it('serves the OpenAPI document, and every response seen above matches it', async () => {
     const doc = await api(gw, 'GET', '/api/openapi.json');
     expect(doc.status).toBe(200);

@@ -2,7 +2,7 @@ import { Disposables, waitFor } from '@dream/common/testing';
 import WebSocket from 'ws';
 import type { Gateway } from '../src/server';
 import { Stack, gql, servedBy, waitForPool } from './helpers';
-import { api, signup, unique } from './client/api';
+import { api, signup, unique, wsTicket } from './client/api';
 import { Inbox, gqlWsClient, rawSocket, subscribe, within } from './client/ws-clients';
 
 jest.setTimeout(90000);
@@ -229,7 +229,7 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
   it('a subscriber on gateway replica A gets an event caused through replica B', async () => {
     const liveA = watchSubscriptions(gwA);
     const sub = subscribe(gqlWsClient(d, gwA), 'subscription { courseCreated { name owner { username } } }');
-    const shim = rawSocket(d, gwA, `/courses?jwt=${owner.jwt}`);
+    const shim = rawSocket(d, gwA, `/courses?ticket=${await wsTicket(gwA, owner.jwt)}`);
     await shim.inbox.take(() => true, 5000, 'initial list');
     await liveA(1);
     const name = unique('Across ');
@@ -294,7 +294,7 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     });
 
     it('WS course lists terminate a peer that stops answering pings', async () => {
-      const ws = new WebSocket(`${gwC.url.replace(/^http/, 'ws')}/courses?jwt=${student.jwt}`, { autoPong: false });
+      const ws = new WebSocket(`${gwC.url.replace(/^http/, 'ws')}/courses?ticket=${await wsTicket(gwC, student.jwt)}`, { autoPong: false });
       d.defer(() => ws.terminate());
       const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
       await new Promise((resolve) => ws.once('message', resolve));

@@ -35,7 +35,8 @@ describe('supergraph manager', () => {
     await stack.start();
     await stack.addUsers();
     await stack.addCourses();
-    gw = await stack.gateway();
+    // this suite registers throwaway subgraphs too
+    gw = await stack.gateway({ SUBGRAPHS: 'users,courses,greetings,bogus' });
     gw.supergraph.on('composed', () => composed++);
     await gw.ready();
     await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed' });

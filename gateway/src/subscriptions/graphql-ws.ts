@@ -17,20 +17,25 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { handleProtocols } from 'graphql-ws';
-import { limitProblem } from '../limits';
+import { costProblem, limitProblem, queryLimitsOf, queryTooComplex } from '../limits';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AppError, type AuthUser, type Logger } from '@dream/common';
+import { AppError, isServiceUnavailable, type AuthUser, type Logger } from '@dream/common';
 import type { Gateway } from '../server';
 import { courseQueryFor, COURSE_ID_VAR, COURSE_KEY } from './course-selection';
 import type { CourseEvent, EventBus, NotificationEvent } from './event-bus';
 import { EventStream } from './event-stream';
+import type { PerAddressLimit } from '../ws/connection-limits';
 
 /** Close codes (graphql-ws uses 4400/4403/4408/4409/4429/4500; 4401 is ours for a missing or bad token). */
 export const CLOSE_UNAUTHORIZED = 4401;
+/** RFC 6455 "Try Again Later": the token could not be checked (denylist unreachable); the client may retry. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 interface Session {
   request: IncomingMessage;
+  /** The client's address (trusted proxies applied), for the per-address subscription limit. */
+  address: string;
   token?: string;
   user?: AuthUser;
   socket: WebSocket;
@@ -42,9 +47,17 @@ export interface GraphqlWsOptions {
   maxPayloadBytes: number;
   /** Operations (mostly subscriptions) one connection may have running at once; more are refused with RATE_LIMITED. */
   maxOperationsPerConnection: number;
+  /** Live subscriptions per client address and in total. */
+  subscriptions: PerAddressLimit;
 }
 
-/** The token of a connection: connection_init payload (`jwt`, `Authorization`, `authorization`), else the upgrade request. */
+/** Course events queued for one fan-out group while its previous events resolve; more are dropped (and counted). */
+export const MAX_GROUP_BACKLOG = 64;
+
+/**
+ * The token of a connection: connection_init payload (`jwt`, `Authorization`, `authorization`), else the
+ * upgrade request's headers. Never the URL: browsers use a single-use `?ticket=` (see WsTickets).
+ */
 export function tokenOf(payload: Record<string, unknown> | undefined | null, request: IncomingMessage): string | undefined {
   for (const key of ['jwt', 'Authorization', 'authorization', 'token']) {
     const v = payload?.[key];
@@ -54,9 +67,11 @@ export function tokenOf(payload: Record<string, unknown> | undefined | null, req
   if (auth) return auth.replace(/^Bearer\s+/i, '').trim();
   const jwt = request.headers.jwt;
   if (typeof jwt === 'string' && jwt) return jwt.replace(/^Bearer\s+/i, '').trim();
-  const q = new URL(request.url ?? '/', 'http://localhost').searchParams.get('jwt');
-  return q || undefined;
+  return undefined;
 }
+
+/** `?ticket=` of an upgrade request. */
+export const ticketOf = (request: IncomingMessage) => new URL(request.url ?? '/', 'http://localhost').searchParams.get('ticket');
 
 const norm = (s: string) => s.trim().toLowerCase();
 
@@ -74,6 +89,8 @@ interface FanOutMember {
 
 interface FanOutGroup {
   members: Set<FanOutMember>;
+  /** Events accepted but not yet delivered (bounded by MAX_GROUP_BACKLOG). */
+  pending: number;
   /** Events are delivered one after another per group, in the order they arrived. */
   tail: Promise<void>;
   off: () => void;
@@ -102,7 +119,7 @@ export class GraphqlWsServer extends EventEmitter {
     private readonly gw: Gateway,
     private readonly bus: EventBus,
     private readonly logger: Logger,
-    opts: GraphqlWsOptions,
+    private readonly opts: GraphqlWsOptions,
   ) {
     super();
     this.wss = new WebSocketServer({
@@ -130,34 +147,43 @@ export class GraphqlWsServer extends EventEmitter {
               ),
             ];
           }
+          const session = this.sessions.get(ctx.extra.socket);
+          const tooMany = session && opts.subscriptions.problem(session.address);
+          if (tooMany) return [new AppError('RATE_LIMITED', `Too many subscriptions. ${tooMany}`)];
           // Parse, validate and check limits here: graphql-ws would close the whole socket with 4500
           // on a syntax error; an error message for this operation is what the client can act on.
           let document: DocumentNode;
           try {
-            document = parse(payload.query);
+            document = parse(payload.query, { maxTokens: gw.config.MAX_QUERY_TOKENS });
           } catch (err) {
             const message = err instanceof GraphQLError ? err.message : 'The operation could not be parsed.';
             return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
           }
           const invalid = validate(schema, document);
           if (invalid.length) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
-          const problem = limitProblem(document, { maxDepth: gw.config.MAX_QUERY_DEPTH, maxAliases: gw.config.MAX_ALIASES });
+          const limits = queryLimitsOf(gw.config);
+          const problem = limitProblem(document, limits);
           if (problem) return [new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT' } })];
+          const operation = getOperationAST(document, payload.operationName);
+          const tooCostly = operation && costProblem(schema, document, operation, payload.variables, limits);
+          if (tooCostly) return [queryTooComplex(tooCostly)];
           return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
         },
         onConnect: async (ctx) => {
-          const token = tokenOf(ctx.connectionParams, ctx.extra.request);
+          const token = tokenOf(ctx.connectionParams, ctx.extra.request) ?? (await gw.tickets.redeem(ticketOf(ctx.extra.request)));
           let user: AuthUser | undefined;
           if (token !== undefined) {
             try {
               user = await gw.authenticator.verify(token);
-            } catch {
-              ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized');
+            } catch (err) {
+              if (isServiceUnavailable(err)) ctx.extra.socket.close(CLOSE_TRY_AGAIN_LATER, 'Cannot check the token right now');
+              else ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized');
               return false;
             }
           }
           this.sessions.set(ctx.extra.socket, {
             request: ctx.extra.request,
+            address: gw.clientAddress(ctx.extra.request),
             token,
             user,
             socket: ctx.extra.socket,
@@ -174,6 +200,9 @@ export class GraphqlWsServer extends EventEmitter {
       opts.keepAliveMs,
     );
   }
+
+  /** Course events a fan-out group skipped because its backlog was full. */
+  droppedEvents = 0;
 
   /** Live subscriptions on this gateway (tests wait on it before causing events). */
   get activeSubscriptions(): number {
@@ -302,12 +331,14 @@ export class GraphqlWsServer extends EventEmitter {
     }
   }
 
-  private track<E>(subscribe: (push: (e: E) => void) => () => void, map: (e: E) => Promise<ExecutionResult | null>) {
+  private track<E>(session: Session, subscribe: (push: (e: E) => void) => () => void, map: (e: E) => Promise<ExecutionResult | null>) {
     this.active++;
+    const release = this.opts.subscriptions.acquire(session.address);
     const stream = new EventStream<E>((push) => {
       const off = subscribe(push);
       return () => {
         off();
+        release();
         this.active--;
         this.emit('unsubscribed', this.active);
       };
@@ -336,6 +367,7 @@ export class GraphqlWsServer extends EventEmitter {
       return this.fanOutStream(channel, responseKey, key, query, baseVars, session, { id: operationId, socket: session.socket, filter, live: true });
     }
     return this.track<CourseEvent>(
+      session,
       (push) => this.bus.on(channel, (e) => filter(e) && push(e)),
       (e) => {
         let memo = this.perEvent.get(e);
@@ -368,10 +400,11 @@ export class GraphqlWsServer extends EventEmitter {
   ) {
     const groupKey = `${channel}\u0000${responseKey}\u0000${key}`;
     return this.track<CourseEvent>(
+      session,
       () => {
         let group = this.fanOut.get(groupKey);
         if (!group) {
-          const g: FanOutGroup = { members: new Set(), tail: Promise.resolve(), off: () => undefined };
+          const g: FanOutGroup = { members: new Set(), pending: 0, tail: Promise.resolve(), off: () => undefined };
           g.off = this.bus.on(channel, (e) => this.fanOutEvent(g, e, key, query, baseVars, responseKey, session));
           this.fanOut.set(groupKey, (group = g));
         }
@@ -403,6 +436,13 @@ export class GraphqlWsServer extends EventEmitter {
     const targets: FanOutMember[] = [];
     for (const m of group.members) if (m.filter(e)) targets.push(m);
     if (!targets.length) return;
+    // A burst of events faster than their course can be resolved must not queue without bound (each
+    // holds a pending query and a closure): past the backlog the group skips events, as a slow socket does.
+    if (group.pending >= MAX_GROUP_BACKLOG) {
+      this.droppedEvents++;
+      return;
+    }
+    group.pending++;
     group.tail = group.tail
       .then(async () => {
         let memo = this.perEvent.get(e);
@@ -420,7 +460,8 @@ export class GraphqlWsServer extends EventEmitter {
           m.socket.send(`{"id":${JSON.stringify(m.id)}${rest}`);
         }
       })
-      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message, courseId: e.courseId }, 'could not deliver a subscription event'));
+      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message, courseId: e.courseId }, 'could not deliver a subscription event'))
+      .finally(() => group.pending--);
   }
 
   /** Runs the per-event course query; data stays under COURSE_KEY (each subscriber renames it to its own field). */
@@ -464,6 +505,7 @@ export class GraphqlWsServer extends EventEmitter {
   ) {
     type E = C extends 'notification' ? NotificationEvent : CourseEvent;
     return this.track<E>(
+      this.sessionOf(args),
       (push) => this.bus.on(channel, (e) => filter(e as E) && push(e as E)),
       async (e) => {
         if (guard && !(await guard())) return null;
@@ -485,7 +527,9 @@ export class GraphqlWsServer extends EventEmitter {
     try {
       await this.gw.authenticator.verify(session.token);
       return true;
-    } catch {
+    } catch (err) {
+      // fail closed: the event is not delivered, but an outage of the denylist is not the client's fault
+      if (isServiceUnavailable(err)) return false;
       session.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the token has expired or was revoked');
       return false;
     }

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { extractToken, type AuthUser, type Logger } from '@dream/common';
+import { extractToken, isServiceUnavailable, type AuthUser, type Logger } from '@dream/common';
 import type { GatewayContext } from '../context';
 import { listCourses } from '../rest/shims';
 import type { Gateway } from '../server';
 import type { CourseEvent, EventBus } from '../subscriptions/event-bus';
-import { CLOSE_UNAUTHORIZED } from '../subscriptions/graphql-ws';
+import { CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, ticketOf } from '../subscriptions/graphql-ws';
 
 /** The spec's WS item: `{courseId, name, Description, price}` (Description capitalised as written). */
 export interface SpecCourse {
@@ -78,7 +78,7 @@ interface Client {
 /**
  * The spec's WebSocket endpoints `/courses` and `/courses/:ownerId`: on connect the current list as
  * `[{courseId,name,Description,price}]`, then the whole new list after every course change that
- * affects it (from the Redis event bus). Token from the `jwt` header, `Authorization`, or `?jwt=`.
+ * affects it (from the Redis event bus). Token from the `jwt` header, `Authorization`, or a `?ticket=`.
  */
 export class CourseListServer {
   readonly wss: WebSocketServer;
@@ -119,13 +119,26 @@ export class CourseListServer {
 
   /** Authenticates before accepting; a missing or bad token is accepted and closed with 4401 so browsers see why. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: { ownerId?: string }): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const token = extractToken(req.headers) ?? (url.searchParams.get('jwt') || undefined);
-    const verified = token ? this.gw.authenticator.verify(token).then((user) => ({ user, token }), () => undefined) : Promise.resolve(undefined);
+    void this.upgrade(req, socket, head, target);
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: { ownerId?: string }): Promise<void> {
+    // headers, or a single-use ticket for browsers: a long-lived token is never taken from the URL
+    const token = extractToken(req.headers) ?? (await this.gw.tickets.redeem(ticketOf(req)).catch(() => undefined));
+    const verified = token
+      ? this.gw.authenticator.verify(token).then(
+          (user) => ({ user, token }),
+          (err: unknown) => (isServiceUnavailable(err) ? ('unavailable' as const) : undefined),
+        )
+      : Promise.resolve(undefined);
     void verified.then((auth) => {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
+        if (auth === 'unavailable') {
+          ws.close(CLOSE_TRY_AGAIN_LATER, 'Cannot check the token right now; try again shortly');
+          return;
+        }
         if (!auth) {
-          ws.close(CLOSE_UNAUTHORIZED, token ? 'Unauthorized: invalid token' : 'Unauthorized: send a jwt header, Authorization or ?jwt=');
+          ws.close(CLOSE_UNAUTHORIZED, token ? 'Unauthorized: invalid token' : 'Unauthorized: send a jwt header, Authorization, or ?ticket= from POST /api/ws-ticket');
           return;
         }
         this.accept(ws, { alive: true, request: req, token: auth.token, user: auth.user }, target.ownerId);
@@ -219,7 +232,9 @@ export class CourseListServer {
       try {
         await this.gw.authenticator.verify(c.token);
         return c;
-      } catch {
+      } catch (err) {
+        // the denylist is unreachable: no refresh this time, but nobody is signed out for it
+        if (isServiceUnavailable(err)) throw err;
         this.unauthorized(feed, ws);
       }
     }

@@ -42,6 +42,13 @@ export async function api(
   return { status: res.status, headers: res.headers, body: parsed };
 }
 
+/** A single-use WebSocket ticket for `?ticket=` (browsers cannot send headers on an upgrade). */
+export async function wsTicket(gw: Gateway, jwt: string): Promise<string> {
+  const r = await api(gw, 'POST', '/api/ws-ticket', { jwt });
+  if (r.status !== 201) throw new Error(`ws-ticket failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.ticket as string;
+}
+
 let n = 0;
 export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(n++).toString(36)}`;
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { optionalString } from './config';
 import { DiscoveryClient, type Registration } from './discovery-client';
+import { serviceSecretsEnv } from './service-auth';
 import type { Logger } from './logger';
 
 /** Environment a discoverable service reads (spread into its loadConfig shape). */
@@ -10,6 +11,7 @@ export const announceEnv = {
   DISCOVERY_URL: optionalString(),
   /** Host other services reach this instance on (compose: the container host name). */
   ADVERTISE_HOST: z.string().default('127.0.0.1'),
+  ...serviceSecretsEnv,
 };
 
 export interface AnnounceOptions {
@@ -21,6 +23,8 @@ export interface AnnounceOptions {
   /** The subgraph's SDL; its hash tells the gateway when to recompose. */
   sdl?: string;
   logger: Logger;
+  /** DISCOVERY_TOKEN. */
+  discoveryToken?: string;
 }
 
 export const sdlHash = (sdl: string) => createHash('sha256').update(sdl).digest('hex').slice(0, 16);
@@ -34,14 +38,21 @@ export async function announce(opts: AnnounceOptions): Promise<Registration | un
     opts.logger.info('DISCOVERY_URL not set: running stand-alone, not registering');
     return undefined;
   }
-  const client = new DiscoveryClient({ discoveryUrl: opts.discoveryUrl, logger: opts.logger });
+  const client = new DiscoveryClient({ discoveryUrl: opts.discoveryUrl, logger: opts.logger, token: opts.discoveryToken });
   const info = {
     service: opts.service,
     url: `http://${opts.advertiseHost}:${opts.httpPort}/graphql`,
     ...(opts.grpcPort ? { grpcUrl: `${opts.advertiseHost}:${opts.grpcPort}` } : {}),
     ...(opts.sdl ? { sdlHash: sdlHash(opts.sdl) } : {}),
   };
-  const registration = await client.register(info);
+  // Heartbeats only while the instance's own /health says it can serve (a lost database stops them).
+  const healthUrl = `http://${opts.advertiseHost}:${opts.httpPort}/health`;
+  const healthy = async () => {
+    const res = await fetch(healthUrl, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.ok;
+  };
+  const registration = await client.register(info, { healthy });
   opts.logger.info({ ...info, registered: registration.registered }, 'announced to discovery');
   return registration;
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { forbidden, unauthenticated } from './errors';
+import { forbidden, serviceUnavailable, unauthenticated } from './errors';
 import { extractToken, hasRole, type AuthUser, type JwtService, type Role } from './jwt';
 import type { Logger } from './logger';
 
@@ -7,9 +7,9 @@ const revokedKey = (jti: string) => `jwt:revoked:${jti}`;
 
 /**
  * Verifies bearer tokens and checks the logout denylist in Redis. Shared by the gateway and every
- * subgraph so a token revoked on one replica is refused everywhere. When Redis is down the denylist
- * cannot be read: we accept signature-valid tokens (availability over a revocation window bounded
- * by the token's expiry) and log it.
+ * subgraph so a token revoked on one replica is refused everywhere. Fails closed: when the denylist
+ * cannot be read (Redis down) a token cannot be told apart from a revoked one, so authenticated calls
+ * answer SERVICE_UNAVAILABLE (503) instead of trusting it; anonymous calls are unaffected.
  */
 export class Authenticator {
   constructor(
@@ -32,21 +32,36 @@ export class Authenticator {
     return user;
   }
 
+  /** Throws SERVICE_UNAVAILABLE when the denylist cannot be read (never answers "not revoked" by default). */
   async isRevoked(jti: string): Promise<boolean> {
+    // Without a Redis the service was configured with no denylist at all (a gateway without REDIS_URL):
+    // the subgraphs behind it still check theirs on every call.
     if (!this.redis) return false;
     try {
       return (await this.redis.exists(revokedKey(jti))) === 1;
     } catch (err) {
-      this.logger?.warn({ err: (err as Error).message }, 'denylist unreachable; accepting a signature-valid token');
-      return false;
+      this.warn(err);
+      throw serviceUnavailable('Cannot check the token right now (token store unavailable); try again shortly.');
     }
   }
 
-  /** Puts the token on the denylist until it would have expired anyway. */
+  private lastWarning = 0;
+  private warn(err: unknown): void {
+    const now = Date.now();
+    if (now - this.lastWarning < 10_000) return;
+    this.lastWarning = now;
+    this.logger?.warn({ err: (err as Error).message }, 'denylist unreachable: refusing authenticated calls (503)');
+  }
+
+  /**
+   * Puts the token on the denylist until it would have expired anyway. Throws when it could not: a
+   * logout that answered success while the token still works would be a lie the client relies on.
+   */
   async revoke(user: Pick<AuthUser, 'jti' | 'exp'>): Promise<void> {
-    if (!this.redis) return;
+    if (!this.redis) throw serviceUnavailable('This service has no token store: cannot revoke tokens.');
     const ttl = Math.max(1, user.exp - Math.floor(Date.now() / 1000));
-    await this.redis.set(revokedKey(user.jti), '1', 'EX', ttl);
+    const ok = await this.redis.set(revokedKey(user.jti), '1', 'EX', ttl);
+    if (ok !== 'OK') throw serviceUnavailable('The token store did not confirm the revocation.');
   }
 }
 

@@ -39,6 +39,8 @@ export interface DiscoveryClientOptions {
   logger?: Logger;
   /** Timeout of every non-long-poll call; default 2000 ms. */
   fetchTimeoutMs?: number;
+  /** DISCOVERY_TOKEN, sent as `Authorization: Bearer …` on every call. */
+  token?: string;
 }
 
 export interface RegisterOptions {
@@ -48,6 +50,11 @@ export interface RegisterOptions {
   retryMs?: number;
   /** Longest delay between registration retries; default 2000 ms. */
   maxRetryMs?: number;
+  /**
+   * The instance's own health check. While it fails the instance neither registers nor heartbeats,
+   * so its lease expires and clients stop routing to it; it comes back by itself once healthy.
+   */
+  healthy?: () => Promise<boolean>;
 }
 
 export interface WatchOptions {
@@ -117,7 +124,10 @@ export class DiscoveryClient {
   private readonly logger?: Logger;
   private readonly fetchTimeoutMs: number;
 
-  constructor({ discoveryUrl, logger, fetchTimeoutMs = 2000 }: DiscoveryClientOptions) {
+  private readonly auth: Record<string, string>;
+
+  constructor({ discoveryUrl, logger, fetchTimeoutMs = 2000, token }: DiscoveryClientOptions) {
+    this.auth = token ? { authorization: `Bearer ${token}` } : {};
     this.discoveryUrl = discoveryUrl.replace(/\/+$/, '');
     this.logger = logger;
     this.fetchTimeoutMs = fetchTimeoutMs;
@@ -234,7 +244,7 @@ export class DiscoveryClient {
     const res = await request(`${this.discoveryUrl}${path}`, {
       method,
       signal,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? this.auth : { ...this.auth, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.body.text();
@@ -279,8 +289,23 @@ class Lease extends EventEmitter implements Registration {
     this.timer.unref();
   }
 
+  /** False (and logged once per episode) while the instance's own health check fails. */
+  private unhealthy = false;
+  private async healthyNow(): Promise<boolean> {
+    if (!this.opts.healthy) return true;
+    const ok = await this.opts.healthy().catch(() => false);
+    if (!ok && !this.unhealthy) this.logger?.warn({ id: this.id }, 'own health check failing: not heartbeating until healthy again');
+    if (ok && this.unhealthy) this.logger?.info({ id: this.id }, 'healthy again: heartbeating');
+    this.unhealthy = !ok;
+    return ok;
+  }
+
   private async tryRegister(): Promise<void> {
     if (this.stopped) return;
+    if (!(await this.healthyNow())) {
+      this.schedule(Math.min(this.heartbeatMs, 1000), () => this.tryRegister());
+      return;
+    }
     try {
       const { json } = await this.client.call('POST', '/v1/instances', this.info);
       const { id, ttlSeconds } = json as { id: string; ttlSeconds: number };
@@ -304,6 +329,12 @@ class Lease extends EventEmitter implements Registration {
 
   private async heartbeat(): Promise<void> {
     if (this.stopped || !this.id) return;
+    if (!(await this.healthyNow())) {
+      // no heartbeat: the lease runs out and discovery drops this instance; a later heartbeat learns it
+      // expired (404) and registers again
+      this.schedule(Math.min(this.heartbeatMs, 1000), () => this.heartbeat());
+      return;
+    }
     try {
       await this.client.call('PUT', `/v1/instances/${encodeURIComponent(this.id)}/heartbeat`);
       if (!this.registered) this.logger?.info('discovery heartbeat accepted again');

@@ -3,6 +3,8 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 /** Codes shared by GraphQL `extensions.code`, REST `error.code` and gRPC status mapping. */
 export type ErrorCode =
   | 'BAD_USER_INPUT'
+  /** An operation refused by its estimated cost or size before anything runs (400). */
+  | 'QUERY_TOO_COMPLEX'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
@@ -14,6 +16,7 @@ export type ErrorCode =
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
+  QUERY_TOO_COMPLEX: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -67,6 +70,9 @@ export const serviceUnavailable = (message = 'A dependency is unavailable, try a
 export function isAppError(e: unknown): e is AppError {
   return e instanceof AppError;
 }
+
+/** True for SERVICE_UNAVAILABLE: a dependency (e.g. the token denylist) could not answer, the caller is not at fault. */
+export const isServiceUnavailable = (e: unknown): boolean => e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE';
 
 const KNOWN_CODES = new Set<string>(Object.keys(HTTP_STATUS));
 

@@ -15,3 +15,5 @@ export * from './round-robin';
 export * from './grpc';
 export * from './announce';
 export * from './cache';
+export * from './client-address';
+export * from './service-auth';

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -90,6 +91,9 @@ export class Stack {
   jwt!: JwtService;
   courses: Replica[] = [];
   users: Replica[] = [];
+  /** Service secrets every part of the stack shares, as in production (discovery and gRPC are authenticated). */
+  readonly discoveryToken = randomBytes(24).toString('base64url');
+  readonly serviceToken = randomBytes(24).toString('base64url');
 
   async start(): Promise<this> {
     this.dir = mkdtempSync(join(tmpdir(), 'gateway-test-'));
@@ -97,7 +101,7 @@ export class Stack {
     this.redis = this.d.push(await startRedisServer(), (r) => r.stop());
     await this.startDiscovery();
     this.d.defer(() => this.discovery.stop());
-    this.client = new DiscoveryClient({ discoveryUrl: `http://127.0.0.1:${this.discoveryPort}`, fetchTimeoutMs: 1000 });
+    this.client = new DiscoveryClient({ discoveryUrl: `http://127.0.0.1:${this.discoveryPort}`, fetchTimeoutMs: 1000, token: this.discoveryToken });
     this.keys = loadJwtKeys({ JWT_KEYS_DIR: join(this.dir, 'keys') });
     this.jwt = new JwtService({ keys: this.keys });
     return this;
@@ -116,6 +120,7 @@ export class Stack {
         REDIS_URL: this.redis.url,
         DISCOVERY_TTL_SECONDS: String(this.options.discoveryTtlSeconds ?? 10),
         DISCOVERY_SWEEP_MS: '200',
+        DISCOVERY_TOKEN: this.discoveryToken,
         LOG_LEVEL: this.logLevel,
       }),
     );
@@ -131,6 +136,8 @@ export class Stack {
       REDIS_URL: this.redis.url,
       JWT_KEYS_DIR: join(this.dir, 'keys'),
       LOG_LEVEL: this.logLevel,
+      DISCOVERY_TOKEN: this.discoveryToken,
+      SERVICE_TOKEN: this.serviceToken,
       ...this.options.subgraphEnv,
       ...extra,
     };
@@ -186,6 +193,7 @@ export class Stack {
         JWT_KEYS_DIR: join(this.dir, 'keys'),
         BREAKER_COOLDOWN_MS: '500',
         UPSTREAM_TIMEOUT_MS: '2000',
+        DISCOVERY_TOKEN: this.discoveryToken,
         LOG_LEVEL: this.logLevel,
         ...env,
       }),
@@ -278,6 +286,7 @@ export class Stack {
         DISCOVERY_URL: this.discoveryUrl,
         REDIS_URL: this.redis.url,
         JWT_KEYS_DIR: join(this.dir, 'keys'),
+        DISCOVERY_TOKEN: this.discoveryToken,
         LOG_LEVEL: this.logLevel === 'silent' ? 'warn' : this.logLevel,
         ...env,
       },

@@ -27,6 +27,10 @@ export interface CoursesConfig {
   JWT_PUBLIC_KEY?: string;
   JWT_KEYS_DIR?: string;
   DISCOVERY_URL?: string;
+  DISCOVERY_TOKEN?: string;
+  /** When set, gRPC calls must carry a service signature made with it (see service-auth). */
+  SERVICE_TOKEN?: string;
+  NODE_ENV: string;
   ADVERTISE_HOST: string;
   GRPC_PORT: number;
   CACHE_ENABLED: boolean;
@@ -45,6 +49,9 @@ export function loadCoursesConfig(env: NodeJS.ProcessEnv = process.env): Courses
     JWT_PUBLIC_KEY: c.JWT_PUBLIC_KEY,
     JWT_KEYS_DIR: c.JWT_KEYS_DIR,
     DISCOVERY_URL: c.DISCOVERY_URL,
+    DISCOVERY_TOKEN: c.DISCOVERY_TOKEN,
+    SERVICE_TOKEN: c.SERVICE_TOKEN,
+    NODE_ENV: c.NODE_ENV,
     ADVERTISE_HOST: c.ADVERTISE_HOST,
     GRPC_PORT: c.GRPC_PORT,
     CACHE_ENABLED: c.CACHE_ENABLED,

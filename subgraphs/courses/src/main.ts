@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   installShutdown(shutdownSteps, logger);
   const registration = await announce({
     discoveryUrl: config.DISCOVERY_URL,
+    discoveryToken: config.DISCOVERY_TOKEN,
     advertiseHost: config.ADVERTISE_HOST,
     service: 'courses',
     httpPort: subgraph.port,

@@ -58,7 +58,8 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
       return loaded.filter((c): c is Course => !!c && !(c instanceof Error));
     },
     course: async (_: unknown, { id }: { id: string }, ctx: CoursesContext) => (await ctx.loaders.courseById.load(id)) ?? null,
-    categories: (_: unknown, __: unknown, ctx: CoursesContext) => ctx.courses.categories(),
+    categories: async (_: unknown, args: { first?: number | null }, ctx: CoursesContext) =>
+      (await ctx.courses.categories()).slice(0, validateFirst(args.first ?? 100)),
   },
 
   Mutation: {
@@ -121,7 +122,13 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
   User: {
     // Users are owned by the users subgraph; here a reference only needs its id.
     __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-    ownedCourses: (u: { id: string }, _: unknown, ctx: CoursesContext) => ctx.loaders.ownedCourses.load(u.id),
-    enrolledCourses: (u: { id: string }, _: unknown, ctx: CoursesContext) => ctx.loaders.enrolledCourses.load(u.id),
+    // Published courses are public, like the course list filtered by owner.
+    ownedCourses: async (u: { id: string }, args: { first?: number | null }, ctx: CoursesContext) =>
+      (await ctx.loaders.ownedCourses.load(u.id)).slice(0, validateFirst(args.first ?? 100)),
+    // What a user bought or joined is theirs alone: null for anybody else (anonymous included).
+    enrolledCourses: async (u: { id: string }, args: { first?: number | null }, ctx: CoursesContext) => {
+      if (ctx.user?.id !== u.id) return null;
+      return (await ctx.loaders.enrolledCourses.load(u.id)).slice(0, validateFirst(args.first ?? 100));
+    },
   },
 };

@@ -2,6 +2,7 @@ import {
   Authenticator,
   JwtService,
   authenticateCall,
+  checkSecrets,
   cacheMetrics,
   createLogger,
   createMetricsRegistry,
@@ -78,6 +79,7 @@ export interface CoursesSubgraph {
 /** Opens the database (migrating it), connects Redis and serves the courses subgraph. */
 export async function startCoursesSubgraph(config: CoursesConfig, overrides: CoursesOverrides = {}): Promise<CoursesSubgraph> {
   const logger = overrides.logger ?? createLogger('courses', { level: config.LOG_LEVEL });
+  checkSecrets('courses', config, config.DISCOVERY_URL ? ['DISCOVERY_TOKEN', 'SERVICE_TOKEN'] : ['SERVICE_TOKEN'], logger);
   const keys = overrides.keys ?? loadJwtKeys({ JWT_PUBLIC_KEY: config.JWT_PUBLIC_KEY, JWT_KEYS_DIR: config.JWT_KEYS_DIR }, logger);
   // Courses only verifies: never hold the private key here even when the dev key pair provides one.
   const jwt = new JwtService({ keys: { publicKey: keys.publicKey } });
@@ -115,7 +117,7 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
             BuyCourse: wrapUnary(
               async (call) => {
                 // The buyer is the token's user; UNAUTHENTICATED without a valid token.
-                const user = await authenticateCall(call, authenticator);
+                const user = await authenticateCall(call, authenticator, config.SERVICE_TOKEN);
                 return purchases.buy(user, call.request, requestIdOfCall(call));
               },
               { logger },

@@ -260,6 +260,7 @@ describe('joinLobby', () => {
     const enrolled = await t.gql(
       `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { enrolledCourses { id } } } }`,
       { reps: [{ __typename: 'User', id: student.id }] },
+      student.token,
     );
     expect(enrolled.body.data!._entities[0].enrolledCourses.map((c: { id: string }) => c.id)).toEqual([older.id, newer.id]);
   });

@@ -128,6 +128,21 @@ describe.each(targets)('repositories on %s', (_name, url) => {
     await expect(enrollments.purchase({ userId: `buyer-${run}`, courseId: 'missing' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  test('a purchase racing a deletion or a price change is decided by the course row at the moment of the insert', async () => {
+    // `known.price` is what the buyer's earlier read saw; the course changes between that read and the insert
+    const repriced = await courses.create({ ownerId: `r-${run}`, name: 'Reprice', info: '', category: cat('Race'), price: 10 });
+    await courses.update(repriced.id, { price: 25 });
+    const p = await enrollments.purchase({ userId: `rb-${run}`, courseId: repriced.id }, { price: 10, notOwned: true });
+    expect(p).toMatchObject({ alreadyOwned: false, enrollment: { price_paid: 25 } });
+    const stored = await database.db.selectFrom('enrollments').selectAll().where('id', '=', p.enrollment.id).executeTakeFirstOrThrow();
+    expect(Number(stored.price_paid)).toBe(25);
+
+    const gone = await courses.create({ ownerId: `r-${run}`, name: 'Gone', info: '', category: cat('Race'), price: 10 });
+    await courses.softDelete(gone.id);
+    await expect(enrollments.purchase({ userId: `rb-${run}`, courseId: gone.id }, { price: 10, notOwned: true })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await enrollments.findEnrollment(`rb-${run}`, gone.id)).toBeUndefined();
+  });
+
   test('idempotency keys are per buyer: two students using the same key both buy', async () => {
     const c = await courses.create({ ownerId: `k-${run}`, name: 'Key', info: '', category: cat('Key'), price: 5 });
     const key = `same-${run}`;
@@ -161,6 +176,7 @@ describe('every repository query compiles for Oracle', () => {
     softDeleteCourse: cq.softDeleteCourse('c1', 't').compile().sql,
     lobbyCandidate: cq.lobbyCandidate('u1', 'c').compile().sql,
     insertEnrollment: eq.insertEnrollment(enrollment).compile().sql,
+    insertPurchaseOfLiveCourse: eq.insertPurchaseOfLiveCourse({ ...enrollment, source: 'purchase' }).compile().sql,
     enrollmentById: eq.enrollmentById('e1').compile().sql,
     enrollmentByUserCourse: eq.enrollmentByUserCourse('u1', 'c1').compile().sql,
     enrollmentByIdempotencyKey: eq.enrollmentByIdempotencyKey('k').compile().sql,

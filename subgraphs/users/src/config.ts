@@ -16,6 +16,16 @@ export const usersEnv = {
   /** Failed logins allowed per (username, client address) within the window before RATE_LIMITED. */
   LOGIN_MAX_ATTEMPTS: positiveInt(10),
   LOGIN_WINDOW_SECONDS: positiveInt(900),
+  /** Failed logins per username from all addresses together within the window (a distributed guess stops here). */
+  LOGIN_ACCOUNT_MAX_ATTEMPTS: positiveInt(50),
+  /** Signups per client address (IPv6: per /64) within SIGNUP_WINDOW_SECONDS. */
+  SIGNUP_MAX_PER_WINDOW: positiveInt(100),
+  SIGNUP_WINDOW_SECONDS: positiveInt(3600),
+  /**
+   * Peers whose X-Forwarded-For names the client (addresses, CIDRs, or loopback/linklocal/uniquelocal):
+   * the gateway, which sends the address it saw. A peer outside the list is the client itself.
+   */
+  TRUSTED_PROXIES: z.string().default('loopback,uniquelocal'),
   /** gRPC (UserService, health, reflection); 0 = a free port, advertised to discovery. */
   GRPC_PORT: port(0),
   /**

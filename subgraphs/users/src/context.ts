@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
-import { extractToken, type AppError, type AuthUser, type Authenticator, type EntityCache, type Logger, type RequestInfo } from '@dream/common';
+import { clientAddressOf, extractToken, type AppError, type TrustedProxies, type AuthUser, type Authenticator, type EntityCache, type Logger, type RequestInfo } from '@dream/common';
 import { MAX_IDS_PER_QUERY, type UsersRepository } from './data/users-repository';
-import { clientAddress } from './login-rate-limit';
 import { loadProfiles, type UserProfile } from './user-cache';
 
 export interface UsersContext {
@@ -39,7 +38,7 @@ export function createUserLoader(repo: UsersRepository, cache?: EntityCache<User
   );
 }
 
-export function contextFactory(deps: { repo: UsersRepository; authenticator: Authenticator; cache?: EntityCache<UserProfile> }) {
+export function contextFactory(deps: { repo: UsersRepository; authenticator: Authenticator; cache?: EntityCache<UserProfile>; trustedProxies: TrustedProxies }) {
   return async ({ req, requestId, logger }: RequestInfo): Promise<UsersContext> => {
     let user: AuthUser | undefined;
     let authError: AppError | undefined;
@@ -51,7 +50,7 @@ export function contextFactory(deps: { repo: UsersRepository; authenticator: Aut
     return {
       user,
       authError,
-      clientAddress: clientAddress(req),
+      clientAddress: clientAddressOf(req, deps.trustedProxies),
       requestId,
       logger,
       token: extractToken(req.headers),

@@ -12,6 +12,8 @@ export interface CoursesClient {
   purchase: GrpcServiceClient<PurchaseServiceHandlers>;
   /** Where the instances come from, for logs: 'discovery', 'static' or 'none'. */
   source: 'discovery' | 'static' | 'none';
+  /** SERVICE_TOKEN: calls are signed with it so courses knows they come from the users service. */
+  serviceSecret?: string;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,8 @@ export interface CoursesClientOptions {
   staticAddresses?: string;
   deadlineMs: number;
   logger: Logger;
+  discoveryToken?: string;
+  serviceSecret?: string;
 }
 
 /**
@@ -35,7 +39,7 @@ export function createCoursesClient(opts: CoursesClientOptions): CoursesClient {
   let source: CoursesClient['source'];
   if (opts.discoveryUrl) {
     let current: readonly GrpcInstance[] = [];
-    watcher = new DiscoveryClient({ discoveryUrl: opts.discoveryUrl, logger: opts.logger }).watch((snap) => {
+    watcher = new DiscoveryClient({ discoveryUrl: opts.discoveryUrl, logger: opts.logger, token: opts.discoveryToken }).watch((snap) => {
       current = snap.services.courses ?? [];
     });
     instances = () => current;
@@ -57,6 +61,7 @@ export function createCoursesClient(opts: CoursesClientOptions): CoursesClient {
   return {
     purchase,
     source,
+    serviceSecret: opts.serviceSecret,
     close: async () => {
       purchase.close();
       await watcher?.stop();

@@ -9,10 +9,10 @@ import { loadProfiles, type UserProfile } from './user-cache';
  * even if it is reachable from outside the private network. Unknown ids are left out.
  */
 export async function getUsers(
-  deps: { repo: UsersRepository; cache?: EntityCache<UserProfile>; authenticator: Authenticator },
+  deps: { repo: UsersRepository; cache?: EntityCache<UserProfile>; authenticator: Authenticator; serviceSecret?: string },
   call: { metadata: Parameters<typeof authenticateCall>[0]['metadata']; request: GetUsersRequest },
 ): Promise<GetUsersResponse> {
-  await authenticateCall(call, deps.authenticator);
+  await authenticateCall(call, deps.authenticator, deps.serviceSecret);
   const ids = [...new Set(call.request.ids)];
   if (ids.length > MAX_IDS_PER_QUERY) throw badInput(`At most ${MAX_IDS_PER_QUERY} ids per call.`);
   if (ids.some((id) => id.length === 0 || id.length > 128)) throw badInput('ids must be 1-128 characters each.');

@@ -1,33 +1,70 @@
-import type { IncomingMessage } from 'node:http';
 import type { Redis } from 'ioredis';
-import { rateLimited, type Logger } from '@dream/common';
+import { addressGroup, rateLimited, type Logger } from '@dream/common';
 
 export interface LoginRateLimitOptions {
+  /** Failed logins per (username, client address group) within the window. */
   maxAttempts: number;
+  /** Failed logins per username from all addresses together within the window. */
+  maxAccountAttempts: number;
   windowSeconds: number;
+  /** Signups per client address group within `signupWindowSeconds`. */
+  maxSignups: number;
+  signupWindowSeconds: number;
 }
 
 /**
- * The caller's address: the first `x-forwarded-for` entry (the gateway forwards the client's), else the
- * socket peer. Note x-forwarded-for is only trustworthy behind the gateway; a direct caller can set it.
+ * Reserves one attempt in every key at once, or none: refuses (returning the seconds left of the
+ * fullest key) when any key is already at its limit. Runs atomically in Redis, so parallel requests
+ * cannot all read "below the limit" and then all go ahead; the attempt is counted before the
+ * expensive (argon2) check it protects, not after.
+ * KEYS: counters; ARGV: window seconds, then one limit per key. Returns {1, 0} or {0, retryAfter}.
  */
-export function clientAddress(req: Pick<IncomingMessage, 'headers' | 'socket'>): string {
-  const xff = req.headers['x-forwarded-for'];
-  const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
-  return first || req.socket?.remoteAddress || 'unknown';
-}
+const RESERVE = `
+for i, key in ipairs(KEYS) do
+  local n = tonumber(redis.call('GET', key) or '0')
+  if n >= tonumber(ARGV[i + 1]) then
+    local ttl = redis.call('TTL', key)
+    if ttl < 0 then ttl = tonumber(ARGV[1]) end
+    return {0, ttl}
+  end
+end
+for _, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('EXPIRE', key, ARGV[1]) end
+end
+return {1, 0}`;
+
+/** Gives back a reservation that turned out to be a success (never below zero). */
+const REFUND = `
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 1`;
+
+type Limited = Redis & {
+  reserveAttempt(...args: Array<string | number>): Promise<[number, number]>;
+  refundAttempt(...args: Array<string | number>): Promise<number>;
+};
 
 /**
- * Fixed-window counter of failed logins per (username, client address) in Redis, shared by every
- * replica. When Redis is unreachable the limiter steps aside (login keeps working) and logs a warning:
- * an outage of the cache must not lock every user out.
+ * Login and signup limits in Redis, shared by every replica: fixed windows counted per client address
+ * group (IPv6 by /64) and, for logins, per account across all addresses. When Redis is unreachable the
+ * limiter steps aside (login keeps working) and logs a warning: an outage of the cache must not lock
+ * every user out. Token checks, by contrast, fail closed (see Authenticator).
  */
 export class LoginRateLimiter {
+  private readonly redis?: Limited;
+
   constructor(
-    private readonly redis: Redis | undefined,
+    redis: Redis | undefined,
     private readonly opts: LoginRateLimitOptions,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    if (redis) {
+      redis.defineCommand('reserveAttempt', { lua: RESERVE });
+      redis.defineCommand('refundAttempt', { lua: REFUND });
+      this.redis = redis as Limited;
+    }
+  }
 
   private lastWarning = 0;
 
@@ -38,7 +75,7 @@ export class LoginRateLimiter {
   private usable(): boolean {
     if (!this.redis) return false;
     if (this.redis.status === 'ready') return true;
-    this.warn(new Error(`redis ${this.redis.status}`), 'login rate limiter unavailable (redis); allowing the attempt');
+    this.warn(new Error(`redis ${this.redis.status}`), 'rate limiter unavailable (redis); allowing the attempt');
     return false;
   }
 
@@ -49,51 +86,57 @@ export class LoginRateLimiter {
     this.logger?.warn({ err: (err as Error).message }, msg);
   }
 
-  private key(username: string, address: string): string {
-    return `login:fail:${encodeURIComponent(username.toLowerCase())}:${address}`;
+  private loginKeys(username: string, address: string): string[] {
+    const user = encodeURIComponent(username.toLowerCase());
+    return [`login:fail:${user}:${addressGroup(address)}`, `login:fail:${user}`];
   }
 
-  /** Throws RATE_LIMITED (with retryAfter seconds) when this pair used up its attempts. */
-  async check(username: string, address: string): Promise<void> {
+  private async reserve(keys: string[], limits: number[], windowSeconds: number, message: (s: number) => string): Promise<void> {
     if (!this.redis || !this.usable()) return;
-    let count = 0;
-    let ttl = -1;
+    let res: [number, number];
     try {
-      const key = this.key(username, address);
-      const res = await this.redis.multi().get(key).ttl(key).exec();
-      const failed = res?.find(([e]) => e)?.[0];
-      if (failed) throw failed;
-      count = Number(res?.[0]?.[1] ?? 0);
-      ttl = Number(res?.[1]?.[1] ?? -1);
+      res = await this.redis.reserveAttempt(keys.length, ...keys, windowSeconds, ...limits);
     } catch (err) {
-      this.warn(err, 'login rate limiter unavailable (redis); allowing the attempt');
+      this.warn(err, 'rate limiter unavailable (redis); allowing the attempt');
       return;
     }
-    if (count >= this.opts.maxAttempts) {
-      const retryAfter = ttl > 0 ? ttl : this.opts.windowSeconds;
-      throw rateLimited(`Too many failed login attempts. Try again in ${retryAfter} seconds.`, retryAfter);
+    if (res[0] !== 1) {
+      const retryAfter = res[1] > 0 ? res[1] : windowSeconds;
+      throw rateLimited(message(retryAfter), retryAfter);
     }
   }
 
-  async recordFailure(username: string, address: string): Promise<void> {
-    if (!this.redis || !this.usable()) return;
-    try {
-      const key = this.key(username, address);
-      // SET NX starts the window on the first failure; INCR keeps the key's TTL.
-      const res = await this.redis.multi().set(key, 0, 'EX', this.opts.windowSeconds, 'NX').incr(key).exec();
-      const failed = res?.find(([e]) => e)?.[0];
-      if (failed) throw failed;
-    } catch (err) {
-      this.warn(err, 'could not record a failed login (redis)');
-    }
+  /**
+   * Counts a login attempt before the password is checked; throws RATE_LIMITED (with retryAfter
+   * seconds) when this (username, address) pair or the account as a whole used up its attempts.
+   */
+  async reserveLogin(username: string, address: string): Promise<void> {
+    await this.reserve(
+      this.loginKeys(username, address),
+      [this.opts.maxAttempts, this.opts.maxAccountAttempts],
+      this.opts.windowSeconds,
+      (s) => `Too many failed login attempts. Try again in ${s} seconds.`,
+    );
   }
 
-  async reset(username: string, address: string): Promise<void> {
+  /** The password was right: the reserved attempt is not a failure, and this address starts afresh. */
+  async loginSucceeded(username: string, address: string): Promise<void> {
     if (!this.redis || !this.usable()) return;
+    const [pair, account] = this.loginKeys(username, address);
     try {
-      await this.redis.del(this.key(username, address));
+      await Promise.all([this.redis.del(pair), this.redis.refundAttempt(1, account)]);
     } catch (err) {
       this.warn(err, 'could not reset the login counter (redis)');
     }
+  }
+
+  /** Counts a signup from this address group; throws RATE_LIMITED past the limit. */
+  async reserveSignup(address: string): Promise<void> {
+    await this.reserve(
+      [`signup:${addressGroup(address)}`],
+      [this.opts.maxSignups],
+      this.opts.signupWindowSeconds,
+      (s) => `Too many sign-ups from your network. Try again in ${s} seconds.`,
+    );
   }
 }

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
 
   const registration = await announce({
     discoveryUrl: config.DISCOVERY_URL,
+    discoveryToken: config.DISCOVERY_TOKEN,
     advertiseHost: config.ADVERTISE_HOST,
     service: SERVICE_NAME,
     httpPort: service.port,

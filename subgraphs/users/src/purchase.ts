@@ -51,7 +51,7 @@ export async function buyCourse(
   const res = await deps.courses.purchase.unary(
     'BuyCourse',
     { userId: user.id, courseId, idempotencyKey: key },
-    { idempotent: true, metadata: callMetadata({ token, requestId }) },
+    { idempotent: true, metadata: callMetadata({ token, requestId, service: { name: 'users', secret: deps.courses.serviceSecret } }) },
   );
   return {
     message: res.message,

@@ -54,6 +54,7 @@ export function createResolvers(deps: ResolverDeps): GraphQLResolverMap<UsersCon
     Mutation: {
       signup: async (_: unknown, args: { input: unknown }, ctx: UsersContext) => {
         const input = validateSignup(args.input);
+        await limiter.reserveSignup(ctx.clientAddress);
         const user = await repo.createUser({
           username: input.username,
           email: input.email,
@@ -67,16 +68,15 @@ export function createResolvers(deps: ResolverDeps): GraphQLResolverMap<UsersCon
       },
       login: async (_: unknown, args: { username: unknown; password: unknown }, ctx: UsersContext) => {
         const { username, password } = validateLogin(args);
-        await limiter.check(username, ctx.clientAddress);
+        await limiter.reserveLogin(username, ctx.clientAddress);
         const user = await repo.findByUsername(username);
         // Always run one argon2 verification, against a dummy hash when the user is unknown.
         const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), password);
         if (!user || !ok) {
-          await limiter.recordFailure(username, ctx.clientAddress);
           ctx.logger.info({ clientAddress: ctx.clientAddress }, 'failed login');
           throw unauthenticated(INVALID_CREDENTIALS);
         }
-        await limiter.reset(username, ctx.clientAddress);
+        await limiter.loginSucceeded(username, ctx.clientAddress);
         ctx.signedInAs = user.id;
         return authPayload(jwt, user);
       },

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { Redis } from 'ioredis';
 import {
   Authenticator,
+  checkSecrets,
   JwtService,
   cacheMetrics,
   createLogger,
@@ -18,6 +19,7 @@ import {
   loadJwtKeys,
   openDatabase,
   redisHealthy,
+  trustedProxies,
   startSubgraphServer,
   type Database,
   type HealthReport,
@@ -78,6 +80,7 @@ async function pingDatabase(db: Database<UsersDb>): Promise<void> {
  */
 export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOverrides = {}): Promise<UsersSubgraph> {
   const logger = overrides.logger ?? createLogger(SERVICE_NAME, { level: config.LOG_LEVEL });
+  checkSecrets(SERVICE_NAME, config, config.DISCOVERY_URL ? ['DISCOVERY_TOKEN', 'SERVICE_TOKEN'] : ['SERVICE_TOKEN'], logger);
   const keys = overrides.jwtKeys ?? loadJwtKeys(config, logger);
   const jwt = new JwtService({ keys, ttlSeconds: config.JWT_TTL_SECONDS });
   // Computed before serving so the first unknown-user login is not slower than the others.
@@ -103,11 +106,19 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
       staticAddresses: config.COURSES_GRPC_URL,
       deadlineMs: config.GRPC_DEADLINE_MS,
       logger,
+      discoveryToken: config.DISCOVERY_TOKEN,
+      serviceSecret: config.SERVICE_TOKEN,
     });
     const authenticator = new Authenticator(jwt, redis, logger);
     const limiter = new LoginRateLimiter(
       redis,
-      { maxAttempts: config.LOGIN_MAX_ATTEMPTS, windowSeconds: config.LOGIN_WINDOW_SECONDS },
+      {
+        maxAttempts: config.LOGIN_MAX_ATTEMPTS,
+        maxAccountAttempts: config.LOGIN_ACCOUNT_MAX_ATTEMPTS,
+        windowSeconds: config.LOGIN_WINDOW_SECONDS,
+        maxSignups: config.SIGNUP_MAX_PER_WINDOW,
+        signupWindowSeconds: config.SIGNUP_WINDOW_SECONDS,
+      },
       logger,
     );
     const schema = buildSubgraphSchema([
@@ -135,7 +146,7 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
       services: [
         {
           definition: getProtos().userService,
-          implementation: { GetUsers: wrapUnary((call) => getUsers({ repo, cache, authenticator }, call), { logger }) },
+          implementation: { GetUsers: wrapUnary((call) => getUsers({ repo, cache, authenticator, serviceSecret: config.SERVICE_TOKEN }, call), { logger }) },
         },
       ],
     });
@@ -149,7 +160,7 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
       host: config.HOST,
       logger,
       registry,
-      context: contextFactory({ repo, authenticator, cache }),
+      context: contextFactory({ repo, authenticator, cache, trustedProxies: trustedProxies(config.TRUSTED_PROXIES) }),
       health,
     });
 

@@ -24,6 +24,9 @@ export class PurchaseStack extends Stack {
       REDIS_URL: this.redis.url,
       JWT_KEYS_DIR: join(this.dir, 'keys'),
       LOG_LEVEL,
+      // discovery and gRPC are authenticated, as in production
+      DISCOVERY_TOKEN: this.discoveryToken,
+      SERVICE_TOKEN: this.serviceToken,
       ...extra,
     };
   }

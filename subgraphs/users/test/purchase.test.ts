@@ -130,21 +130,23 @@ describe('purchase over gRPC (users → discovery → courses), real topology', 
 
   it('direct gRPC BuyCourse: UNAUTHENTICATED without a valid token, PERMISSION_DENIED for another user_id or a non-student', async () => {
     const address = `127.0.0.1:${coursesA.grpcPort}`;
+    // signed as a platform service (a direct caller without the SERVICE_TOKEN signature is refused: security.test)
+    const signed = (o: { token: string }) => callMetadata({ ...o, service: { name: 'users', secret: stack.serviceToken } });
     const none = await rawUnary(address, purchaseDef, { userId: '', courseId, idempotencyKey: '' });
     expect(none.err?.code).toBe(grpc.status.UNAUTHENTICATED);
-    const bad = await rawUnary(address, purchaseDef, { userId: '', courseId, idempotencyKey: '' }, callMetadata({ token: 'not-a-jwt' }));
+    const bad = await rawUnary(address, purchaseDef, { userId: '', courseId, idempotencyKey: '' }, signed({ token: 'not-a-jwt' }));
     expect(bad.err?.code).toBe(grpc.status.UNAUTHENTICATED);
-    const other = await rawUnary(address, purchaseDef, { userId: owner.id, courseId, idempotencyKey: '' }, callMetadata({ token: student.token }));
+    const other = await rawUnary(address, purchaseDef, { userId: owner.id, courseId, idempotencyKey: '' }, signed({ token: student.token }));
     expect(other.err?.code).toBe(grpc.status.PERMISSION_DENIED);
     const pureOwner = await signup(gw, ['OWNER']);
-    const notStudent = await rawUnary(address, purchaseDef, { userId: '', courseId, idempotencyKey: '' }, callMetadata({ token: pureOwner.token }));
+    const notStudent = await rawUnary(address, purchaseDef, { userId: '', courseId, idempotencyKey: '' }, signed({ token: pureOwner.token }));
     expect(notStudent.err?.code).toBe(grpc.status.PERMISSION_DENIED);
-    const missing = await rawUnary(address, purchaseDef, { userId: '', courseId: 'nope', idempotencyKey: '' }, callMetadata({ token: student.token }));
+    const missing = await rawUnary(address, purchaseDef, { userId: '', courseId: 'nope', idempotencyKey: '' }, signed({ token: student.token }));
     expect(missing.err?.code).toBe(grpc.status.NOT_FOUND);
 
     // With a valid token the body's user_id may be omitted: the buyer is the token's user.
     const buyer = await signup(gw, ['STUDENT']);
-    const ok = await rawUnary(address, purchaseDef, { userId: '', courseId, idempotencyKey: 'direct-1' }, callMetadata({ token: buyer.token }));
+    const ok = await rawUnary(address, purchaseDef, { userId: '', courseId, idempotencyKey: 'direct-1' }, signed({ token: buyer.token }));
     expect(ok.err).toBeUndefined();
     expect(ok.res).toMatchObject({ message: 'Student bought course using gRPC.', alreadyOwned: false });
     expect(await enrollments(buyer.id, courseId)).toHaveLength(1);

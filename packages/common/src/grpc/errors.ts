@@ -15,6 +15,7 @@ export const ERROR_CODE_TRAILER = 'x-error-code';
 /** AppError code → gRPC status (https://grpc.io/docs/guides/status-codes/). */
 export const GRPC_STATUS_FOR: Record<ErrorCode, grpc.status> = {
   BAD_USER_INPUT: status.INVALID_ARGUMENT,
+  QUERY_TOO_COMPLEX: status.INVALID_ARGUMENT,
   UNAUTHENTICATED: status.UNAUTHENTICATED,
   FORBIDDEN: status.PERMISSION_DENIED,
   NOT_FOUND: status.NOT_FOUND,

@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth';
 import { unauthenticated } from '../errors';
 import { REQUEST_ID_HEADER } from '../http';
 import { extractToken, type AuthUser } from '../jwt';
+import { SERVICE_AUTH_KEY, serviceAuthValue, verifyServiceAuth } from '../service-auth';
 
 /** Same shape rule as HTTP's requestIdOf: anything else is replaced, so ids are safe to log. */
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -25,11 +26,15 @@ export function setRequestId(md: grpc.Metadata, requestId: string): grpc.Metadat
   return md;
 }
 
-/** Metadata for an outgoing call: the caller's token (forwarded as is) and the request id. */
-export function callMetadata(opts: { token?: string; requestId?: string } = {}): grpc.Metadata {
+/**
+ * Metadata for an outgoing call: the caller's token (forwarded as is), the request id, and (with a
+ * SERVICE_TOKEN) this service's signature, which proves the call comes from one of our services.
+ */
+export function callMetadata(opts: { token?: string; requestId?: string; service?: { name: string; secret?: string } } = {}): grpc.Metadata {
   const md = new grpc.Metadata();
   if (opts.token) setBearerToken(md, opts.token);
   if (opts.requestId) setRequestId(md, opts.requestId);
+  if (opts.service?.secret) md.set(SERVICE_AUTH_KEY, serviceAuthValue(opts.service.secret, opts.service.name));
   return md;
 }
 
@@ -53,7 +58,13 @@ export function requestIdOfCall(call: { metadata: grpc.Metadata }): string {
  * The verified caller of an incoming call. Throws AppError UNAUTHENTICATED (→ gRPC UNAUTHENTICATED through
  * wrapUnary) when the token is missing, invalid, expired or revoked.
  */
-export async function authenticateCall(call: { metadata: grpc.Metadata }, authenticator: Authenticator): Promise<AuthUser> {
+export async function authenticateCall(
+  call: { metadata: grpc.Metadata },
+  authenticator: Authenticator,
+  /** SERVICE_TOKEN: when set, the call must also be signed by one of our services. */
+  serviceSecret?: string,
+): Promise<AuthUser> {
+  if (serviceSecret) verifyServiceAuth(first(call.metadata, SERVICE_AUTH_KEY), serviceSecret);
   const token = tokenFromMetadata(call.metadata);
   if (token === undefined) throw unauthenticated('Authentication required: send `authorization: Bearer <jwt>` metadata.');
   return authenticator.verify(token);

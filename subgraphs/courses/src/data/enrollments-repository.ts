@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { isUniqueViolation, mapDbError, notFound, type SqlDialect } from '@dream/common';
+import { conflict, isUniqueViolation, mapDbError, notFound, type SqlDialect } from '@dream/common';
 import { toCourse, type Course } from '../domain';
 import { nowIso } from './clock';
 import { courseQueries, enrollmentQueries } from './queries';
@@ -103,30 +103,40 @@ export class EnrollmentsRepository {
         const prior = await existing();
         if (prior) return { enrollment: prior, alreadyOwned: true };
       }
+      // Decided by one statement: the insert happens only if the course is live and costs what we
+      // record. Nothing inserted means it was deleted or repriced since it was read: read it again.
       let price = known.price;
-      if (price === undefined) {
-        const course = await courseQueries(this.db, this.dialect).courseById(input.courseId).executeTakeFirst();
-        if (!course) throw notFound(`Course ${input.courseId} not found.`);
-        price = Number(course.price);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if (price === undefined) {
+          const course = await courseQueries(this.db, this.dialect).courseById(input.courseId).executeTakeFirst();
+          if (!course) throw notFound(`Course ${input.courseId} not found.`);
+          price = Number(course.price);
+        }
+        const enrollment: EnrollmentRow = {
+          id: randomUUID(),
+          user_id: input.userId,
+          course_id: input.courseId,
+          source: 'purchase',
+          price_paid: price,
+          idempotency_key: storedKey ?? null,
+          created_at: nowIso(),
+        };
+        try {
+          const res = await q.insertPurchaseOfLiveCourse(enrollment).executeTakeFirst();
+          const inserted =
+            res.numInsertedOrUpdatedRows !== undefined
+              ? Number(res.numInsertedOrUpdatedRows) > 0
+              : !!(await q.enrollmentById(enrollment.id).executeTakeFirst());
+          if (inserted) return { enrollment, alreadyOwned: false };
+        } catch (e) {
+          if (!isUniqueViolation(e)) throw e;
+          const raced = await existing();
+          if (raced) return { enrollment: raced, alreadyOwned: true };
+          throw e;
+        }
+        price = undefined;
       }
-      const enrollment: EnrollmentRow = {
-        id: randomUUID(),
-        user_id: input.userId,
-        course_id: input.courseId,
-        source: 'purchase',
-        price_paid: price,
-        idempotency_key: storedKey ?? null,
-        created_at: nowIso(),
-      };
-      try {
-        await q.insertEnrollment(enrollment).execute();
-        return { enrollment, alreadyOwned: false };
-      } catch (e) {
-        if (!isUniqueViolation(e)) throw e;
-        const raced = await existing();
-        if (raced) return { enrollment: raced, alreadyOwned: true };
-        throw e;
-      }
+      throw conflict('The course changed while it was being bought; try again.');
     } catch (e) {
       mapDbError(e);
     }

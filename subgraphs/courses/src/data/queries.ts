@@ -84,6 +84,32 @@ export function courseQueries(db: Kysely<CoursesDb>, dialect: SqlDialect) {
 export function enrollmentQueries(db: Kysely<CoursesDb>) {
   return {
     insertEnrollment: (row: EnrollmentRow) => db.insertInto('enrollments').values(row),
+    /**
+     * A purchase decided in one statement: inserts `row` only while its course is live and still costs
+     * `row.price_paid`, reading both from the course row at that moment (INSERT … SELECT). A deletion or
+     * price change that commits first makes it insert nothing; one that commits after finds the
+     * enrollment made at the old price, which is the price at the moment of the purchase.
+     */
+    insertPurchaseOfLiveCourse: (row: EnrollmentRow) =>
+      db
+        .insertInto('enrollments')
+        .columns(['id', 'user_id', 'course_id', 'source', 'price_paid', 'idempotency_key', 'created_at'])
+        .expression(
+          db
+            .selectFrom('courses')
+            .select((eb) => [
+              eb.val(row.id).as('id'),
+              eb.val(row.user_id).as('user_id'),
+              'courses.id as course_id',
+              eb.val(row.source).as('source'),
+              'courses.price as price_paid',
+              eb.val(row.idempotency_key).as('idempotency_key'),
+              eb.val(row.created_at).as('created_at'),
+            ])
+            .where('courses.id', '=', row.course_id)
+            .where('courses.deleted_at', 'is', null)
+            .where('courses.price', '=', row.price_paid),
+        ),
     enrollmentById: (id: string) => db.selectFrom('enrollments').selectAll().where('id', '=', id),
     enrollmentByUserCourse: (userId: string, courseId: string) =>
       db.selectFrom('enrollments').selectAll().where('user_id', '=', userId).where('course_id', '=', courseId),
