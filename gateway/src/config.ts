@@ -18,6 +18,12 @@ export const gatewayEnv = {
   BREAKER_COOLDOWN_MS: positiveInt(5000),
   /** Consecutive failures that open an instance's breaker. */
   BREAKER_THRESHOLD: positiveInt(3),
+  /** Latency outlier detection: eject (no ordinary traffic) an instance this many times slower than the others' median… */
+  OUTLIER_LATENCY_FACTOR: z.coerce.number().min(1.5).max(100).default(3),
+  /** …and at least this slow (ms); 0 turns outlier detection off. */
+  OUTLIER_MIN_LATENCY_MS: z.coerce.number().int().min(0).default(150),
+  /** First ejection (doubles on each repeat, up to 10×); the instance returns once its health probe is fast. */
+  OUTLIER_EJECT_MS: positiveInt(3000),
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   MAX_QUERY_DEPTH: positiveInt(12),
   MAX_ALIASES: positiveInt(30),
