@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_CORS_ORIGINS } from './security-headers';
-import { baseEnv, flag, loadConfig, optionalString, port, positiveInt, url } from '@dream/common';
+import { baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv, url } from '@dream/common';
 
 /** Everything the gateway reads from the environment, with defaults that make `npm start` work. */
 export const gatewayEnv = {
@@ -10,6 +10,7 @@ export const gatewayEnv = {
   DISCOVERY_URL: url('http://127.0.0.1:8500'),
   /** Optional: the JWT denylist (logout) lives there; without it revoked tokens are not checked here. */
   REDIS_URL: optionalString(),
+  ...redisSentinelEnv,
   JWT_PUBLIC_KEY: optionalString(),
   JWT_KEYS_DIR: optionalString(),
   /** Bound on every upstream call (subgraph fetch, SDL fetch, health probe). */
@@ -55,5 +56,6 @@ export const gatewayEnv = {
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  return loadConfig('gateway', gatewayEnv, env);
+  const c = loadConfig('gateway', gatewayEnv, env);
+  return { ...c, REDIS_URL: redisUrlFromEnv('gateway', c) };
 }

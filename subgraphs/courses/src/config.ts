@@ -1,4 +1,4 @@
-import { announceEnv, baseEnv, flag, loadConfig, optionalString, port, positiveInt } from '@dream/common';
+import { announceEnv, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv } from '@dream/common';
 
 export const coursesEnv = {
   ...baseEnv,
@@ -7,6 +7,7 @@ export const coursesEnv = {
   HOST: optionalString(),
   DATABASE_URL: optionalString(),
   REDIS_URL: optionalString(),
+  ...redisSentinelEnv,
   /** PEM (\n escapes allowed). Courses only verifies tokens; it never signs. */
   JWT_PUBLIC_KEY: optionalString(),
   /** Where the development key pair lives when JWT_PUBLIC_KEY is unset (default ./data/keys, shared with users). */
@@ -41,7 +42,7 @@ export function loadCoursesConfig(env: NodeJS.ProcessEnv = process.env): Courses
     PORT: c.PORT,
     HOST: c.HOST ?? '0.0.0.0',
     DATABASE_URL: c.DATABASE_URL ?? 'sqlite:./data/courses.db',
-    REDIS_URL: c.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_URL: redisUrlFromEnv('courses', c, 'redis://127.0.0.1:6379'),
     JWT_PUBLIC_KEY: c.JWT_PUBLIC_KEY,
     JWT_KEYS_DIR: c.JWT_KEYS_DIR,
     DISCOVERY_URL: c.DISCOVERY_URL,
