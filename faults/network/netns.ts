@@ -61,7 +61,9 @@ function cleanupScript(prefix: string): string {
     `  for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null; done`,
     `  ip netns del "$ns" 2>/dev/null`,
     `done`,
-    `ip link del ${prefix}br 2>/dev/null`,
+    // root-side veth ends and the bridge: deleting one end removes the pair even while the kernel is
+    // still tearing down a namespace (it can linger after "ip netns del" while its sockets drain)
+    `for l in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^${prefix}'); do ip link del "$l" 2>/dev/null; done`,
     `true`,
   ].join('\n');
 }
