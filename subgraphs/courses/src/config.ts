@@ -17,6 +17,8 @@ export const coursesEnv = {
   /** Cache-aside for course details and lists in Redis. */
   CACHE_ENABLED: flag(true),
   CACHE_TTL_SECONDS: positiveInt(300),
+  /** How often a replica applies cache invalidations left in the outbox by a writer that could not reach Redis. */
+  CACHE_OUTBOX_POLL_MS: positiveInt(1000),
 };
 
 export interface CoursesConfig {
@@ -32,6 +34,7 @@ export interface CoursesConfig {
   GRPC_PORT: number;
   CACHE_ENABLED: boolean;
   CACHE_TTL_SECONDS: number;
+  CACHE_OUTBOX_POLL_MS: number;
 }
 
 /** Reads the environment once; defaults make `npm start -w subgraphs/courses` work with no set-up. */
@@ -50,5 +53,6 @@ export function loadCoursesConfig(env: NodeJS.ProcessEnv = process.env): Courses
     GRPC_PORT: c.GRPC_PORT,
     CACHE_ENABLED: c.CACHE_ENABLED,
     CACHE_TTL_SECONDS: c.CACHE_TTL_SECONDS,
+    CACHE_OUTBOX_POLL_MS: c.CACHE_OUTBOX_POLL_MS,
   };
 }
