@@ -52,8 +52,9 @@ maybe('network faults between private hosts (namespaces + nftables)', () => {
     relay = await startDelayRelay(stack.net.rootIp, { host: h.c2.ip, port: PORTS.courses });
     stack.d.defer(() => relay.stop());
     await stack.net.redirect(h.gateway, { ip: h.c2.ip, port: PORTS.courses }, { ip: stack.net.rootIp, port: relay.port });
-    [c1, c2, users] = await Promise.all([
-      stack.subgraph('courses', 'c1'),
+    // c1 first: it creates and migrates the shared SQLite file (two replicas migrating a new file at once race)
+    c1 = await stack.subgraph('courses', 'c1');
+    [c2, users] = await Promise.all([
       stack.subgraph('courses', 'c2'),
       // each purchase attempt gets 1 s; with its one retry it stays under the gateway's upstream timeout
       stack.subgraph('users', 'users', { GRPC_DEADLINE_MS: '1000' }),
