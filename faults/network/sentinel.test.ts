@@ -64,7 +64,7 @@ maybe('Redis Sentinel failover under load', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dream-sentinel-'));
     stack.dir = dir;
-    d.defer(() => rmSync(dir, { recursive: true, force: true }));
+    d.defer(() => (process.env.KEEP_TEST_DIR ? console.warn(`logs kept in ${dir}`) : rmSync(dir, { recursive: true, force: true })));
     d.defer(() => stack.stop());
     loadJwtKeys({ JWT_KEYS_DIR: join(dir, 'keys') });
     for (let i = 0; i < 2; i++) redisPorts.push(await freePort());
@@ -108,7 +108,9 @@ maybe('Redis Sentinel failover under load', () => {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       HOST: '127.0.0.1',
     };
-    const discovery = await stack.spawn('discovery', 'discovery/src/main.ts', { ...env, DISCOVERY_TTL_SECONDS: '3', DISCOVERY_SWEEP_MS: '200' });
+    // generous start-up bounds: CI shares two cores with everything else
+    const slowStart = { timeoutMs: 90_000 };
+    const discovery = await stack.spawn('discovery', 'discovery/src/main.ts', { ...env, DISCOVERY_TTL_SECONDS: '3', DISCOVERY_SWEEP_MS: '200' }, slowStart);
     discoveryBase = discovery.base;
     const subgraph = (service: 'users' | 'courses', name: string) =>
       stack.spawn(name, `subgraphs/${service}/src/main.ts`, {
@@ -116,7 +118,7 @@ maybe('Redis Sentinel failover under load', () => {
         DISCOVERY_URL: discovery.base,
         ADVERTISE_HOST: '127.0.0.1',
         DATABASE_URL: `sqlite:${join(dir, `${service}.db`)}`,
-      });
+      }, slowStart);
     // one courses replica first: it creates and migrates the shared SQLite file (concurrent first migrations race)
     await Promise.all([subgraph('users', 'users'), subgraph('courses', 'courses-1')]);
     await subgraph('courses', 'courses-2');
@@ -124,7 +126,7 @@ maybe('Redis Sentinel failover under load', () => {
       'gateway',
       'gateway/src/main.ts',
       { ...env, DISCOVERY_URL: discovery.base, UPSTREAM_TIMEOUT_MS: '5000', BREAKER_COOLDOWN_MS: '1000', ACCESS_LOG: 'false' },
-      { healthPath: '/ready', timeoutMs: 60_000 },
+      { healthPath: '/ready', ...slowStart },
     );
     gw = { url: g.base };
     await waitFor(async () => ((await fetchBody(`${g.base}/ready`)).body?.subgraphs?.courses?.instances?.length ?? 0) === 2, {
@@ -205,9 +207,12 @@ maybe('Redis Sentinel failover under load', () => {
       d.defer(() => newPrimary.disconnect());
       await newPrimary.connect();
       expect((await newPrimary.info('replication')).includes('role:master')).toBe(true);
-      const services = (await fetchBody(`${discoveryBase}/v1/services`)).body as { services: Record<string, unknown[]> };
-      expect(services.services.courses).toHaveLength(2);
-      expect(services.services.users).toHaveLength(1);
+      // discovery (its state lives in Redis) answers again from the new primary with every instance
+      await waitFor(async () => {
+        const { status, body } = await fetchBody(`${discoveryBase}/v1/services`);
+        const services = (body as { services?: Record<string, unknown[]> })?.services;
+        return status === 200 && services?.courses?.length === 2 && services?.users?.length === 1;
+      }, { timeoutMs: 20_000, intervalMs: 200, what: 'discovery listing 2 courses and 1 users instance after the failover' });
       // the revocation made before the failover still holds, on every path
       const denied = await gqlOutcome(gw, 0, 'revoked', BUY, { token: revoked.jwt, variables: { courseId: ids[0], key: 'revoked-after-failover' } });
       expect(denied.code).toBe('UNAUTHENTICATED');

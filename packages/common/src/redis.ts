@@ -69,8 +69,10 @@ function sentinelOptions(url: string): RedisOptions {
     name: m[3],
     sentinels: m[2].split(',').map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(':')), port: Number(hp.slice(hp.lastIndexOf(':') + 1)) })),
     ...(password ? { password } : {}),
-    // subscribe to the sentinels' +switch-master so a failover is followed at once, not on the next error
-    failoverDetector: true,
+    // No `failoverDetector`: in ioredis 5 it can end a client for good (status "end") when the failover is
+    // announced while the client is reconnecting — seen here as a gateway whose subscriber never came back.
+    // A killed or demoted primary closes its connections, and a silent one makes commands time out (see
+    // below), so the client asks the sentinels again either way.
     sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
   };
 }
