@@ -110,7 +110,9 @@ maybe('Redis Sentinel failover under load', () => {
     };
     // generous start-up bounds: CI shares two cores with everything else
     const slowStart = { timeoutMs: 90_000 };
-    const discovery = await stack.spawn('discovery', 'discovery/src/main.ts', { ...env, DISCOVERY_TTL_SECONDS: '3', DISCOVERY_SWEEP_MS: '200' }, slowStart);
+    // the default 10 s lease: longer than a failover (detection 1 s + election), so heartbeats missed while
+    // Redis switches do not expire anyone (with a lease shorter than the failover, pools would empty)
+    const discovery = await stack.spawn('discovery', 'discovery/src/main.ts', { ...env, DISCOVERY_SWEEP_MS: '200' }, slowStart);
     discoveryBase = discovery.base;
     const subgraph = (service: 'users' | 'courses', name: string) =>
       stack.spawn(name, `subgraphs/${service}/src/main.ts`, {
