@@ -22,7 +22,7 @@ export const gatewayEnv = {
   /** Latency outlier detection: eject (no ordinary traffic) an instance this many times slower than the others' median… */
   OUTLIER_LATENCY_FACTOR: z.coerce.number().min(1.5).max(100).default(3),
   /** …and at least this slow (ms); 0 turns outlier detection off. */
-  OUTLIER_MIN_LATENCY_MS: z.coerce.number().int().min(0).default(150),
+  OUTLIER_MIN_LATENCY_MS: z.coerce.number().int().min(0).default(200),
   /** First ejection (doubles on each repeat, up to 10×); the instance returns once its health probe is fast. */
   OUTLIER_EJECT_MS: positiveInt(3000),
   MAX_BODY_BYTES: positiveInt(1024 * 1024),

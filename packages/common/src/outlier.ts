@@ -8,7 +8,7 @@
 export interface OutlierOptions {
   /** An instance whose latency (EWMA) is at least this many times the median of the others is an outlier (default 3). */
   latencyFactor?: number;
-  /** …and at least this slow in absolute terms (default 150 ms), so 2 ms against 6 ms ejects nothing. */
+  /** …and at least this slow in absolute terms (default 200 ms), so 2 ms against 6 ms ejects nothing. */
   minLatencyMs?: number;
   /** Calls an instance must have answered before it is judged (default 5). */
   minSamples?: number;
@@ -44,7 +44,7 @@ export type ResolvedOutlierOptions = Required<OutlierOptions>;
 export function resolveOutlierOptions(o: OutlierOptions = {}): ResolvedOutlierOptions {
   return {
     latencyFactor: o.latencyFactor ?? 3,
-    minLatencyMs: o.minLatencyMs ?? 150,
+    minLatencyMs: o.minLatencyMs ?? 200,
     minSamples: o.minSamples ?? 5,
     ejectMs: o.ejectMs ?? 3000,
     maxEjectMs: o.maxEjectMs ?? 30_000,

@@ -157,18 +157,16 @@ export class InstancePool<I extends PoolInstance> {
     }
   }
 
-  /** One call through the member's breaker, its latency fed to the outlier detection. */
+  /**
+   * One call through the member's breaker; the latency of a successful call feeds the outlier detection.
+   * Failures do not: the breaker counts them, and a fast "connection refused" must not make a dead
+   * instance look like the fast one everybody else is compared with.
+   */
   private async timed<T>(m: Member<I>, fn: (instance: I) => Promise<T>): Promise<T> {
     const started = performance.now();
-    let refused = false;
-    try {
-      return await m.breaker.execute(() => fn(m.instance));
-    } catch (err) {
-      refused = isBreakerRejection(err);
-      throw err;
-    } finally {
-      if (!refused) this.observe(m, performance.now() - started);
-    }
+    const result = await m.breaker.execute(() => fn(m.instance));
+    this.observe(m, performance.now() - started);
+    return result;
   }
 
   private observe(m: Member<I>, ms: number): void {
@@ -184,7 +182,9 @@ export class InstancePool<I extends PoolInstance> {
   /** Latency averages of the other members that have enough samples to be compared with. */
   private othersLatency(m: Member<I>): number[] {
     const min = this.outlier?.minSamples ?? 1;
-    return this.members.filter((x) => x !== m && !x.ejectedUntil && x.latency.samples >= min).map((x) => x.latency.ewma);
+    return this.members
+      .filter((x) => x !== m && !x.ejectedUntil && x.breaker.state === 'closed' && x.latency.samples >= min)
+      .map((x) => x.latency.ewma);
   }
 
   private eject(m: Member<I>, threshold: number): void {
