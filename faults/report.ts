@@ -9,10 +9,10 @@ export interface ScenarioRow {
   requests: number;
   /** Client-visible failures (non-2xx or GraphQL errors) among them. */
   failed: number;
-  /** Writes that answered success but are not in the database. */
-  lostWrites: number;
-  /** Writes recorded more than once. */
-  duplicates: number;
+  /** Writes that answered success but are not in the database; '-' when the scenario makes no writes. */
+  lostWrites: number | string;
+  /** Writes recorded more than once; '-' when the scenario makes no writes. */
+  duplicates: number | string;
   /** From the end of the fault (restart, unlock) until the system is whole again, in ms; '-' when not applicable. */
   recoveryMs: number | string;
   /** What "recovered" means for this row. */

@@ -131,7 +131,9 @@ async function main(): Promise<void> {
   const timeoutMs = config.START_TIMEOUT_MS;
 
   let redisUrl = config.REDIS_URL;
-  if (!redisUrl) {
+  // With REDIS_SENTINELS (and REDIS_MASTER_NAME) in the environment the services find Redis through them.
+  const sentinels = !!process.env.REDIS_SENTINELS;
+  if (!redisUrl && !sentinels) {
     if (!redisServerAvailable()) {
       log.fatal('REDIS_URL is not set and redis-server is not installed: `apt-get install -y redis-server` or set REDIS_URL.');
       process.exit(1);
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
   };
   const common = {
     ...secrets,
-    REDIS_URL: redisUrl,
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     DISCOVERY_URL: discoveryUrl,
     JWT_KEYS_DIR: config.JWT_KEYS_DIR,
     ADVERTISE_HOST: process.env.ADVERTISE_HOST ?? '127.0.0.1',
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
     `  REST                            ${gatewayUrl}/api/...`,
     `  gateway status                  ${gatewayUrl}/health  ${gatewayUrl}/ready  ${gatewayUrl}/metrics`,
     `  discovery                       ${discoveryUrl}/v1/services  ${discoveryUrl}/health`,
-    `  redis                           ${redisUrl}`,
+    `  redis                           ${redisUrl ?? `sentinels ${process.env.REDIS_SENTINELS} (${process.env.REDIS_MASTER_NAME})`}`,
     `  replicas                        users x${config.USERS_REPLICAS}, courses x${config.COURSES_REPLICAS}`,
     ...(demo ? ['', ...demoLines(demo)] : []),
     'Press Ctrl-C to stop.',

@@ -46,6 +46,8 @@ const WORKSPACES: Record<string, string> = {
 };
 const OURS = Object.keys(WORKSPACES);
 
+const composeCliOnce = composeCli();
+
 function envOf(svc: ComposeService): Record<string, string> {
   const out: Record<string, string> = {};
   if (Array.isArray(svc.environment)) {
@@ -263,7 +265,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  const cli = composeCli();
+  const cli = composeCliOnce;
   (cli ? it : it.skip)(`passes \`${cli?.join(' ') ?? 'docker compose'} config -q\``, () => {
     const [cmd, ...args] = cli!;
     const secrets = Object.fromEntries(REQUIRED.map((v) => [v, `test-${v.toLowerCase()}`]));
@@ -274,6 +276,28 @@ describe('docker-compose.yml', () => {
     const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !REQUIRED.includes(k)));
     const refused = spawnSync(cmd, [...args, '-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8', env: bare });
     expect(refused.status).not.toBe(0);
+  });
+});
+
+describe('deploy/compose.sentinel.yml (Redis Sentinel variant)', () => {
+  const override = YAML.parse(read('deploy/compose.sentinel.yml'), { merge: true }) as ComposeFile;
+
+  it('adds a replica and three sentinels and points every service at the sentinels instead of REDIS_URL', () => {
+    const names = Object.keys(override.services);
+    expect(names).toEqual(expect.arrayContaining(['redis-replica', 'sentinel-1', 'sentinel-2', 'sentinel-3']));
+    for (const svc of ['discovery', 'users', 'courses', 'gateway']) {
+      const env = envOf(override.services[svc]);
+      expect(env.REDIS_SENTINELS).toBe('sentinel-1:26379,sentinel-2:26379,sentinel-3:26379');
+      expect(env.REDIS_MASTER_NAME).toBe('dream');
+      expect(env.REDIS_URL).toBe('');
+    }
+  });
+
+  (composeCliOnce ? it : it.skip)('passes `config -q` merged over docker-compose.yml', () => {
+    const [cmd, ...args] = composeCliOnce!;
+    const res = spawnSync(cmd, [...args, '-f', 'docker-compose.yml', '-f', 'deploy/compose.sentinel.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
   });
 });
 

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { baseEnv, loadConfig, optionalString, port, positiveInt, url } from '@dream/common';
+import { baseEnv, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv } from '@dream/common';
 
 export const discoveryEnv = {
   ...baseEnv,
   PORT: port(8500),
   HOST: z.string().default('0.0.0.0'),
-  REDIS_URL: url('redis://127.0.0.1:6379'),
+  REDIS_URL: optionalString(),
+  ...redisSentinelEnv,
   /** Lease length; an instance that misses heartbeats for this long disappears. */
   DISCOVERY_TTL_SECONDS: positiveInt(10),
   /** How often expired leases are swept out (and watchers told); keeps expiry visible in < 1 s. */
@@ -21,5 +22,6 @@ export const discoveryEnv = {
 export type DiscoveryConfig = ReturnType<typeof loadDiscoveryConfig>;
 
 export function loadDiscoveryConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig('discovery', discoveryEnv, env);
+  const c = loadConfig('discovery', discoveryEnv, env);
+  return { ...c, REDIS_URL: redisUrlFromEnv('discovery', c, 'redis://127.0.0.1:6379') };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_CORS_ORIGINS } from './security-headers';
-import { baseEnv, flag, loadConfig, optionalString, port, positiveInt, url } from '@dream/common';
+import { baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv, url } from '@dream/common';
 
 /** Everything the gateway reads from the environment, with defaults that make `npm start` work. */
 export const gatewayEnv = {
@@ -17,6 +17,7 @@ export const gatewayEnv = {
   SUBGRAPHS: z.string().default('users,courses'),
   /** Optional: the JWT denylist (logout) lives there; without it revoked tokens are not checked here. */
   REDIS_URL: optionalString(),
+  ...redisSentinelEnv,
   JWT_PUBLIC_KEY: optionalString(),
   JWT_KEYS_DIR: optionalString(),
   /** Bound on every upstream call (subgraph fetch, SDL fetch, health probe). */
@@ -25,6 +26,12 @@ export const gatewayEnv = {
   BREAKER_COOLDOWN_MS: positiveInt(5000),
   /** Consecutive failures that open an instance's breaker. */
   BREAKER_THRESHOLD: positiveInt(3),
+  /** Latency outlier detection: eject (no ordinary traffic) an instance this many times slower than the others' median… */
+  OUTLIER_LATENCY_FACTOR: z.coerce.number().min(1.5).max(100).default(3),
+  /** …and at least this slow (ms); 0 turns outlier detection off. */
+  OUTLIER_MIN_LATENCY_MS: z.coerce.number().int().min(0).default(200),
+  /** First ejection (doubles on each repeat, up to 10×); the instance returns once its health probe is fast. */
+  OUTLIER_EJECT_MS: positiveInt(3000),
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   MAX_QUERY_DEPTH: positiveInt(12),
   MAX_ALIASES: positiveInt(30),
@@ -86,5 +93,6 @@ export const gatewayEnv = {
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  return loadConfig('gateway', gatewayEnv, env);
+  const c = loadConfig('gateway', gatewayEnv, env);
+  return { ...c, REDIS_URL: redisUrlFromEnv('gateway', c) };
 }

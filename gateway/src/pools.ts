@@ -1,4 +1,4 @@
-import { InstancePool, type BreakerState, type Logger, type ServiceInstance } from '@dream/common';
+import { InstancePool, type BreakerState, type Logger, type OutlierOptions, type ServiceInstance } from '@dream/common';
 import type { UpstreamClient } from './upstream';
 
 export interface PoolsOptions {
@@ -6,12 +6,15 @@ export interface PoolsOptions {
   logger: Logger;
   cooldownMs: number;
   threshold: number;
+  /** Latency outlier detection for every pool; undefined = off. */
+  outlier?: OutlierOptions;
   onStateChange?: (service: string, instance: ServiceInstance, state: BreakerState) => void;
 }
 
 /**
  * One InstancePool per subgraph, created the first time discovery names the service. Breakers
- * probe GET /health after their cool-down, so client traffic never lands on an open instance.
+ * probe GET /health after their cool-down, so client traffic never lands on an open instance; a latency
+ * outlier is ejected and comes back once that probe answers fast.
  */
 export class Pools {
   private readonly pools = new Map<string, InstancePool<ServiceInstance>>();
@@ -26,6 +29,7 @@ export class Pools {
         breaker: { cooldownMs: this.opts.cooldownMs, threshold: this.opts.threshold },
         probe: (inst) => this.opts.upstream.health(inst.url),
         logger: this.opts.logger,
+        outlier: this.opts.outlier,
         onStateChange: (inst, state) => this.opts.onStateChange?.(service, inst, state),
       });
       this.pools.set(service, pool);

@@ -155,6 +155,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     logger,
     cooldownMs: config.BREAKER_COOLDOWN_MS,
     threshold: config.BREAKER_THRESHOLD,
+    outlier:
+      config.OUTLIER_MIN_LATENCY_MS > 0
+        ? { latencyFactor: config.OUTLIER_LATENCY_FACTOR, minLatencyMs: config.OUTLIER_MIN_LATENCY_MS, ejectMs: config.OUTLIER_EJECT_MS, maxEjectMs: config.OUTLIER_EJECT_MS * 10 }
+        : undefined,
   });
   const metrics = new GatewayMetrics(pools);
   const ownsRedis = !deps.authenticator && !deps.redis && !!config.REDIS_URL;

@@ -150,13 +150,13 @@ export class EntityCache<T> {
   /**
    * Drops the entries of ids a write changed and fences them against late fills; call it after the
    * write commits and before answering. Never throws: when Redis cannot be reached the keys are
-   * remembered and deleted before this process reads the cache again.
+   * remembered and deleted before this process reads the cache again. True when Redis has it.
    */
-  async invalidate(ids: readonly string[]): Promise<void> {
-    if (!this.enabled || ids.length === 0) return;
+  async invalidate(ids: readonly string[]): Promise<boolean> {
+    if (!this.enabled || ids.length === 0) return true;
     const keys = ids.map((id) => this.key(id));
     for (const k of keys) this.pending.add(k);
-    await this.flushPending();
+    return this.flushPending();
   }
 
   /** True when the cache may be used now: enabled, Redis ready, and no invalidation outstanding. */
@@ -270,11 +270,11 @@ export class GenerationalCache<T> {
     return value;
   }
 
-  /** Makes every cached entry unreachable; never throws (replayed before the next read when Redis was down). */
-  async invalidateAll(): Promise<void> {
-    if (!(this.opts.enabled ?? true)) return;
+  /** Makes every cached entry unreachable; never throws (replayed before the next read when Redis was down). True when Redis has it. */
+  async invalidateAll(): Promise<boolean> {
+    if (!(this.opts.enabled ?? true)) return true;
     this.pendingBump = true;
-    await this.bump();
+    return this.bump();
   }
 
   private async bump(): Promise<boolean> {

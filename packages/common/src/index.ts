@@ -12,6 +12,7 @@ export * from './discovery-client';
 export * from './shutdown';
 export * from './breaker';
 export * from './round-robin';
+export * from './outlier';
 export * from './grpc';
 export * from './announce';
 export * from './cache';

@@ -1,6 +1,7 @@
 import { AppError } from './errors';
 import { InstanceBreaker, isBreakerRejection, isNotReachedError, type BreakerOptions, type BreakerState } from './breaker';
 import type { Logger } from './logger';
+import { LatencyAverage, ejectionMs, maxEjected, outlierThreshold, resolveOutlierOptions, type OutlierOptions, type ResolvedOutlierOptions } from './outlier';
 
 /** What a pool needs from an instance; discovery's ServiceInstance fits. */
 export interface PoolInstance {
@@ -21,6 +22,13 @@ export interface InstancePoolOptions<I extends PoolInstance> {
   logger?: Logger;
   /** Called on every breaker state change (metrics, logs). */
   onStateChange?: (instance: I, state: BreakerState) => void;
+  /**
+   * Latency outlier detection (see outlier.ts): a slow instance stops getting ordinary traffic for a
+   * while. Off when undefined. With a probe, an ejected instance comes back only once the probe is fast.
+   */
+  outlier?: OutlierOptions;
+  /** Called when an instance is ejected as a latency outlier (true) and when it comes back (false). */
+  onEjection?: (instance: I, ejected: boolean) => void;
 }
 
 export interface ExecuteOptions {
@@ -41,6 +49,10 @@ export interface InstanceStatus {
   /** Calls routed to this instance by `execute` (probes excluded). */
   requests: number;
   openedAt?: string;
+  /** Moving average of its call latency (ms), as the outlier detection sees it. */
+  latencyMs: number;
+  /** Ejected as a latency outlier: gets no ordinary traffic until this time (ISO). */
+  ejectedUntil?: string;
 }
 
 interface Member<I> {
@@ -50,6 +62,12 @@ interface Member<I> {
   probeTimer?: NodeJS.Timeout;
   removed: boolean;
   requests: number;
+  latency: LatencyAverage;
+  /** ms since epoch until which it is ejected as a latency outlier; 0 = not ejected. */
+  ejectedUntil: number;
+  /** Consecutive ejections (each lasts longer); reset when it comes back fast. */
+  ejections: number;
+  ejectTimer?: NodeJS.Timeout;
 }
 
 /**
@@ -63,9 +81,11 @@ export class InstancePool<I extends PoolInstance> {
   private members: Member<I>[] = [];
   private cursor = 0;
   private closed = false;
+  private readonly outlier?: ResolvedOutlierOptions;
 
   constructor(private readonly opts: InstancePoolOptions<I>) {
     this.service = opts.service;
+    this.outlier = opts.outlier ? resolveOutlierOptions(opts.outlier) : undefined;
   }
 
   /** Replaces the instance list (from a discovery snapshot). */
@@ -107,6 +127,8 @@ export class InstancePool<I extends PoolInstance> {
       consecutiveFailures: m.breaker.failures,
       requests: m.requests,
       ...(m.breaker.lastOpenedAt ? { openedAt: new Date(m.breaker.lastOpenedAt).toISOString() } : {}),
+      latencyMs: Math.round(m.latency.ewma),
+      ...(m.ejectedUntil ? { ejectedUntil: new Date(m.ejectedUntil).toISOString() } : {}),
     }));
   }
 
@@ -120,7 +142,7 @@ export class InstancePool<I extends PoolInstance> {
     const first = this.pick();
     if (!first) throw this.unavailable();
     try {
-      return await first.breaker.execute(() => fn(first.instance));
+      return await this.timed(first, fn);
     } catch (err) {
       const retryable = opts.retryOnce && (opts.idempotent || isNotReachedError(err));
       if (!retryable) throw this.failed(err);
@@ -128,11 +150,91 @@ export class InstancePool<I extends PoolInstance> {
       if (!second) throw this.failed(err);
       this.opts.logger?.debug({ service: this.service, from: first.instance.id, to: second.instance.id }, 'retrying on another instance');
       try {
-        return await second.breaker.execute(() => fn(second.instance));
+        return await this.timed(second, fn);
       } catch (err2) {
         throw this.failed(err2);
       }
     }
+  }
+
+  /**
+   * One call through the member's breaker; the latency of a successful call feeds the outlier detection.
+   * Failures do not: the breaker counts them, and a fast "connection refused" must not make a dead
+   * instance look like the fast one everybody else is compared with.
+   */
+  private async timed<T>(m: Member<I>, fn: (instance: I) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const result = await m.breaker.execute(() => fn(m.instance));
+    this.observe(m, performance.now() - started);
+    return result;
+  }
+
+  private observe(m: Member<I>, ms: number): void {
+    m.latency.record(ms);
+    const o = this.outlier;
+    if (!o || m.removed || m.ejectedUntil || m.latency.samples < o.minSamples) return;
+    const threshold = outlierThreshold(this.othersLatency(m), o);
+    if (threshold === undefined || m.latency.ewma < threshold) return;
+    if (this.members.filter((x) => x.ejectedUntil).length >= maxEjected(this.members.length, o)) return;
+    this.eject(m, threshold);
+  }
+
+  /** Latency averages of the other members that have enough samples to be compared with. */
+  private othersLatency(m: Member<I>): number[] {
+    const min = this.outlier?.minSamples ?? 1;
+    return this.members
+      .filter((x) => x !== m && !x.ejectedUntil && x.breaker.state === 'closed' && x.latency.samples >= min)
+      .map((x) => x.latency.ewma);
+  }
+
+  private eject(m: Member<I>, threshold: number): void {
+    const o = this.outlier!;
+    m.ejections++;
+    const ms = ejectionMs(m.ejections, o);
+    m.ejectedUntil = Date.now() + ms;
+    this.opts.logger?.warn(
+      { service: this.service, instance: m.instance.id, url: m.instance.url, latencyMs: Math.round(m.latency.ewma), thresholdMs: Math.round(threshold), ejectMs: ms },
+      'instance ejected as a latency outlier',
+    );
+    this.opts.onEjection?.(m.instance, true);
+    clearTimeout(m.ejectTimer);
+    m.ejectTimer = setTimeout(() => void this.endEjection(m), ms);
+    m.ejectTimer.unref?.();
+  }
+
+  /**
+   * The ejection time is over. With a probe the instance must first answer it fast (a timed health
+   * check, not a client's request); otherwise it returns and is judged again on fresh samples.
+   */
+  private async endEjection(m: Member<I>): Promise<void> {
+    m.ejectTimer = undefined;
+    if (m.removed || this.closed) return;
+    const o = this.outlier!;
+    if (this.opts.probe) {
+      const started = performance.now();
+      let ok = true;
+      try {
+        await this.opts.probe(m.instance);
+      } catch {
+        ok = false;
+      }
+      const took = performance.now() - started;
+      if (m.removed || this.closed) return;
+      const threshold = outlierThreshold(this.othersLatency(m), o) ?? o.minLatencyMs;
+      if (!ok || took >= threshold) {
+        m.ejections++;
+        const ms = ejectionMs(m.ejections, o);
+        m.ejectedUntil = Date.now() + ms;
+        m.ejectTimer = setTimeout(() => void this.endEjection(m), ms);
+        m.ejectTimer.unref?.();
+        return;
+      }
+      m.ejections = 0;
+    }
+    m.ejectedUntil = 0;
+    m.latency.reset();
+    this.opts.logger?.info({ service: this.service, instance: m.instance.id, url: m.instance.url }, 'latency outlier back in rotation');
+    this.opts.onEjection?.(m.instance, false);
   }
 
   /** Stops probe timers; the pool is unusable afterwards. */
@@ -151,12 +253,15 @@ export class InstancePool<I extends PoolInstance> {
     const list = this.members;
     const n = list.length;
     if (n === 0) return undefined;
-    for (let i = 0; i < n; i++) {
-      const m = list[(this.cursor + i) % n];
-      if (m === exclude || m.breaker.state !== 'closed') continue;
-      this.cursor = (this.cursor + i + 1) % n;
-      m.requests++;
-      return m;
+    // ejected latency outliers only when no other closed instance is left (slow beats unavailable)
+    for (const allowEjected of [false, true]) {
+      for (let i = 0; i < n; i++) {
+        const m = list[(this.cursor + i) % n];
+        if (m === exclude || m.breaker.state !== 'closed' || (m.ejectedUntil && !allowEjected)) continue;
+        this.cursor = (this.cursor + i + 1) % n;
+        m.requests++;
+        return m;
+      }
     }
     if (!this.opts.probe) {
       for (let i = 0; i < n; i++) {
@@ -173,7 +278,7 @@ export class InstancePool<I extends PoolInstance> {
 
   private createMember(instance: I): Member<I> {
     const breaker = new InstanceBreaker(this.opts.breaker);
-    const m: Member<I> = { instance, breaker, subs: [], removed: false, requests: 0 };
+    const m: Member<I> = { instance, breaker, subs: [], removed: false, requests: 0, latency: new LatencyAverage(), ejectedUntil: 0, ejections: 0 };
     m.subs.push(
       breaker.onStateChange((state) => {
         this.opts.logger?.[state === 'closed' ? 'info' : 'warn'](
@@ -204,6 +309,7 @@ export class InstancePool<I extends PoolInstance> {
   private dispose(m: Member<I>): void {
     m.removed = true;
     clearTimeout(m.probeTimer);
+    clearTimeout(m.ejectTimer);
     for (const s of m.subs) s.dispose();
     m.subs = [];
   }

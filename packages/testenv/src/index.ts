@@ -209,60 +209,15 @@ export class Stack {
    */
   async spawn(name: string, script: string, env: Record<string, string>, opts: SpawnOptions = {}): Promise<ChildService> {
     const port = env.PORT && env.PORT !== '0' ? Number(env.PORT) : await freePort();
-    const logFile = join(this.dir, `${name}.log`);
-    const fd = openSync(logFile, 'a');
-    const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', resolve(REPO_ROOT, script)], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NODE_ENV: 'production', ...env, PORT: String(port) },
-      stdio: ['ignore', fd, fd],
-    });
-    closeSync(fd);
-    let exited = false;
-    const exit = new Promise<void>((res) => proc.once('exit', () => ((exited = true), res())));
-    const stop = async () => {
-      if (exited) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exit;
-      clearTimeout(timer);
-    };
-    const kill = async () => {
-      if (exited) return;
-      proc.kill('SIGKILL');
-      await exit;
-    };
-    const base = `http://127.0.0.1:${port}`;
-    const child: ChildService = {
+    return startProcess(this.d, {
       name,
-      pid: proc.pid!,
+      command: process.execPath,
+      args: [...(opts.nodeArgs ?? []), '--import', 'tsx', resolve(REPO_ROOT, script)],
+      env: { NODE_ENV: 'production', ...env, PORT: String(port) },
+      logFile: join(this.dir, `${name}.log`),
       port,
-      base,
-      proc,
-      logFile,
-      stop,
-      kill,
-      get exited() {
-        return exited;
-      },
-    };
-    this.d.defer(stop);
-    const healthPath = opts.healthPath ?? '/health';
-    try {
-      await waitFor(
-        async () => {
-          if (exited) throw new Error(`${name} exited before it was healthy (see ${logFile})`);
-          if (opts.ready) return await opts.ready(base);
-          const res = await fetch(`${base}${healthPath}`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-          await res?.body?.cancel();
-          return !!res && res.status >= 200 && res.status < 300;
-        },
-        { timeoutMs: opts.timeoutMs ?? 30_000, intervalMs: 100, what: `${name} healthy` },
-      );
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-    return child;
+      ...opts,
+    });
   }
 
   /** A subgraph replica in its own process, announcing itself to discovery like `npm start` does. */
@@ -303,6 +258,79 @@ export class Stack {
   stop(): Promise<void> {
     return this.d.disposeAll();
   }
+}
+
+export interface ProcessSpec extends SpawnOptions {
+  name: string;
+  command: string;
+  args: string[];
+  /** Added to this process's environment. */
+  env: Record<string, string>;
+  logFile: string;
+  port: number;
+  /** Address the health check and `base` use (default 127.0.0.1). */
+  host?: string;
+}
+
+/**
+ * Starts a process (stdout and stderr to `logFile`), waits until it is healthy (`ready`, or `healthPath`
+ * answering 2xx on host:port), and stops it on dispose (SIGTERM, then SIGKILL after 5 s).
+ */
+export async function startProcess(d: Disposables, spec: ProcessSpec): Promise<ChildService> {
+  const { name, port, logFile } = spec;
+  const fd = openSync(logFile, 'a');
+  const proc = spawn(spec.command, spec.args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...spec.env },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  let exited = false;
+  const exit = new Promise<void>((res) => proc.once('exit', () => ((exited = true), res())));
+  const stop = async () => {
+    if (exited) return;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exit;
+    clearTimeout(timer);
+  };
+  const kill = async () => {
+    if (exited) return;
+    proc.kill('SIGKILL');
+    await exit;
+  };
+  const base = `http://${spec.host ?? '127.0.0.1'}:${port}`;
+  const child: ChildService = {
+    name,
+    pid: proc.pid!,
+    port,
+    base,
+    proc,
+    logFile,
+    stop,
+    kill,
+    get exited() {
+      return exited;
+    },
+  };
+  d.defer(stop);
+  const healthPath = spec.healthPath ?? '/health';
+  try {
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`${name} exited before it was healthy (see ${logFile})`);
+        if (spec.ready) return await spec.ready(base);
+        const res = await fetch(`${base}${healthPath}`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+        await res?.body?.cancel();
+        return !!res && res.status >= 200 && res.status < 300;
+      },
+      { timeoutMs: spec.timeoutMs ?? 30_000, intervalMs: 100, what: `${name} healthy` },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return child;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { announceEnv, baseEnv, flag, loadConfig, optionalString, port, positiveInt } from '@dream/common';
+import { announceEnv, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv } from '@dream/common';
 
 export const coursesEnv = {
   ...baseEnv,
@@ -7,6 +7,7 @@ export const coursesEnv = {
   HOST: optionalString(),
   DATABASE_URL: optionalString(),
   REDIS_URL: optionalString(),
+  ...redisSentinelEnv,
   /** PEM (\n escapes allowed). Courses only verifies tokens; it never signs. */
   JWT_PUBLIC_KEY: optionalString(),
   /** Where the development key pair lives when JWT_PUBLIC_KEY is unset (default ./data/keys, shared with users). */
@@ -16,6 +17,8 @@ export const coursesEnv = {
   /** Cache-aside for course details and lists in Redis. */
   CACHE_ENABLED: flag(true),
   CACHE_TTL_SECONDS: positiveInt(300),
+  /** How often a replica applies cache invalidations left in the outbox by a writer that could not reach Redis. */
+  CACHE_OUTBOX_POLL_MS: positiveInt(1000),
 };
 
 export interface CoursesConfig {
@@ -35,6 +38,7 @@ export interface CoursesConfig {
   GRPC_PORT: number;
   CACHE_ENABLED: boolean;
   CACHE_TTL_SECONDS: number;
+  CACHE_OUTBOX_POLL_MS: number;
 }
 
 /** Reads the environment once; defaults make `npm start -w subgraphs/courses` work with no set-up. */
@@ -45,7 +49,7 @@ export function loadCoursesConfig(env: NodeJS.ProcessEnv = process.env): Courses
     PORT: c.PORT,
     HOST: c.HOST ?? '0.0.0.0',
     DATABASE_URL: c.DATABASE_URL ?? 'sqlite:./data/courses.db',
-    REDIS_URL: c.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_URL: redisUrlFromEnv('courses', c, 'redis://127.0.0.1:6379'),
     JWT_PUBLIC_KEY: c.JWT_PUBLIC_KEY,
     JWT_KEYS_DIR: c.JWT_KEYS_DIR,
     DISCOVERY_URL: c.DISCOVERY_URL,
@@ -56,5 +60,6 @@ export function loadCoursesConfig(env: NodeJS.ProcessEnv = process.env): Courses
     GRPC_PORT: c.GRPC_PORT,
     CACHE_ENABLED: c.CACHE_ENABLED,
     CACHE_TTL_SECONDS: c.CACHE_TTL_SECONDS,
+    CACHE_OUTBOX_POLL_MS: c.CACHE_OUTBOX_POLL_MS,
   };
 }

@@ -1,5 +1,6 @@
 import type { AuthUser, Logger } from '@dream/common';
 import type { CourseCache } from './course-cache';
+import type { CacheOutbox } from './cache-outbox';
 import type { CoursesRepository } from './data/courses-repository';
 import type { EnrollmentsRepository } from './data/enrollments-repository';
 import type { CourseEvents, Notifier } from './events';
@@ -14,6 +15,8 @@ export interface CoursesContext {
   loaders: Loaders;
   /** Redis cache of courses and course lists; writes call `cache.changed(id)` before answering. */
   cache?: CourseCache;
+  /** Durable record of each write's cache invalidation (same transaction); absent with no cache. */
+  outbox?: CacheOutbox;
   events: CourseEvents;
   /** Per-user notifications (lobby joins, new courses in followed categories); optional for embedders. */
   notifier?: Notifier;

@@ -12,8 +12,11 @@ import type { Course } from './domain';
 export interface CourseCache {
   course: EntityCache<Course>;
   lists: GenerationalCache<string[]>;
-  /** Call after a course write commits and before answering: drops the course and every cached list. */
-  changed(courseId: string): Promise<void>;
+  /**
+   * Call after course writes commit and before answering: drops the courses and every cached list.
+   * Never throws; true when Redis has the invalidation (false: kept in memory, and in the outbox).
+   */
+  changed(...courseIds: string[]): Promise<boolean>;
 }
 
 export interface CourseCacheOptions {
@@ -30,8 +33,9 @@ export function createCourseCache(opts: CourseCacheOptions): CourseCache {
   return {
     course,
     lists,
-    changed: async (courseId) => {
-      await Promise.all([course.invalidate([courseId]), lists.invalidateAll()]);
+    changed: async (...courseIds) => {
+      const [a, b] = await Promise.all([course.invalidate(courseIds), lists.invalidateAll()]);
+      return a && b;
     },
   };
 }

@@ -66,9 +66,10 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
     createCourse: async (_: unknown, { input }: { input: Record<string, unknown> }, ctx: CoursesContext) => {
       const user = requireRole(ctx.user, 'OWNER');
       const fields = validateCreate(input);
-      const course = await ctx.courses.create({ ownerId: user.id, ...fields });
+      const outboxId = ctx.outbox?.reserve();
+      const course = await ctx.courses.create({ ownerId: user.id, ...fields }, outboxId);
       ctx.logger.info({ courseId: course.id, ownerId: user.id }, 'course created');
-      await ctx.cache?.changed(course.id);
+      await courseChanged(ctx, course.id, outboxId);
       await ctx.events.publish('course.created', eventOf(course));
       if (ctx.notifier) await notifyCategoryFollowers(ctx.notifier, ctx.enrollments, course, ctx.logger);
       return course;
@@ -77,8 +78,9 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
       const user = requireUser(ctx.user);
       const patch = validateUpdate(input);
       await ownedCourse(ctx, user, id);
-      const course = await ctx.courses.update(id, patch);
-      await ctx.cache?.changed(id);
+      const outboxId = ctx.outbox?.reserve();
+      const course = await ctx.courses.update(id, patch, outboxId);
+      await courseChanged(ctx, id, outboxId);
       if (!course) throw notFound(`Course ${id} not found.`); // deleted between the check and the write
       ctx.logger.info({ courseId: id, ownerId: user.id }, 'course updated');
       await ctx.events.publish('course.updated', eventOf(course));
@@ -87,8 +89,9 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
     deleteCourse: async (_: unknown, { id }: { id: string }, ctx: CoursesContext) => {
       const user = requireUser(ctx.user);
       const course = await ownedCourse(ctx, user, id);
-      const deleted = await ctx.courses.softDelete(id);
-      await ctx.cache?.changed(id);
+      const outboxId = ctx.outbox?.reserve();
+      const deleted = await ctx.courses.softDelete(id, outboxId);
+      await courseChanged(ctx, id, outboxId);
       if (!deleted) throw notFound(`Course ${id} not found.`);
       ctx.logger.info({ courseId: id, ownerId: user.id }, 'course deleted');
       await ctx.events.publish('course.deleted', eventOf(course));
@@ -132,3 +135,9 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
     },
   },
 };
+
+/** After a course write committed: invalidates the cache (through the outbox when the write recorded a row there). */
+async function courseChanged(ctx: CoursesContext, courseId: string, outboxId: string | undefined): Promise<void> {
+  if (ctx.outbox && outboxId) await ctx.outbox.changed(courseId, outboxId);
+  else await ctx.cache?.changed(courseId);
+}

@@ -25,6 +25,7 @@ import { CoursesRepository } from './data/courses-repository';
 import { databaseHealthy, openCoursesDatabase, type CoursesDatabase } from './data/database';
 import { EnrollmentsRepository } from './data/enrollments-repository';
 import { createCourseCache, type CourseCache } from './course-cache';
+import { CacheOutbox } from './cache-outbox';
 import { RedisCourseEvents, RedisNotifier, type CourseEvents, type Notifier } from './events';
 import { createLoaders } from './loaders';
 import { PurchaseService } from './purchase';
@@ -100,6 +101,13 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
     metrics: cacheMetrics(registry),
     logger,
   });
+  // Invalidations that could not reach Redis (kept durably with the change); applied before serving,
+  // on a timer, and whenever this replica's Redis connection comes back.
+  const outbox = config.CACHE_ENABLED ? new CacheOutbox({ db: db.db, dialect: db.dialect, cache, logger, pollMs: config.CACHE_OUTBOX_POLL_MS, stats: db.stats }) : undefined;
+  await outbox?.applyPending();
+  outbox?.start();
+  const onRedisReady = () => void outbox?.applyPending();
+  redis.on('ready', onRedisReady);
   const notifier = overrides.notifier ?? new RedisNotifier(redis, logger);
   const purchases = new PurchaseService({ courses, enrollments, notifier, logger });
 
@@ -139,6 +147,7 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
         enrollments,
         loaders: createLoaders(courses, enrollments, cache),
         cache,
+        outbox,
         events,
         notifier,
         logger: reqLogger,
@@ -157,6 +166,8 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
       },
     });
   } catch (e) {
+    await outbox?.stop();
+    redis.off('ready', onRedisReady);
     await grpcServer?.stop();
     await db.close();
     if (ownRedis) redis.disconnect();
@@ -180,6 +191,8 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
       if (stopped) return;
       stopped = true;
       await Promise.all([srv.stop(), grpcSrv.stop()]);
+      await outbox?.stop();
+      redis.off('ready', onRedisReady);
       await db.close();
       if (ownRedis) await closeRedis(redis);
     },

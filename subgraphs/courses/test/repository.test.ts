@@ -166,6 +166,9 @@ describe('every repository query compiles for Oracle', () => {
     id: 'e1', user_id: 'u1', course_id: 'c1', source: 'lobby' as const, price_paid: 0, idempotency_key: null, created_at: 't',
   };
   const compiled: Record<keyof typeof cq | keyof typeof eq, string> = {
+    insertOutbox: cq.insertOutbox({ id: 'o1', course_id: 'c1', created_at: 't' }).compile().sql,
+    pendingOutbox: cq.pendingOutbox(100).compile().sql,
+    deleteOutbox: cq.deleteOutbox(['o1', 'o2']).compile().sql,
     insertCourse: cq.insertCourse(row).compile().sql,
     courseById: cq.courseById('c1').compile().sql,
     coursesByIds: cq.coursesByIds(['a', 'b']).compile().sql,

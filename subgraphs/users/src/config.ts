@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { announceEnv, baseEnv, flag, loadConfig, optionalString, port, positiveInt } from '@dream/common';
+import { announceEnv, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv } from '@dream/common';
 
 /** Every environment variable the users subgraph reads, with the defaults that make `npm start` work. */
 export const usersEnv = {
@@ -8,7 +8,8 @@ export const usersEnv = {
   PORT: port(4001),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().default('sqlite:./data/users.db'),
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  REDIS_URL: optionalString(),
+  ...redisSentinelEnv,
   JWT_PRIVATE_KEY: optionalString(),
   JWT_PUBLIC_KEY: optionalString(),
   JWT_KEYS_DIR: optionalString(),
@@ -40,9 +41,11 @@ export const usersEnv = {
   CACHE_TTL_SECONDS: positiveInt(300),
 };
 
-export type UsersConfig = z.infer<z.ZodObject<typeof usersEnv>>;
+/** REDIS_URL is always set after loading: the given URL, the sentinel URL, or the local default. */
+export type UsersConfig = Omit<z.infer<z.ZodObject<typeof usersEnv>>, 'REDIS_URL'> & { REDIS_URL: string };
 
 /** Reads and validates the environment once; throws ConfigError naming each bad variable. */
 export function loadUsersConfig(env: NodeJS.ProcessEnv = process.env): UsersConfig {
-  return loadConfig('users', usersEnv, env);
+  const c = loadConfig('users', usersEnv, env);
+  return { ...c, REDIS_URL: redisUrlFromEnv('users', c, 'redis://127.0.0.1:6379') };
 }

@@ -124,7 +124,7 @@ export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOv
     const schema = buildSubgraphSchema([
       {
         typeDefs: parse(typeDefsSource),
-        resolvers: createResolvers({ repo, jwt, authenticator, limiter, courses, invalidateUser: (id) => cache.invalidate([id]) }),
+        resolvers: createResolvers({ repo, jwt, authenticator, limiter, courses, invalidateUser: async (id) => void (await cache.invalidate([id])) }),
       },
     ]);
 

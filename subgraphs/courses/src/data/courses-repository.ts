@@ -34,7 +34,20 @@ export class CoursesRepository {
     return courseQueries(db, this.dialect);
   }
 
-  async create(input: NewCourse): Promise<Course> {
+  /**
+   * Runs a course write; with `outboxId` the cache invalidation for `courseId` is recorded in the same
+   * transaction, so it exists exactly when the change does (see cache-outbox.ts).
+   */
+  private write<T>(courseId: string, outboxId: string | undefined, fn: (db: Kysely<CoursesDb>) => Promise<T>): Promise<T> {
+    if (!outboxId) return fn(this.db);
+    return this.db.transaction().execute(async (trx) => {
+      const result = await fn(trx);
+      await this.q(trx).insertOutbox({ id: outboxId, course_id: courseId, created_at: nowIso() }).execute();
+      return result;
+    });
+  }
+
+  async create(input: NewCourse, outboxId?: string): Promise<Course> {
     const at = nowIso();
     const row = {
       id: randomUUID(),
@@ -49,8 +62,10 @@ export class CoursesRepository {
     };
     try {
       // No `returning` on Oracle: insert, then read the row back.
-      await this.q().insertCourse(row).execute();
-      const saved = await this.q().courseById(row.id).executeTakeFirstOrThrow();
+      const saved = await this.write(row.id, outboxId, async (db) => {
+        await this.q(db).insertCourse(row).execute();
+        return this.q(db).courseById(row.id).executeTakeFirstOrThrow();
+      });
       return toCourse(saved);
     } catch (e) {
       mapDbError(e);
@@ -105,11 +120,12 @@ export class CoursesRepository {
   }
 
   /** The updated course, or undefined when it does not exist (or is deleted). */
-  async update(id: string, patch: CoursePatch): Promise<Course | undefined> {
+  async update(id: string, patch: CoursePatch, outboxId?: string): Promise<Course | undefined> {
     try {
-      const res = await this.q().updateCourse(id, { ...patch, updated_at: nowIso() }).executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) return undefined;
-      const row = await this.q().courseById(id).executeTakeFirst();
+      const row = await this.write(id, outboxId, async (db) => {
+        const res = await this.q(db).updateCourse(id, { ...patch, updated_at: nowIso() }).executeTakeFirst();
+        return Number(res.numUpdatedRows) === 0 ? undefined : this.q(db).courseById(id).executeTakeFirst();
+      });
       return row && toCourse(row);
     } catch (e) {
       mapDbError(e);
@@ -117,9 +133,9 @@ export class CoursesRepository {
   }
 
   /** True when a live course was deleted now. */
-  async softDelete(id: string): Promise<boolean> {
+  async softDelete(id: string, outboxId?: string): Promise<boolean> {
     try {
-      const res = await this.q().softDeleteCourse(id, nowIso()).executeTakeFirst();
+      const res = await this.write(id, outboxId, (db) => this.q(db).softDeleteCourse(id, nowIso()).executeTakeFirst());
       return Number(res.numUpdatedRows) > 0;
     } catch (e) {
       mapDbError(e);

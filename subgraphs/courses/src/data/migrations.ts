@@ -62,5 +62,19 @@ export function coursesMigrations(dialect: SqlDialect): Record<string, Migration
         await db.schema.dropTable('courses').execute();
       },
     },
+    '002_cache_outbox': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('cache_outbox')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('course_id', 'varchar(36)', (c) => c.notNull())
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('cache_outbox_created_idx').on('cache_outbox').column('created_at').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('cache_outbox').execute();
+      },
+    },
   };
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { SqlDialect } from '@dream/common';
-import type { CourseRow, CoursesDb, EnrollmentRow } from './types';
+import type { CacheOutboxRow, CourseRow, CoursesDb, EnrollmentRow } from './types';
 
 /** Position of a course in the newest-first order: the keyset behind `cursor`/`after`. */
 export interface CourseKey {
@@ -27,6 +27,10 @@ export function courseQueries(db: Kysely<CoursesDb>, dialect: SqlDialect) {
     dialect === 'oracle' ? q.fetch(n) : q.limit(n);
   const live = () => db.selectFrom('courses').selectAll('courses').where('courses.deleted_at', 'is', null);
   return {
+    insertOutbox: (row: CacheOutboxRow) => db.insertInto('cache_outbox').values(row),
+    /** Oldest first, so a backlog drains in the order it was written. */
+    pendingOutbox: (limit: number) => take(db.selectFrom('cache_outbox').selectAll().orderBy('created_at').orderBy('id'), limit),
+    deleteOutbox: (ids: readonly string[]) => db.deleteFrom('cache_outbox').where('id', 'in', [...ids]),
     insertCourse: (row: CourseRow) => db.insertInto('courses').values(row),
     courseById: (id: string) => live().where('courses.id', '=', id),
     coursesByIds: (ids: readonly string[]) => live().where('courses.id', 'in', [...ids]),

@@ -33,11 +33,24 @@ export interface CategoryFollowsTable {
   created_at: Generated<string>;
 }
 
+/**
+ * Cache invalidations written in the same transaction as the course change they are for, deleted once
+ * Redis has them: one that could not reach Redis survives a crash of the writer and is applied by any
+ * replica (see cache-outbox.ts).
+ */
+export interface CacheOutboxTable {
+  id: string;
+  course_id: string;
+  created_at: string;
+}
+
 export interface CoursesDb {
   courses: CoursesTable;
+  cache_outbox: CacheOutboxTable;
   enrollments: EnrollmentsTable;
   category_follows: CategoryFollowsTable;
 }
 
 export type CourseRow = CoursesTable;
+export type CacheOutboxRow = CacheOutboxTable;
 export type EnrollmentRow = EnrollmentsTable;
