@@ -290,12 +290,22 @@ describe('deploy/compose.sentinel.yml (Redis Sentinel variant)', () => {
       expect(env.REDIS_SENTINELS).toBe('sentinel-1:26379,sentinel-2:26379,sentinel-3:26379');
       expect(env.REDIS_MASTER_NAME).toBe('dream');
       expect(env.REDIS_URL).toBe('');
+      expect(env.REDIS_PASSWORD).toBe('${REDIS_PASSWORD:?set REDIS_PASSWORD}');
     }
+    // the primary keeps its password in the variant, and the replica and sentinels authenticate
+    expect(override.services.redis.command).toEqual(expect.arrayContaining(['--requirepass', '--masterauth']));
+    expect(override.services['redis-replica'].command).toEqual(expect.arrayContaining(['--requirepass', '--masterauth']));
+    expect(JSON.stringify(override.services['sentinel-1'].entrypoint)).toContain('sentinel auth-pass dream');
   });
 
   (composeCliOnce ? it : it.skip)('passes `config -q` merged over docker-compose.yml', () => {
     const [cmd, ...args] = composeCliOnce!;
-    const res = spawnSync(cmd, [...args, '-f', 'docker-compose.yml', '-f', 'deploy/compose.sentinel.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    const secrets = Object.fromEntries(REQUIRED.map((v) => [v, `test-${v.toLowerCase()}`]));
+    const res = spawnSync(cmd, [...args, '-f', 'docker-compose.yml', '-f', 'deploy/compose.sentinel.yml', 'config', '-q'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...secrets },
+    });
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
   });
