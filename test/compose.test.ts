@@ -295,7 +295,13 @@ describe('deploy/compose.sentinel.yml (Redis Sentinel variant)', () => {
 
   (composeCliOnce ? it : it.skip)('passes `config -q` merged over docker-compose.yml', () => {
     const [cmd, ...args] = composeCliOnce!;
-    const res = spawnSync(cmd, [...args, '-f', 'docker-compose.yml', '-f', 'deploy/compose.sentinel.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    // the base file refuses to render without its secrets (`${VAR:?}`): give it test values, as above
+    const secrets = Object.fromEntries(REQUIRED.map((v) => [v, `test-${v.toLowerCase()}`]));
+    const res = spawnSync(cmd, [...args, '-f', 'docker-compose.yml', '-f', 'deploy/compose.sentinel.yml', 'config', '-q'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...secrets },
+    });
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
   });
