@@ -4,16 +4,19 @@
  * manifests keep the promises docs/deployment.md makes: probes on real routes, requests and limits,
  * an autoscaler and a disruption budget per service, a grace period longer than the services'
  * shutdown, Secrets only referenced, only the gateway open to the outside, and no environment
- * variable the code does not read.
+ * variable the code does not read. Against the security model: NODE_ENV=production with every secret
+ * each service's code requires then (its exported requiredSecrets), probes only on routes that answer
+ * without a token (the gateway's guarded status routes come from its own module), Redis with a password.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { discoveryEnv } from '../discovery/src/config';
-import { gatewayEnv } from '../gateway/src/config';
-import { coursesEnv } from '../subgraphs/courses/src/config';
-import { usersEnv } from '../subgraphs/users/src/config';
+import { discoveryEnv, requiredSecrets as discoverySecrets } from '../discovery/src/config';
+import { gatewayEnv, requiredSecrets as gatewaySecrets } from '../gateway/src/config';
+import { GUARDED_STATUS_ROUTES, PUBLIC_STATUS_ROUTES } from '../gateway/src/status-routes';
+import { coursesEnv, requiredSecrets as coursesSecrets } from '../subgraphs/courses/src/config';
+import { usersEnv, requiredSecrets as usersSecrets } from '../subgraphs/users/src/config';
 import { tracingEnv } from '../packages/common/src/tracing';
 
 const ROOT = resolve(__dirname, '..');
@@ -30,8 +33,27 @@ const CONFIG_KEYS: Record<string, Set<string>> = {
 const OUR_SERVICES = Object.keys(CONFIG_KEYS);
 /** installShutdown's default: the longest a service's SIGTERM handling takes before it exits anyway. */
 const SHUTDOWN_TIMEOUT_SECONDS = 10;
-/** Routes the services really answer (gateway and subgraphs: both; discovery: /health). */
-const HEALTH_ROUTES = ['/health', '/metrics'];
+/** What each service refuses to start without under NODE_ENV=production, as its code says (given its env). */
+const REQUIRED_SECRETS: Record<string, (env: { DISCOVERY_URL?: string }) => string[]> = {
+  gateway: gatewaySecrets,
+  discovery: discoverySecrets,
+  users: usersSecrets,
+  courses: coursesSecrets,
+};
+/**
+ * Routes each service answers without a token: the gateway's from its status-routes module; subgraphs
+ * (packages/common subgraph-server: /health, /metrics, no guard); discovery: /health (everything under
+ * /v1 wants the DISCOVERY_TOKEN). A probe cannot carry a Secret, so it may only use these.
+ */
+const OPEN_ROUTES: Record<string, readonly string[]> = {
+  gateway: PUBLIC_STATUS_ROUTES,
+  discovery: ['/health'],
+  users: ['/health', '/metrics'],
+  courses: ['/health', '/metrics'],
+};
+/** Routes that answer 401 to a request without `Authorization` (as a kubelet's probe is). */
+const answers401 = (app: string, path: string) =>
+  (app === 'gateway' && GUARDED_STATUS_ROUTES.includes(path)) || (app === 'discovery' && path.startsWith('/v1'));
 
 interface EnvVar {
   name: string;
@@ -39,17 +61,19 @@ interface EnvVar {
   valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string }; fieldRef?: unknown };
 }
 interface Probe {
-  httpGet?: { path: string; port: string | number };
+  httpGet?: { path: string; port: string | number; httpHeaders?: Array<{ name: string; value: string }> };
   tcpSocket?: { port: string | number };
   exec?: unknown;
 }
 interface Container {
   name: string;
   image: string;
+  args?: string[];
   ports?: Array<{ name?: string; containerPort: number }>;
   env?: EnvVar[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
+  startupProbe?: Probe;
   lifecycle?: { preStop?: { exec?: { command: string[] } } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
 }
@@ -115,9 +139,16 @@ describe.each(overlays)('deploy/k8s/overlays/%s', (overlay) => {
         const where = `${w.metadata.name}/${c.name}`;
         for (const probe of [c.readinessProbe, c.livenessProbe]) {
           expect({ where, probe: !!probe }).toEqual({ where, probe: true });
-          const port = probe!.httpGet?.port ?? probe!.tcpSocket?.port;
+        }
+        for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe].filter((p): p is Probe => !!p)) {
+          const port = probe.httpGet?.port ?? probe.tcpSocket?.port;
           if (typeof port === 'string') expect({ where, port: c.ports?.some((p) => p.name === port) }).toEqual({ where, port: true });
-          if (probe!.httpGet) expect(HEALTH_ROUTES).toContain(probe!.httpGet.path);
+          if (!probe.httpGet || !OUR_SERVICES.includes(appOf(w))) continue;
+          const path = probe.httpGet.path;
+          // a probe carries no Secret (httpHeaders are literal): a guarded route would answer it 401
+          expect({ where, path, answers401: answers401(appOf(w), path) }).toEqual({ where, path, answers401: false });
+          expect({ where, path, open: OPEN_ROUTES[appOf(w)].includes(path) }).toEqual({ where, path, open: true });
+          expect({ where, authHeader: (probe.httpGet.httpHeaders ?? []).some((h) => /authorization/i.test(h.name)) }).toEqual({ where, authHeader: false });
         }
         // readiness follows the service's own health check
         if (OUR_SERVICES.includes(appOf(w))) expect(c.readinessProbe!.httpGet?.path).toBe('/health');
@@ -188,6 +219,44 @@ describe.each(overlays)('deploy/k8s/overlays/%s', (overlay) => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('runs every service with NODE_ENV=production and every secret its code then requires, each from a Secret', () => {
+    const configMaps = new Map(objs.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o.data ?? {}]));
+    const valueOf = (e: EnvVar | undefined): string | undefined => {
+      const ref = e?.valueFrom?.configMapKeyRef;
+      return ref ? configMaps.get(ref.name)?.[ref.key] : e?.value;
+    };
+    const problems: string[] = [];
+    for (const w of workloads(objs).filter((o) => OUR_SERVICES.includes(appOf(o)))) {
+      const env = w.spec!.template!.spec.containers[0].env ?? [];
+      const byName = new Map(env.map((e) => [e.name, e]));
+      if (valueOf(byName.get('NODE_ENV')) !== 'production') problems.push(`${w.metadata.name}: NODE_ENV is not production`);
+      const required = REQUIRED_SECRETS[appOf(w)]({ DISCOVERY_URL: valueOf(byName.get('DISCOVERY_URL')) });
+      // the gateway's status routes: without a STATUS_TOKEN only loopback could read them (no scraping)
+      if (appOf(w) === 'gateway') required.push('STATUS_TOKEN');
+      for (const name of required) {
+        if (!byName.get(name)?.valueFrom?.secretKeyRef) problems.push(`${w.metadata.name}: ${name} (required in production) is not set from a Secret`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('gives an in-cluster Redis a password from a Secret, and the services a REDIS_URL from the same Secret', () => {
+    const redis = workloads(objs).filter((o) => appOf(o) === 'redis');
+    for (const w of redis) {
+      const c = w.spec!.template!.spec.containers[0];
+      const args = c.args ?? [];
+      const pass = args[args.indexOf('--requirepass') + 1];
+      expect({ requirepass: args.includes('--requirepass') }).toEqual({ requirepass: true });
+      const variable = /^\$\(([A-Z0-9_]+)\)$/.exec(pass ?? '')?.[1];
+      const ref = c.env?.find((e) => e.name === variable)?.valueFrom?.secretKeyRef;
+      expect({ password: pass, fromSecret: !!ref }).toEqual({ password: pass, fromSecret: true });
+      for (const s of workloads(objs).filter((o) => OUR_SERVICES.includes(appOf(o)))) {
+        const url = s.spec!.template!.spec.containers[0].env?.find((e) => e.name === 'REDIS_URL')?.valueFrom?.secretKeyRef;
+        expect({ service: appOf(s), secret: url?.name }).toEqual({ service: appOf(s), secret: ref!.name });
+      }
+    }
   });
 
   it('lets only the gateway take traffic from outside; discovery, Redis and subgraphs only from our services', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnv, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv } from '@dream/common';
+import { type ServiceSecret, baseEnv, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv } from '@dream/common';
 
 export const discoveryEnv = {
   ...baseEnv,
@@ -25,3 +25,6 @@ export function loadDiscoveryConfig(env: NodeJS.ProcessEnv = process.env) {
   const c = loadConfig('discovery', discoveryEnv, env);
   return { ...c, REDIS_URL: redisUrlFromEnv('discovery', c, 'redis://127.0.0.1:6379') };
 }
+
+/** The service secrets the discovery refuses to start without under NODE_ENV=production (deploy checks read this too). */
+export const requiredSecrets = (): Array<ServiceSecret & 'DISCOVERY_TOKEN'> => ['DISCOVERY_TOKEN'];

@@ -16,7 +16,7 @@ import {
   REQUEST_ID_HEADER,
   type Logger,
 } from '@dream/common';
-import type { DiscoveryConfig } from './config';
+import { type DiscoveryConfig, requiredSecrets } from './config';
 import { CHANGED_CHANNEL, Registry } from './registry';
 import { parseRegistration, SERVICE_NAME } from './validation';
 
@@ -60,7 +60,7 @@ function intParam(v: string | null, name: string, min: number, max: number): num
  */
 export async function startDiscovery(config: DiscoveryConfig, logger?: Logger): Promise<DiscoveryHandle> {
   const log = logger ?? createLogger('discovery', { level: config.LOG_LEVEL });
-  checkSecrets('discovery', config, ['DISCOVERY_TOKEN'], log);
+  checkSecrets('discovery', config, requiredSecrets(), log);
   const redis = createRedis(config.REDIS_URL, log);
   const sub = createRedis(config.REDIS_URL, log, { commandTimeout: undefined });
   const registry = new Registry(redis, config.DISCOVERY_TTL_SECONDS);

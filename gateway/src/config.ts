@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_CORS_ORIGINS } from './security-headers';
-import { baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv, url } from '@dream/common';
+import { type ServiceSecret, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv, url } from '@dream/common';
 
 /** Everything the gateway reads from the environment, with defaults that make `npm start` work. */
 export const gatewayEnv = {
@@ -96,3 +96,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   const c = loadConfig('gateway', gatewayEnv, env);
   return { ...c, REDIS_URL: redisUrlFromEnv('gateway', c) };
 }
+
+/** The service secrets the gateway refuses to start without under NODE_ENV=production (deploy checks read this too). */
+export const requiredSecrets = (): Array<ServiceSecret & 'DISCOVERY_TOKEN'> => ['DISCOVERY_TOKEN'];

@@ -31,7 +31,8 @@ import {
   type Redis,
 } from '@dream/common';
 import { attachClientSurface, type ClientSurface } from './client-surface';
-import type { GatewayConfig } from './config';
+import { type GatewayConfig, requiredSecrets } from './config';
+import { GUARDED_STATUS_ROUTES } from './status-routes';
 import type { GatewayContext } from './context';
 import { PooledDataSource, WriteFence } from './data-source';
 import { queryLimitsOf, queryLimitsPlugin } from './limits';
@@ -143,12 +144,12 @@ const unavailableStatusPlugin: ApolloServerPlugin<GatewayContext> = {
 
 /**
  * Starts the gateway on one port: /graphql (POST/GET via @apollo/server + @apollo/gateway, Sandbox
- * on browser GET), /health, /ready, /metrics, and any routes added with `route()`. It listens at
+ * on browser GET), /health, /live, /ready, /metrics, and any routes added with `route()`. It listens at
  * once; /graphql answers 503 and /health 500 until discovery has yielded a composable supergraph.
  */
 export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger('gateway', { level: config.LOG_LEVEL });
-  checkSecrets('gateway', config, ['DISCOVERY_TOKEN'], logger);
+  checkSecrets('gateway', config, requiredSecrets(), logger);
   const upstream = new UpstreamClient(config.UPSTREAM_TIMEOUT_MS);
   const pools = new Pools({
     upstream,
@@ -352,7 +353,11 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         label = '/health';
         const ok = !!apollo;
         sendJson(res, ok ? 200 : 500, ok ? { status: 'ok', subgraphs: supergraph.subgraphs } : { status: 'down', reason: 'no supergraph loaded yet' });
-      } else if ((path === '/ready' || path === '/metrics') && req.method === 'GET' && !statusAllowed(req)) {
+      } else if (path === '/live' && req.method === 'GET') {
+        // liveness: the process answers; a missing supergraph is readiness' business (/health)
+        label = '/live';
+        sendJson(res, 200, { status: 'alive' });
+      } else if (GUARDED_STATUS_ROUTES.includes(path) && req.method === 'GET' && !statusAllowed(req)) {
         label = path;
         req.resume();
         sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message: `${path} is internal: send Authorization: Bearer <STATUS_TOKEN>.` } });

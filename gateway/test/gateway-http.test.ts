@@ -19,6 +19,10 @@ describe('gateway HTTP surface', () => {
     const before = await getJson(`${gw.url}/health`);
     expect(before.status).toBe(500);
     expect(before.body.status).toBe('down');
+    // liveness does not depend on the subgraphs: a gateway without a supergraph is alive, just not ready
+    const live = await getJson(`${gw.url}/live`);
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual({ status: 'alive' });
     const early = await gql(gw, '{ categories }');
     expect(early.status).toBe(503);
     expect(early.body.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');

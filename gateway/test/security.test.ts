@@ -339,6 +339,8 @@ describe('gateway security', () => {
         await ok.body?.cancel();
       }
       expect((await fetch(`${g.url}/health`)).status).toBe(200);
+      // the liveness route a kubelet probes without a token
+      expect((await fetch(`${g.url}/live`)).status).toBe(200);
     });
 
     it('WebSocket clients without headers use a short-lived single-use ticket; a JWT in the URL is refused', async () => {

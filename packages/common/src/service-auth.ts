@@ -14,6 +14,15 @@ export const serviceSecretsEnv = {
   SERVICE_TOKEN: optionalString(),
 };
 
+export type ServiceSecret = keyof typeof serviceSecretsEnv;
+
+/**
+ * The secrets a subgraph refuses to start without under NODE_ENV=production: SERVICE_TOKEN always (its
+ * gRPC peers), DISCOVERY_TOKEN when it registers with discovery. Exported so deploy checks read the same list.
+ */
+export const subgraphSecrets = (env: { DISCOVERY_URL?: string }): ServiceSecret[] =>
+  env.DISCOVERY_URL ? ['DISCOVERY_TOKEN', 'SERVICE_TOKEN'] : ['SERVICE_TOKEN'];
+
 /** Constant-time comparison of a sent secret with the expected one (hashed first: equal lengths). */
 export function secretMatches(sent: string | undefined, expected: string): boolean {
   if (sent === undefined) return false;

@@ -1,4 +1,4 @@
-import { announceEnv, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv } from '@dream/common';
+import { announceEnv, subgraphSecrets, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv } from '@dream/common';
 
 export const coursesEnv = {
   ...baseEnv,
@@ -63,3 +63,6 @@ export function loadCoursesConfig(env: NodeJS.ProcessEnv = process.env): Courses
     CACHE_OUTBOX_POLL_MS: c.CACHE_OUTBOX_POLL_MS,
   };
 }
+
+/** The service secrets this subgraph refuses to start without under NODE_ENV=production (deploy checks read this too). */
+export const requiredSecrets = subgraphSecrets;

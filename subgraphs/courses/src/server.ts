@@ -19,7 +19,7 @@ import {
   type Logger,
 } from '@dream/common';
 import type { Redis } from 'ioredis';
-import type { CoursesConfig } from './config';
+import { type CoursesConfig, requiredSecrets } from './config';
 import type { CoursesContext } from './context';
 import { CoursesRepository } from './data/courses-repository';
 import { databaseHealthy, openCoursesDatabase, type CoursesDatabase } from './data/database';
@@ -80,7 +80,7 @@ export interface CoursesSubgraph {
 /** Opens the database (migrating it), connects Redis and serves the courses subgraph. */
 export async function startCoursesSubgraph(config: CoursesConfig, overrides: CoursesOverrides = {}): Promise<CoursesSubgraph> {
   const logger = overrides.logger ?? createLogger('courses', { level: config.LOG_LEVEL });
-  checkSecrets('courses', config, config.DISCOVERY_URL ? ['DISCOVERY_TOKEN', 'SERVICE_TOKEN'] : ['SERVICE_TOKEN'], logger);
+  checkSecrets('courses', config, requiredSecrets(config), logger);
   const keys = overrides.keys ?? loadJwtKeys({ JWT_PUBLIC_KEY: config.JWT_PUBLIC_KEY, JWT_KEYS_DIR: config.JWT_KEYS_DIR }, logger);
   // Courses only verifies: never hold the private key here even when the dev key pair provides one.
   const jwt = new JwtService({ keys: { publicKey: keys.publicKey } });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { announceEnv, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv } from '@dream/common';
+import { announceEnv, subgraphSecrets, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv } from '@dream/common';
 
 /** Every environment variable the users subgraph reads, with the defaults that make `npm start` work. */
 export const usersEnv = {
@@ -49,3 +49,6 @@ export function loadUsersConfig(env: NodeJS.ProcessEnv = process.env): UsersConf
   const c = loadConfig('users', usersEnv, env);
   return { ...c, REDIS_URL: redisUrlFromEnv('users', c, 'redis://127.0.0.1:6379') };
 }
+
+/** The service secrets this subgraph refuses to start without under NODE_ENV=production (deploy checks read this too). */
+export const requiredSecrets = subgraphSecrets;

@@ -26,7 +26,7 @@ import {
   type JwtKeys,
   type Logger,
 } from '@dream/common';
-import type { UsersConfig } from './config';
+import { type UsersConfig, requiredSecrets } from './config';
 import { contextFactory } from './context';
 import { createCoursesClient, type CoursesClient } from './courses-client';
 import { getUsers } from './grpc-users';
@@ -80,7 +80,7 @@ async function pingDatabase(db: Database<UsersDb>): Promise<void> {
  */
 export async function startUsersSubgraph(config: UsersConfig, overrides: UsersOverrides = {}): Promise<UsersSubgraph> {
   const logger = overrides.logger ?? createLogger(SERVICE_NAME, { level: config.LOG_LEVEL });
-  checkSecrets(SERVICE_NAME, config, config.DISCOVERY_URL ? ['DISCOVERY_TOKEN', 'SERVICE_TOKEN'] : ['SERVICE_TOKEN'], logger);
+  checkSecrets(SERVICE_NAME, config, requiredSecrets(config), logger);
   const keys = overrides.jwtKeys ?? loadJwtKeys(config, logger);
   const jwt = new JwtService({ keys, ttlSeconds: config.JWT_TTL_SECONDS });
   // Computed before serving so the first unknown-user login is not slower than the others.
