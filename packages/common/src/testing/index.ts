@@ -3,3 +3,4 @@ export * from './wait';
 export * from './redis-server';
 export * from './disposables';
 export * from './http';
+export * from './metrics';
