@@ -19,6 +19,7 @@ module.exports = {
     project('users', '<rootDir>/subgraphs/users'),
     project('courses', '<rootDir>/subgraphs/courses'),
     project('gateway', '<rootDir>/gateway'),
+    project('testenv', '<rootDir>/packages/testenv'),
     // repository-wide checks: compose file, supergraph drift, k6 scripts
     project('ops', '<rootDir>'),
     // fault and abuse suite (`npm run test:faults`): real processes, SIGKILL, restarts; prints a table at the end

@@ -25,6 +25,8 @@ export interface RecordingProxy {
    * at the same time. Requests the gateway merged never arrive, so the hold ends by its timeout.
    */
   holdNext(count: number, maxMs: number): void;
+  /** Requests held right now. */
+  readonly waiting: number;
   stop(): Promise<void>;
 }
 
@@ -93,6 +95,9 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     holdNext(count, maxMs) {
       release();
       hold = { count, maxMs, waiting: [] };
+    },
+    get waiting() {
+      return hold?.waiting.length ?? 0;
     },
     stop: () =>
       new Promise<void>((r) => {

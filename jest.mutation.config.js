@@ -1,0 +1,27 @@
+// The unit-level tests of the modules under mutation testing (`npm run test:mutation`, see
+// stryker.config.json and docs/testing.md). One flat project (Stryker measures coverage per test),
+// with @dream/common mapped to its sources so the tests exercise the sandbox's mutated copy.
+/** @type {import('jest').Config} */
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  moduleFileExtensions: ['ts', 'js', 'json', 'node'],
+  moduleNameMapper: {
+    '^@dream/common$': '<rootDir>/packages/common/src/index.ts',
+    '^@dream/common/testing$': '<rootDir>/packages/common/src/testing/index.ts',
+  },
+  testMatch: [
+    '<rootDir>/packages/common/test/jwt.test.ts',
+    '<rootDir>/packages/common/test/auth.test.ts',
+    '<rootDir>/packages/common/test/round-robin.test.ts',
+    '<rootDir>/packages/common/test/breaker.test.ts',
+    '<rootDir>/gateway/test/merge-key.test.ts',
+    '<rootDir>/subgraphs/users/test/login-rate-limit.test.ts',
+    '<rootDir>/subgraphs/courses/test/purchase-service.test.ts',
+    '<rootDir>/subgraphs/users/test/buy-course.test.ts',
+  ],
+  testTimeout: 30000,
+};
