@@ -18,10 +18,10 @@ module.exports = {
     '<rootDir>/packages/common/test/auth.test.ts',
     '<rootDir>/packages/common/test/round-robin.test.ts',
     '<rootDir>/packages/common/test/breaker.test.ts',
-    '<rootDir>/gateway/test/merge-key.test.ts',
+    '<rootDir>/gateway/test/dedupe.test.ts',
     '<rootDir>/subgraphs/users/test/login-rate-limit.test.ts',
     '<rootDir>/subgraphs/courses/test/purchase-service.test.ts',
-    '<rootDir>/subgraphs/users/test/buy-course.test.ts',
+    '<rootDir>/subgraphs/courses/test/repository.test.ts',
   ],
   testTimeout: 30000,
 };
