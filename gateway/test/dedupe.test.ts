@@ -5,7 +5,6 @@ import { Disposables } from '@dream/common/testing';
 import type { GatewayContext } from '../src/context';
 import { PooledDataSource } from '../src/data-source';
 import { UpstreamClient } from '../src/upstream';
-import { Stack, gql, servedBy, waitForPool } from './helpers';
 
 /**
  * An upstream that answers every POST after it has seen `hold` requests or 300 ms, whichever is
@@ -150,34 +149,5 @@ describe('entity representations sent once per entity', () => {
     const reps = ['a', 'b'].map((id) => ({ __typename: 'User', id }));
     await ds.process(fetchOf('query E($representations: [_Any!]!) { _entities(representations: $representations) { __typename } }', { requestId: 'r' }, { representations: reps }));
     expect(up.seen[0].body.variables!.representations).toEqual(reps);
-  });
-});
-
-describe('in-flight merging through the gateway (real subgraphs)', () => {
-  const stack = new Stack();
-  beforeAll(async () => {
-    await stack.start();
-    await stack.addUsers();
-    await stack.addCourses();
-  });
-  afterAll(() => stack.stop());
-
-  it('identical concurrent client queries reach the subgraphs fewer times; per-user queries stay separate', async () => {
-    const gw = await stack.gateway({ ACCESS_LOG: 'false' });
-    await gw.ready();
-    await waitForPool(gw, 'courses', 1);
-    const courses = stack.courses[0];
-    const q = '{ courses(first: 5) { id name } }';
-    const before = await servedBy(courses);
-    const results = await Promise.all(Array.from({ length: 30 }, () => gql(gw, q)));
-    expect(results.every((r) => r.status === 200 && Array.isArray(r.body.data?.courses))).toBe(true);
-    const merged = (await servedBy(courses)) - before;
-    expect(merged).toBeLessThan(30);
-
-    // the same query from 5 different users (tokens): never merged across users
-    const tokens = Array.from({ length: 5 }, () => stack.token());
-    const before2 = await servedBy(courses);
-    await Promise.all(tokens.map((t) => gql(gw, q, { headers: { authorization: `Bearer ${t}` } })));
-    expect((await servedBy(courses)) - before2).toBe(5);
   });
 });

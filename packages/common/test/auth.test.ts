@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
-import { AppError, Authenticator, JwtService, createLogger, hasRole, loadJwtKeys, requireRole, requireUser, type AuthUser } from '../src';
+import { AppError } from '../src/errors';
+import { Authenticator, requireRole, requireUser } from '../src/auth';
+import { JwtService, hasRole, loadJwtKeys, type AuthUser } from '../src/jwt';
+import { createLogger } from '../src/logger';
 import { Disposables, startRedisServer, type RedisServerHandle } from '../src/testing';
 
 const keys = loadJwtKeys({ JWT_KEYS_DIR: mkdtempSync(join(tmpdir(), 'keys-')) });
