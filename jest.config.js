@@ -9,6 +9,8 @@ const project = (displayName, rootDir) => ({
   transform,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json', 'node'],
+  // a Stryker sandbox (npm run test:mutation) is a second copy of the repository
+  modulePathIgnorePatterns: ['/\\.stryker-tmp/'],
 });
 
 /** @type {import('jest').Config} */

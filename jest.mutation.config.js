@@ -9,6 +9,8 @@ module.exports = {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   moduleFileExtensions: ['ts', 'js', 'json', 'node'],
+  // a Stryker sandbox under the repository is a second copy of every package
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
   moduleNameMapper: {
     '^@dream/common$': '<rootDir>/packages/common/src/index.ts',
     '^@dream/common/testing$': '<rootDir>/packages/common/src/testing/index.ts',
@@ -18,6 +20,7 @@ module.exports = {
     '<rootDir>/packages/common/test/auth.test.ts',
     '<rootDir>/packages/common/test/round-robin.test.ts',
     '<rootDir>/packages/common/test/breaker.test.ts',
+    '<rootDir>/packages/common/test/instance-pool.test.ts',
     '<rootDir>/gateway/test/dedupe.test.ts',
     '<rootDir>/subgraphs/users/test/login-rate-limit.test.ts',
     '<rootDir>/subgraphs/courses/test/purchase-service.test.ts',

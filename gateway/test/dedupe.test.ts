@@ -113,6 +113,98 @@ describe('in-flight merging in PooledDataSource', () => {
   });
 });
 
+describe('the merge key and what each fetch carries', () => {
+  const d = new Disposables();
+  afterEach(() => d.disposeAll());
+
+  it('forwards the token, the request id and the client address, and never merges two client addresses', async () => {
+    const up = await startHoldingUpstream(d);
+    const merged: string[] = [];
+    const upstream = new UpstreamClient(2000);
+    d.defer(() => upstream.close());
+    const pool = new InstancePool<ServiceInstance>({ service: 'courses', logger: createLogger('test', { level: 'silent' }) });
+    pool.setInstances([{ id: 'c1', service: 'courses', url: up.url, registeredAt: new Date().toISOString(), lastHeartbeat: new Date().toISOString() }]);
+    d.defer(() => pool.close());
+    const ds = new PooledDataSource({ name: 'courses', pool: () => pool, upstream, onMerged: (n) => merged.push(n) });
+    const q = 'query Q { n }';
+    await Promise.all([
+      ds.process(fetchOf(q, { requestId: 'g1', token: 't', forwardedFor: '10.0.0.1' })),
+      ds.process(fetchOf(q, { requestId: 'g2', token: 't', forwardedFor: '10.0.0.2' })),
+      ds.process(fetchOf(q, { requestId: 'g3', token: 't', forwardedFor: '10.0.0.1' })),
+    ]);
+    expect(up.seen).toHaveLength(2);
+    expect(merged).toEqual(['courses']);
+    const sent = up.seen.map((x) => [x.headers.authorization, x.headers['x-forwarded-for'], x.headers['x-request-id'], x.headers['content-type']]);
+    expect(sent).toEqual([
+      ['Bearer t', '10.0.0.1', 'g1', 'application/json'],
+      ['Bearer t', '10.0.0.2', 'g2', 'application/json'],
+    ]);
+    expect(up.seen[0].body).toEqual({ query: q, variables: {} });
+    // nothing forwarded that the caller did not have
+    await ds.process(fetchOf('{ n }', {}));
+    expect(up.seen[2].headers).not.toHaveProperty('authorization');
+    expect(up.seen[2].headers).not.toHaveProperty('x-forwarded-for');
+    expect(up.seen[2].headers).not.toHaveProperty('x-request-id');
+  });
+
+  it('merges an anonymous `{ … }` query and one with leading whitespace, never a subscription or a mutation written with leading space', async () => {
+    const up = await startHoldingUpstream(d);
+    const ds = source(d, up.url);
+    const same = (q: string, n = 3) => Promise.all(Array.from({ length: n }, (_, i) => ds.process(fetchOf(q, { requestId: `r${i}` }))));
+    await same('{ n }');
+    expect(up.seen).toHaveLength(1);
+    await same('  \n query Q { n }');
+    expect(up.seen).toHaveLength(2);
+    await same('  mutation M { n }');
+    expect(up.seen).toHaveLength(5);
+    await same('subscription S { n }');
+    expect(up.seen).toHaveLength(8);
+    // "queryX" is not the keyword query
+    await same('queryish { n }', 2);
+    expect(up.seen).toHaveLength(10);
+  });
+
+  it('with merging off every fetch is sent', async () => {
+    const up = await startHoldingUpstream(d);
+    const upstream = new UpstreamClient(2000);
+    d.defer(() => upstream.close());
+    const pool = new InstancePool<ServiceInstance>({ service: 'courses' });
+    pool.setInstances([{ id: 'c1', service: 'courses', url: up.url, registeredAt: '', lastHeartbeat: '' }]);
+    d.defer(() => pool.close());
+    const ds = new PooledDataSource({ name: 'courses', pool: () => pool, upstream, dedupe: false });
+    await Promise.all(Array.from({ length: 3 }, () => ds.process(fetchOf('query Q { n }', { requestId: 'x', token: 't' }))));
+    expect(up.seen).toHaveLength(3);
+    expect(ds.inFlightCount).toBe(0);
+  });
+
+  it('a failed upstream: SERVICE_UNAVAILABLE naming the subgraph, reported once, and a merged follower gets the same failure', async () => {
+    const errors: string[] = [];
+    const upstream = new UpstreamClient(2000);
+    d.defer(() => upstream.close());
+    const pool = new InstancePool<ServiceInstance>({ service: 'courses' });
+    // nothing listens on port 9 of 127.0.0.1 (discard, never open here): connection refused
+    pool.setInstances([{ id: 'c1', service: 'courses', url: 'http://127.0.0.1:9/graphql', registeredAt: '', lastHeartbeat: '' }]);
+    d.defer(() => pool.close());
+    const ds = new PooledDataSource({ name: 'courses', pool: () => pool, upstream, onUpstreamError: (n, e) => errors.push(`${n}: ${(e as Error).message}`) });
+    const results = await Promise.allSettled([ds.process(fetchOf('{ n }', { requestId: 'a' })), ds.process(fetchOf('{ n }', { requestId: 'b' }))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    for (const r of results) {
+      const e = (r as PromiseRejectedResult).reason as { extensions?: { code?: string }; message: string };
+      expect({ code: e.extensions?.code, message: e.message }).toEqual({ code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/^Service "courses" is unavailable/) });
+    }
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^courses: /);
+    expect(ds.inFlightCount).toBe(0);
+    // an error that is not an AppError becomes the subgraph's SERVICE_UNAVAILABLE
+    const broken = new PooledDataSource({
+      name: 'users',
+      pool: () => ({ execute: () => Promise.reject(new TypeError('boom')) }) as unknown as InstancePool<ServiceInstance>,
+      upstream,
+    });
+    await expect(broken.process(fetchOf('{ n }', {}))).rejects.toThrow('Service "users" is unavailable.');
+  });
+});
+
 describe('entity representations sent once per entity', () => {
   const d = new Disposables();
   afterEach(() => d.disposeAll());
