@@ -1,24 +1,18 @@
 /**
- * `npm run test:mutation`: StrykerJS over the modules where a silent bug costs most (stryker.config.json),
- * then a table per module and, as the very last line, `mutation score: X.XX %` over all of them.
- * Not part of CI: it takes minutes of CPU (concurrency 1, unit-level tests only). Exits 1 below 80 %.
+ * `npm run test:mutation`: StrykerJS over the modules where a silent bug costs most (stryker.config.mjs),
+ * one module at a time (each run has its own report, so a module's result stands even if a later one is
+ * stopped), then a table per module and, as the very last line, `mutation score: X.XX %` over all of
+ * them. Not part of CI: minutes of one core (concurrency 1, unit-level tests only). Exits 1 below 80 %.
+ * `npm run test:mutation -- "login limit"` runs the named modules only.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const ROOT = resolve(__dirname, '..');
-const REPORT = join(ROOT, 'reports/mutation/mutation.json');
 const THRESHOLD = 80;
-
-/** Which module each mutated file belongs to (the order is the table's). */
-const MODULES: Array<[string, RegExp]> = [
-  ['token verification and denylist', /packages\/common\/src\/(jwt|auth)\.ts$/],
-  ['in-flight merge key', /gateway\/src\/data-source\.ts$/],
-  ['round-robin and breaker', /packages\/common\/src\/(round-robin|breaker)\.ts$/],
-  ['login limit', /subgraphs\/users\/src\/login-rate-limit\.ts$/],
-  ['purchase idempotency', /subgraphs\/courses\/src\/(purchase|data\/enrollments-repository)\.ts$/],
-];
+const slug = (name: string) => name.replace(/[^a-z0-9]+/gi, '-');
 
 interface MutantResult {
   status: 'Killed' | 'Survived' | 'NoCoverage' | 'Timeout' | 'CompileError' | 'RuntimeError' | 'Ignored' | 'Pending';
@@ -54,21 +48,23 @@ export function score(t: Tally): number {
   return valid === 0 ? 0 : ((t.killed + t.timeout) / valid) * 100;
 }
 
-export function moduleTable(report: Report): { table: string; total: Tally } {
+export function moduleTable(reports: Array<[string, Report | undefined]>): { table: string; total: Tally } {
   const rows: string[][] = [];
   const total = empty();
-  for (const [name, re] of MODULES) {
-    const files = Object.keys(report.files).filter((f) => re.test(f.replace(/\\/g, '/')));
+  const cells = (name: string, t: Tally) => [name, score(t).toFixed(2), String(t.killed), String(t.timeout), String(t.survived), String(t.noCoverage), String(t.errors)];
+  for (const [name, report] of reports) {
+    if (!report) {
+      rows.push([name, 'not run', '', '', '', '', '']);
+      continue;
+    }
+    const files = Object.keys(report.files).sort();
     const mod = empty();
     for (const f of files) tally(report.files[f].mutants, mod);
     tally(files.flatMap((f) => report.files[f].mutants), total);
-    rows.push([name, score(mod).toFixed(2), String(mod.killed), String(mod.timeout), String(mod.survived), String(mod.noCoverage), String(mod.errors)]);
-    for (const f of files) {
-      const t = tally(report.files[f].mutants);
-      rows.push([`  ${f}`, score(t).toFixed(2), String(t.killed), String(t.timeout), String(t.survived), String(t.noCoverage), String(t.errors)]);
-    }
+    rows.push(cells(name, mod));
+    for (const f of files) rows.push(cells(`  ${f}`, tally(report.files[f].mutants)));
   }
-  rows.push(['all modules', score(total).toFixed(2), String(total.killed), String(total.timeout), String(total.survived), String(total.noCoverage), String(total.errors)]);
+  rows.push(cells('all modules', total));
   const head = ['module', '% score', 'killed', 'timeout', 'survived', 'no coverage', 'errors'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
@@ -76,22 +72,36 @@ export function moduleTable(report: Report): { table: string; total: Tally } {
   return { table, total };
 }
 
-function main(): void {
-  rmSync(REPORT, { force: true });
-  const run = spawnSync(process.execPath, [join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', ...process.argv.slice(2)], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-  if (!existsSync(REPORT)) {
-    console.error(`Stryker wrote no report (exit ${run.status}); see its output above.`);
-    console.log('mutation score: 0.00 %');
-    process.exit(1);
+async function main(): Promise<void> {
+  const { MODULES } = (await import(pathToFileURL(join(ROOT, 'stryker.config.mjs')).href)) as { MODULES: Record<string, string[]> };
+  const wanted = process.argv.slice(2);
+  const names = Object.keys(MODULES).filter((n) => wanted.length === 0 || wanted.includes(n));
+  if (names.length === 0) throw new Error(`no such module; the modules are: ${Object.keys(MODULES).join(', ')}`);
+  const reports: Array<[string, Report | undefined]> = [];
+  let failed = false;
+  for (const name of names) {
+    const file = join(ROOT, 'reports/mutation', `${slug(name)}.json`);
+    rmSync(file, { force: true });
+    console.log(`\n=== mutation testing: ${name} ===`);
+    const run = spawnSync(process.execPath, [join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, STRYKER_MODULE: name },
+    });
+    if (run.status !== 0) failed = true;
+    reports.push([name, existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Report) : undefined]);
   }
-  const { table, total } = moduleTable(JSON.parse(readFileSync(REPORT, 'utf8')) as Report);
+  const { table, total } = moduleTable(reports);
   const s = score(total);
   console.log(`\nMutation testing per module (threshold ${THRESHOLD} %):\n${table}\n`);
   console.log(`mutation score: ${s.toFixed(2)} %`);
-  process.exit(run.status === 0 && s >= THRESHOLD ? 0 : 1);
+  process.exit(!failed && reports.every(([, r]) => r) && s >= THRESHOLD ? 0 : 1);
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    console.log('mutation score: 0.00 %');
+    process.exit(1);
+  });
+}
