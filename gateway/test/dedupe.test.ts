@@ -172,9 +172,58 @@ describe('the merge key and what each fetch carries', () => {
     pool.setInstances([{ id: 'c1', service: 'courses', url: up.url, registeredAt: '', lastHeartbeat: '' }]);
     d.defer(() => pool.close());
     const ds = new PooledDataSource({ name: 'courses', pool: () => pool, upstream, dedupe: false });
-    await Promise.all(Array.from({ length: 3 }, () => ds.process(fetchOf('query Q { n }', { requestId: 'x', token: 't' }))));
+    const answers = await Promise.all(Array.from({ length: 3 }, () => ds.process(fetchOf('query Q { n }', { requestId: 'x', token: 't' }))));
     expect(up.seen).toHaveLength(3);
+    expect(answers.map((a) => a.data?.auth)).toEqual(['Bearer t', 'Bearer t', 'Bearer t']);
     expect(ds.inFlightCount).toBe(0);
+  });
+
+  it('a fetch without a context is sent with no caller headers', async () => {
+    const up = await startHoldingUpstream(d);
+    const ds = source(d, up.url);
+    const ask = (query: string) =>
+      ds.process({ request: { query, variables: {} }, context: undefined, kind: 'INCOMING_OPERATION' } as unknown as GraphQLDataSourceProcessOptions<GatewayContext>);
+    expect((await ask('{ n }')).data?.auth).toBeNull();
+    expect((await ask('mutation { n }')).data?.auth).toBeNull();
+    expect(up.seen.map((x) => x.headers.authorization)).toEqual([undefined, undefined]);
+  });
+
+  it('a query that reached a failing instance is retried on the next one (merged or not); a mutation never is', async () => {
+    // instance A takes each request and drops the connection without an answer: the request reached it
+    const dropped: string[] = [];
+    const a = createServer((req) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        dropped.push((JSON.parse(body) as { query: string }).query);
+        req.socket.destroy();
+      });
+    });
+    await new Promise<void>((r) => a.listen(0, '127.0.0.1', r));
+    d.defer(() => new Promise<void>((r) => a.close(() => r())));
+    const b = await startHoldingUpstream(d);
+    const upstream = new UpstreamClient(2000);
+    d.defer(() => upstream.close());
+    const at = (u: string, id: string) => ({ id, service: 'courses', url: u, registeredAt: '', lastHeartbeat: '' });
+    const make = (dedupe: boolean) => {
+      const pool = new InstancePool<ServiceInstance>({ service: 'courses', breaker: { threshold: 1000 } });
+      pool.setInstances([at(`http://127.0.0.1:${(a.address() as { port: number }).port}/graphql`, 'a'), at(b.url, 'b')]);
+      d.defer(() => pool.close());
+      return new PooledDataSource({ name: 'courses', pool: () => pool, upstream, dedupe });
+    };
+    for (const dedupe of [true, false]) {
+      for (const q of ['query Q { n }', '{ n }', 'query Q { mutation }']) {
+        const ds = make(dedupe); // a fresh pool: the first pick is A
+        expect((await ds.process(fetchOf(q, { requestId: 'r' }))).data?.n).toEqual(expect.any(Number));
+      }
+      for (const m of ['mutation M { n }', '  mutation M { n }', '\nmutation { n }']) {
+        const ds = make(dedupe);
+        const seenBefore = b.seen.length;
+        await expect(ds.process(fetchOf(m, { requestId: 'r' }))).rejects.toThrow(/^Service "courses" is unavailable/);
+        expect(b.seen.length).toBe(seenBefore); // never replayed on B
+      }
+    }
+    expect(dropped.filter((q) => q.includes('mutation M') || q.startsWith('\nmutation'))).toHaveLength(6);
   });
 
   it('a failed upstream: SERVICE_UNAVAILABLE naming the subgraph, reported once, and a merged follower gets the same failure', async () => {
