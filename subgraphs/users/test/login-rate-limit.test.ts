@@ -108,6 +108,57 @@ describe('LoginRateLimiter (fixed window per username and address, in Redis)', (
     expect(await refusal(limiter.check('x', 'a'))).toBeUndefined();
     await limiter.reset('x', 'a');
     expect(lines).toEqual([expect.objectContaining({ level: 40, msg: 'login rate limiter unavailable (redis); allowing the attempt', err: 'redis wait' })]);
+    // it did not even try: no command was sent, so the lazy client never started connecting
+    expect(down.status).toBe('wait');
+    // and a limiter without a logger stays quiet instead of failing the login
+    const quiet = new LoginRateLimiter(down, { maxAttempts: 1, windowSeconds: 60 });
+    await quiet.recordFailure('x', 'a');
+    expect(await refusal(quiet.check('x', 'a'))).toBeUndefined();
+  });
+
+  it('warns at most once per 10 s', async () => {
+    const { logger, lines } = capturedLogger();
+    const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
+    down.on('error', () => undefined);
+    d.defer(() => down.disconnect());
+    const limiter = new LoginRateLimiter(down, { maxAttempts: 1, windowSeconds: 60 }, logger);
+    const now = jest.spyOn(Date, 'now');
+    try {
+      now.mockReturnValue(1_000_000);
+      await limiter.check('x', 'a');
+      now.mockReturnValue(1_009_999);
+      await limiter.check('x', 'a');
+      expect(lines).toHaveLength(1);
+      now.mockReturnValue(1_010_000);
+      await limiter.check('x', 'a');
+      expect(lines).toHaveLength(2);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
+  it('announces the seconds left in the window, not the window length', async () => {
+    const limiter = new LoginRateLimiter(redis, { maxAttempts: 1, windowSeconds: 900 });
+    const u = name();
+    await limiter.recordFailure(u, 'a');
+    await redis.expire(`login:fail:${u}:a`, 500);
+    const r = await refusal(limiter.check(u, 'a'));
+    expect(r?.retryAfter).toBeGreaterThanOrEqual(499);
+    expect(r?.retryAfter).toBeLessThanOrEqual(500);
+  });
+
+  it('a Redis error while recording or on a clean call is logged; a clean call logs nothing', async () => {
+    const { logger, lines } = capturedLogger();
+    const limiter = new LoginRateLimiter(redis, { maxAttempts: 3, windowSeconds: 60 }, logger);
+    const u = name();
+    await limiter.recordFailure(u, 'a');
+    await limiter.check(u, 'a');
+    await limiter.reset(u, 'a');
+    expect(lines).toEqual([]);
+    // INCR on a key of the wrong type fails inside the transaction
+    await redis.hset(`login:fail:${u}:b`, 'f', '1');
+    await limiter.recordFailure(u, 'b');
+    expect(lines).toEqual([expect.objectContaining({ level: 40, msg: 'could not record a failed login (redis)', err: expect.stringMatching(/WRONGTYPE/) })]);
   });
 
   it('a Redis error during a call allows the attempt and logs it', async () => {
