@@ -22,6 +22,7 @@ describe('PurchaseService', () => {
   let service: PurchaseService;
   let sub: Redis;
   const published: NotificationEvent[] = [];
+  const logs: Array<Record<string, unknown>> = [];
   let courseId = '';
   let n = 0;
 
@@ -29,12 +30,12 @@ describe('PurchaseService', () => {
   const student = (roles: AuthUser['roles'] = ['STUDENT']): AuthUser => ({ id: `s-${++n}`, username: `stu${n}`, roles, jti: 'j', exp: 0 });
   const rows = async (userId: string) => (await database.db.selectFrom('enrollments').selectAll().where('user_id', '=', userId).execute()) as Array<{ id: string; idempotency_key: string | null; price_paid: number; source: string }>;
 
-  async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string; fields?: unknown }> {
     try {
       await p;
     } catch (e) {
       if (!(e instanceof AppError)) throw e;
-      return { code: e.code, message: e.message };
+      return { code: e.code, message: e.message, ...(e.fields ? { fields: e.fields } : {}) };
     }
     throw new Error('expected a refusal');
   }
@@ -58,7 +59,8 @@ describe('PurchaseService', () => {
     sub = d.push(new Redis(server.url), (r) => r.disconnect());
     await sub.subscribe(NOTIFICATION_CHANNEL);
     sub.on('message', (_c, m: string) => published.push(JSON.parse(m) as NotificationEvent));
-    service = new PurchaseService({ courses, enrollments, notifier: new RedisNotifier(pub, createLogger('t', { level: 'silent' })), logger: createLogger('t', { level: 'silent' }) });
+    const logger = createLogger('t', { level: 'debug', destination: { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) } as never });
+    service = new PurchaseService({ courses, enrollments, notifier: new RedisNotifier(pub, createLogger('t', { level: 'silent' })), logger });
     courseId = (await courses.create({ ownerId: owner.id, name: 'Go', info: 'i', category: 'Programming', price: 42.5 })).id;
   });
   afterAll(() => d.disposeAll());
@@ -76,6 +78,17 @@ describe('PurchaseService', () => {
     const stored = await rows(s.id);
     expect(stored).toEqual([expect.objectContaining({ id: res!.enrollmentId, source: 'purchase', price_paid: 42.5, idempotency_key: scopedIdempotencyKey(s.id, 'k1') })]);
     expect(notes).toEqual([{ userId: owner.id, kind: 'course.bought', courseId, text: `${s.username} bought your course "Go".`, createdAt: expect.any(String) }]);
+    // the log line carries the request, the buyer, the course, the enrollment and the price
+    expect(logs.filter((l) => l.userId === s.id)).toEqual([
+      expect.objectContaining({ msg: 'course bought', requestId: 'req-1', userId: s.id, courseId, enrollmentId: res!.enrollmentId, pricePaid: 42.5 }),
+    ]);
+    // repeats are logged as such, with or without a key
+    await service.buy(s, { userId: s.id, courseId, idempotencyKey: 'k1' }, 'req-2');
+    await service.buy(s, { userId: s.id, courseId, idempotencyKey: '' }, 'req-3');
+    expect(logs.filter((l) => l.userId === s.id).slice(1)).toEqual([
+      expect.objectContaining({ msg: 'repeat purchase: already owned', requestId: 'req-2', enrollmentId: res!.enrollmentId }),
+      expect.objectContaining({ msg: 'repeat purchase: already owned', requestId: 'req-3', enrollmentId: res!.enrollmentId }),
+    ]);
   });
 
   it('a repeat with the same key, with another key, or without a key buys nothing twice and notifies no one', async () => {
@@ -103,6 +116,22 @@ describe('PurchaseService', () => {
     expect(first.alreadyOwned).toBe(false);
     expect(await service.buy(s, { userId: s.id, courseId, idempotencyKey: '' }, 'r')).toEqual({ ...first, alreadyOwned: true });
     expect((await rows(s.id)).map((r) => r.idempotency_key)).toEqual([null]);
+  });
+
+  it('costs the statements it promises: a repeat without a key is one indexed read, a first purchase reads nothing twice', async () => {
+    const statements = async (fn: () => Promise<unknown>) => {
+      const before = database.stats.queries;
+      await fn();
+      return database.stats.queries - before;
+    };
+    const s = student();
+    // no key: the (user, course) lookup, the course, the insert
+    expect(await statements(() => service.buy(s, { userId: s.id, courseId, idempotencyKey: '' }, 'r'))).toBe(3);
+    expect(await statements(() => service.buy(s, { userId: s.id, courseId, idempotencyKey: '' }, 'r'))).toBe(1);
+    const t = student();
+    // a key: the course, the lookups by key and by (user, course), the insert
+    expect(await statements(() => service.buy(t, { userId: t.id, courseId, idempotencyKey: 'cost' }, 'r'))).toBe(4);
+    expect(await statements(() => service.buy(t, { userId: t.id, courseId, idempotencyKey: 'cost' }, 'r'))).toBe(2);
   });
 
   it('concurrent purchases of one pair, with one key or none: exactly one says new, all answer the same enrollment', async () => {
@@ -137,11 +166,13 @@ describe('PurchaseService', () => {
       expect(await refusal(service.buy(s, { userId: '', courseId: bad, idempotencyKey: '' }, 'r'))).toEqual({
         code: 'BAD_USER_INPUT',
         message: 'course_id is required (up to 128 letters, digits, ".", "_", ":", "-").',
+        fields: [{ field: 'courseId', message: 'Invalid course id.' }],
       });
       if (bad) {
         expect(await refusal(service.buy(s, { userId: '', courseId, idempotencyKey: bad }, 'r'))).toEqual({
           code: 'BAD_USER_INPUT',
           message: 'idempotency_key must be 1-128 letters, digits, ".", "_", ":", "-".',
+          fields: [{ field: 'idempotencyKey', message: 'Invalid idempotency key.' }],
         });
       }
     }
