@@ -24,7 +24,7 @@ module.exports = {
     '<rootDir>/packages/common/test/breaker.test.ts',
     '<rootDir>/packages/common/test/instance-pool.test.ts',
     '<rootDir>/gateway/test/dedupe.test.ts',
-    '<rootDir>/subgraphs/users/test/login-rate-limit.test.ts',
+    '<rootDir>/subgraphs/users/test/abuse-limits.test.ts',
     '<rootDir>/subgraphs/courses/test/purchase-service.test.ts',
     '<rootDir>/subgraphs/courses/test/repository.test.ts',
   ],

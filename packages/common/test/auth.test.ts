@@ -140,24 +140,24 @@ describe('Authenticator and the logout denylist', () => {
     expect(await refusal(a.fromHeaders({ authorization: 'Bearer nope' }))).toEqual({ code: 'UNAUTHENTICATED', message: 'Invalid token.' });
   });
 
-  it('without Redis: nothing is revoked and revoke is a no-op', async () => {
+  it('without a token store: nothing reads as revoked, and a revocation is refused rather than faked', async () => {
     const a = new Authenticator(svc, undefined);
     const token = svc.sign(user);
     const u = await a.verify(token);
-    await a.revoke(u);
+    expect(await refusal(a.revoke(u))).toEqual({ code: 'SERVICE_UNAVAILABLE', message: 'This service has no token store: cannot revoke tokens.' });
     expect(await a.isRevoked(u.jti)).toBe(false);
     expect((await a.verify(token)).id).toBe('u1');
   });
 
-  it('with Redis unreachable: accepts a signature-valid token and logs why (availability over a bounded revocation window)', async () => {
+  it('with Redis unreachable: fails closed (503) and logs why', async () => {
     const { logger, lines } = capturedLogger();
     const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
     dead.on('error', () => undefined);
     d.defer(() => dead.disconnect());
     const a = new Authenticator(svc, dead, logger);
     const token = svc.sign(user);
-    expect((await a.verify(token)).id).toBe('u1');
-    expect(lines).toEqual([expect.objectContaining({ level: 40, msg: 'denylist unreachable; accepting a signature-valid token', err: expect.any(String) })]);
+    expect(await refusal(a.verify(token))).toEqual({ code: 'SERVICE_UNAVAILABLE', message: 'Cannot check the token right now (token store unavailable); try again shortly.' });
+    expect(lines).toEqual([expect.objectContaining({ level: 40, msg: 'denylist unreachable: refusing authenticated calls (503)', err: expect.any(String) })]);
   });
 });
 
