@@ -6,10 +6,10 @@
 
 /** Module name → the parts of the source files it covers (`file:firstLine-lastLine` for a part of a file). */
 export const MODULES = {
-  'in-flight merge key': ['gateway/src/data-source.ts:19-86'],
+  'in-flight merge key': ['gateway/src/data-source.ts:21-139'],
   'login limit': ['subgraphs/users/src/login-rate-limit.ts'],
-  'token verification and denylist': ['packages/common/src/jwt.ts:86-149', 'packages/common/src/auth.ts:22-64'],
-  'purchase idempotency': ['subgraphs/courses/src/purchase.ts', 'subgraphs/courses/src/data/enrollments-repository.ts:87-132'],
+  'token verification and denylist': ['packages/common/src/jwt.ts:86-149', 'packages/common/src/auth.ts:22-79'],
+  'purchase idempotency': ['subgraphs/courses/src/purchase.ts', 'subgraphs/courses/src/data/enrollments-repository.ts:87-145'],
   'round-robin and breaker': ['packages/common/src/round-robin.ts', 'packages/common/src/breaker.ts'],
 };
 
