@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
+import { waitFor } from '@dream/common/testing';
 import { Stack, breakerOf, gql, servedAt, servedBy, waitForPool } from '../src';
 
 jest.setTimeout(60000);
@@ -63,8 +64,11 @@ describe('Stack', () => {
       const child = await stack.spawnSubgraph('courses');
       expect(child.exited).toBe(false);
       expect(await listening(child.port)).toBe(true);
-      // it announced itself to discovery like `npm start` does
-      expect((await stack.client.list()).services.courses?.map((i) => i.url)).toEqual([`${child.base}/graphql`]);
+      // it announces itself to discovery like `npm start` does (registration may follow /health)
+      await waitFor(async () => (await stack.client.list()).services.courses?.some((i) => i.url === `${child.base}/graphql`), {
+        what: 'the spawned replica registered',
+        timeoutMs: 10000,
+      });
       const exit = new Promise<NodeJS.Signals | null>((r) => child.proc.once('exit', (_code, signal) => r(signal)));
       await child.kill();
       expect(await exit).toBe('SIGKILL');
