@@ -5,7 +5,7 @@ import { coursesSdl } from '../subgraphs/courses/src/schema';
 import type { Gateway } from '../gateway/src/server';
 import { signup } from '../gateway/test/client/api';
 import { gqlWsClient, subscribe } from '../gateway/test/client/ws-clients';
-import { countRows } from './db';
+import { countRows, holdWriteLock } from './db';
 import { boundedLoad, failures, gqlOutcome, summary, type Outcome } from './load';
 import { measured, newRow } from './report';
 
@@ -263,12 +263,19 @@ describe('courses replica faults under a bounded load', () => {
           {
             after: 60,
             run: async () => {
-              // SIGKILL the users replica while the gateway has purchases out: a mutation that reached it
-              // is never replayed by the gateway, so its client sees a failure and cannot know whether it
-              // was recorded (courses may have committed it before users died)
-              inFlightAtKill = started - answered;
-              killedAt = Date.now();
-              await Promise.all([victimUsers.kill(), victimCourses.kill()]);
+              // Hold the courses database's write lock so purchases pile up in flight (users waits on
+              // BuyCourse), then SIGKILL the users replica while the gateway has them out: a mutation that
+              // reached it is never replayed by the gateway, so its client sees a failure and cannot know
+              // whether it was recorded. Without the hold, whether any purchase is out at the kill is luck.
+              const lock = holdWriteLock(stack.dir, 'courses');
+              try {
+                await waitFor(() => started - answered >= 6, { timeoutMs: 5000, what: 'purchases to pile up behind the lock' });
+                inFlightAtKill = started - answered;
+                killedAt = Date.now();
+                await Promise.all([victimUsers.kill(), victimCourses.kill()]);
+              } finally {
+                lock.release();
+              }
             },
           },
         ],
