@@ -4,3 +4,4 @@ export * from './redis-server';
 export * from './disposables';
 export * from './http';
 export * from './metrics';
+export * from './oracle-double';
