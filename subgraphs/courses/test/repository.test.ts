@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DummyDriver, Kysely } from 'kysely';
 import { OracleAdapter, OracleIntrospector, OracleQueryCompiler } from 'kysely-oracledb';
 import { compileOnly } from '@dream/common';
-import { OracleDouble } from '@dream/common/testing';
+import { lintOracleSql, OracleDouble } from '@dream/common/testing';
 import { coursesMigrations } from '../src/data/migrations';
 import { CoursesRepository } from '../src/data/courses-repository';
 import { openCoursesDatabase, type CoursesDatabase } from '../src/data/database';
@@ -195,6 +195,16 @@ describe.each(targets)('repositories on %s', (_name, url, oracleDouble) => {
   });
 });
 
+// Runs after the suites above (jest keeps file order): the Migrator's own statements, its introspection and
+// every repository statement really sent, not only the ones compiled above.
+describe('every statement sent to the Oracle double', () => {
+  it('passed the Oracle 23ai lint (the double refuses what would fail)', () => {
+    const sent = double.executed();
+    expect(new Set(sent.map((c) => c.sql)).size).toBeGreaterThan(10);
+    expect(sent.filter((c) => /would refuse/.test(c.error ?? '')).map((c) => `${c.sql} → ${c.error}`)).toEqual([]);
+  });
+});
+
 describe('every repository query compiles for Oracle', () => {
   const oracle = compileOnly<CoursesDb>('oracle');
   const cq = courseQueries(oracle, 'oracle');
@@ -234,6 +244,7 @@ describe('every repository query compiles for Oracle', () => {
     expect(text).not.toMatch(/\breturning\b/i); // the Oracle adapter has no RETURNING
     expect(text).not.toMatch(/\$\d|\?/); // Oracle binds are :1, :2 …
     expect(text).not.toMatch(/`/);
+    expect(lintOracleSql(text)).toEqual([]);
   });
 
   test('row limits use FETCH FIRST on Oracle and LIMIT on SQLite', () => {
@@ -257,6 +268,7 @@ describe('every repository query compiles for Oracle', () => {
       },
     });
     await coursesMigrations('oracle')['001_courses'].up(recorder);
+    for (const statement of statements) expect({ statement, problems: lintOracleSql(statement) }).toEqual({ statement, problems: [] });
     expect(statements.join('\n')).toMatch(/"info" clob/);
     expect(statements.join('\n')).not.toMatch(/\btext\b/);
     expect(statements.some((s) => /create index "courses_category_created_idx" on "courses" \("category", "created_at"\)/.test(s))).toBe(true);

@@ -5,3 +5,4 @@ export * from './disposables';
 export * from './http';
 export * from './metrics';
 export * from './oracle-double';
+export * from './oracle-sql-lint';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import type { Pool } from 'oracledb';
+import { lintOracleSql } from './oracle-sql-lint';
 
 /**
  * A stand-in for an Oracle server behind an `oracledb` pool, for tests on machines with no Oracle. It
@@ -21,7 +22,8 @@ import type { Pool } from 'oracledb';
  *   up to the block's timeout, released by DBMS_LOCK.RELEASE or when the session ends);
  * - the dictionary views kysely's Migrator reads (ALL_USERS, ALL_TABLES, ALL_TAB_COLUMNS) and DUAL.
  *
- * Oracle SQL is run by SQLite after two mechanical rewrites (`:n` binds → `?`, `fetch first n rows only`
+ * Every statement must first pass lintOracleSql (what 23ai refuses is refused here too, as ORA-00900 naming
+ * the rule). Oracle SQL is then run by SQLite after two mechanical rewrites (`:n` binds → `?`, `fetch first n rows only`
  * → `limit n`); everything else is sent as written, so SQL SQLite refuses fails here too. It is not an
  * Oracle: row locks are a single writer, PL/SQL other than the lock blocks is refused. Every call is
  * recorded in `calls` so tests can check what was sent, on which session and with which commit mode.
@@ -232,6 +234,8 @@ export class OracleDouble {
 
   private async execute(s: Session, sqlText: string, binds: unknown[], autoCommit: boolean) {
     const text = sqlText.trim();
+    const problems = lintOracleSql(text);
+    if (problems.length > 0) throw new OracleDoubleError(900, `Oracle 23ai would refuse or misread this statement: ${problems.join('; ')}`);
     if (/^(declare|begin)\b/i.test(text)) return this.plsql(s, text, binds);
     const dictionary = this.dictionary(text);
     if (dictionary) return this.finish(s, autoCommit, { rows: dictionary, metaData: [] });
