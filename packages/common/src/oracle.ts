@@ -9,6 +9,7 @@ import {
   type MigrationLockOptions,
   type QueryCompiler,
   type QueryResult,
+  type RawBuilder,
   type TransactionSettings,
 } from 'kysely';
 import { OracleDialect, type OracleConnection } from 'kysely-oracledb';
@@ -46,32 +47,31 @@ export const MIGRATION_LOCK_ERROR = 20100;
  */
 const LOCK_NAME = `'dream_migrations.' || sys_context('USERENV', 'CURRENT_SCHEMA') || '.'`;
 
-export function acquireLockSql(lockTable: string, timeoutSeconds: number) {
+/** A block that allocates the lock's handle, calls `call` (which sets lock_status) and raises unless 0 or 4. */
+function lockBlock(lockTable: string, call: RawBuilder<unknown>, failure: string) {
   return sql`declare
   lock_name varchar2(128) := ${sql.raw(LOCK_NAME)} || ${lockTable};
   lock_handle varchar2(128);
   lock_status integer;
 begin
   dbms_lock.allocate_unique(lock_name, lock_handle);
-  lock_status := dbms_lock.request(lockhandle => lock_handle, lockmode => dbms_lock.x_mode, timeout => ${timeoutSeconds}, release_on_commit => false);
+  ${call};
   if lock_status not in (0, 4) then
-    raise_application_error(-${sql.raw(String(MIGRATION_LOCK_ERROR))}, 'migration lock ' || lock_name || ' not acquired: DBMS_LOCK.REQUEST returned ' || lock_status || ' (1 = timed out, 2 = deadlock)');
+    raise_application_error(-${sql.raw(String(MIGRATION_LOCK_ERROR))}, 'migration lock ' || lock_name || ' ${sql.raw(failure)} ' || lock_status);
   end if;
 end;`;
 }
 
+export function acquireLockSql(lockTable: string, timeoutSeconds: number) {
+  return lockBlock(
+    lockTable,
+    sql`lock_status := dbms_lock.request(lockhandle => lock_handle, lockmode => dbms_lock.x_mode, timeout => ${timeoutSeconds}, release_on_commit => false)`,
+    'not acquired (DBMS_LOCK.REQUEST: 1 = timed out, 2 = deadlock):',
+  );
+}
+
 export function releaseLockSql(lockTable: string) {
-  return sql`declare
-  lock_name varchar2(128) := ${sql.raw(LOCK_NAME)} || ${lockTable};
-  lock_handle varchar2(128);
-  lock_status integer;
-begin
-  dbms_lock.allocate_unique(lock_name, lock_handle);
-  lock_status := dbms_lock.release(lock_handle);
-  if lock_status not in (0, 4) then
-    raise_application_error(-${sql.raw(String(MIGRATION_LOCK_ERROR))}, 'migration lock ' || lock_name || ' not released: DBMS_LOCK.RELEASE returned ' || lock_status);
-  end if;
-end;`;
+  return lockBlock(lockTable, sql`lock_status := dbms_lock.release(lock_handle)`, 'not released: DBMS_LOCK.RELEASE returned');
 }
 
 /**
@@ -141,19 +141,17 @@ class CommittingOracleDriver implements Driver {
     c.inTransaction = true;
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    const c = connection as CommittingConnection;
-    try {
-      await c.inner.connection.commit();
-    } finally {
-      c.inTransaction = false;
-    }
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.endTransaction(connection as CommittingConnection, 'commit');
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    const c = connection as CommittingConnection;
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.endTransaction(connection as CommittingConnection, 'rollback');
+  }
+
+  private async endTransaction(c: CommittingConnection, how: 'commit' | 'rollback'): Promise<void> {
     try {
-      await c.inner.connection.rollback();
+      await c.inner.connection[how]();
     } finally {
       c.inTransaction = false;
     }

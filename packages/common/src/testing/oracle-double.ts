@@ -296,7 +296,7 @@ export class OracleDouble {
         try {
           await this.waitFor(free, `lock ${name}`, timeoutMs);
         } catch {
-          throw new OracleDoubleError(20100, `migration lock ${name} not acquired: DBMS_LOCK.REQUEST returned 1 (1 = timed out, 2 = deadlock)`);
+          throw new OracleDoubleError(20100, `migration lock ${name} not acquired (DBMS_LOCK.REQUEST: 1 = timed out, 2 = deadlock): 1`);
         }
       }
       this.locks.set(name, s.id);
