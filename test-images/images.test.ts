@@ -10,13 +10,16 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Disposables, freePort, startRedisServer, waitFor } from '@dream/common/testing';
-import { composeEnv, dependsOn, OURS, ROOT, services, WORKSPACES } from '../test/lib/compose-file';
+import { composeEnv, dependsOn, OURS, services, WORKSPACES } from '../test/lib/compose-file';
 import { imageNodeMajor, imagePath, inImage, stageImages, type StagedImage } from './stage';
 
 const NODE = process.env.IMAGE_NODE;
-const WORK = join(ROOT, '.cache/images');
+// Outside the repository (jest would otherwise see the staged copies of the workspaces' package.json files).
+// stages/ keeps the deps stage between runs, keyed by what it copies; work/ is rebuilt and removed each run.
+const WORK = join(tmpdir(), 'dream-and-study-images');
 const opts = NODE ? { node: NODE, workDir: join(WORK, 'work'), cacheDir: join(WORK, 'stages') } : undefined;
 
 /** compose's start order: a service after everything it depends on. */
@@ -49,7 +52,10 @@ describe('the Dockerfile targets, staged and started as compose starts them', ()
     mkdirSync(WORK, { recursive: true });
     images = stageImages(OURS, opts);
   }, 600_000);
-  afterAll(() => disposables.disposeAll(), 60_000);
+  afterAll(async () => {
+    await disposables.disposeAll();
+    rmSync(join(WORK, 'work'), { recursive: true, force: true });
+  }, 60_000);
 
   it('runs on the Node major the images use', () => {
     const version = spawnSync(opts!.node, ['--version'], { encoding: 'utf8' }).stdout.trim();
@@ -76,7 +82,7 @@ describe('the Dockerfile targets, staged and started as compose starts them', ()
 
   it('every service starts with its compose environment and passes its HEALTHCHECK, in compose order', async () => {
     const redis = disposables.push(await startRedisServer(), (r) => r.stop());
-    const keys = join(WORK, 'jwt-keys'); // compose's jwt-keys volume, shared by users, courses and gateway
+    const keys = join(opts!.workDir, 'jwt-keys'); // compose's jwt-keys volume, shared by users, courses and gateway
     rmSync(keys, { recursive: true, force: true });
     mkdirSync(keys, { recursive: true });
     const ports: Record<string, number> = {};
