@@ -74,13 +74,19 @@ export function releaseLockSql(lockTable: string) {
   return lockBlock(lockTable, sql`lock_status := dbms_lock.release(lock_handle)`, 'not released: DBMS_LOCK.RELEASE returned');
 }
 
-/**
- * kysely-oracledb's adapter (no RETURNING, no transactional DDL) with the lock implemented. `create table
- * if not exists` (the base's supportsCreateIfNotExists) is valid from Oracle 23ai on, the version compose runs.
- */
+/** kysely-oracledb's adapter (no RETURNING, no transactional DDL) with the lock implemented. */
 export class LockingOracleAdapter extends DialectAdapterBase {
   constructor(private readonly lockTimeoutSeconds = MIGRATION_LOCK_TIMEOUT_SECONDS) {
     super();
+  }
+
+  /**
+   * `create table if not exists` exists only from 23ai on; without it the Migrator creates its tables
+   * plainly and, when replicas race, treats ORA-00955 followed by "the table exists" as success. So the
+   * same code runs on 19c too (`npm run test:oracle` against an existing database).
+   */
+  override get supportsCreateIfNotExists(): boolean {
+    return false;
   }
 
   async acquireMigrationLock(db: Kysely<unknown>, opts: MigrationLockOptions): Promise<void> {
