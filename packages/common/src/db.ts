@@ -11,11 +11,11 @@ import {
   type Migration,
   type MigrationProvider,
 } from 'kysely';
-import { OracleAdapter, OracleIntrospector, OracleQueryCompiler } from 'kysely-oracledb';
+import { OracleIntrospector, OracleQueryCompiler } from 'kysely-oracledb';
 import type { Pool } from 'oracledb';
 import { AppError, conflict, serviceUnavailable } from './errors';
 import type { Logger } from './logger';
-import { CommittingOracleDialect } from './oracle';
+import { CommittingOracleDialect, LockingOracleAdapter } from './oracle';
 import { AsyncBusySqliteDialect, SYNC_BUSY_TIMEOUT_MS } from './sqlite-busy';
 
 export type SqlDialect = 'sqlite' | 'oracle';
@@ -164,7 +164,7 @@ export function compileOnly<DB>(dialect: SqlDialect): Kysely<DB> {
   if (dialect === 'oracle') {
     return new Kysely<DB>({
       dialect: {
-        createAdapter: () => new OracleAdapter(),
+        createAdapter: () => new LockingOracleAdapter(),
         createDriver: () => new DummyDriver(),
         createIntrospector: (db) => new OracleIntrospector(db as never),
         createQueryCompiler: () => new OracleQueryCompiler(),
