@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
 import { ConfigError } from '@dream/common';
 import { loadUsersConfig } from '../src/config';
 
@@ -47,5 +49,17 @@ describe('users JWT key configuration', () => {
     expect(problems({ JWT_PRIVATE_KEY: a.priv, JWT_PUBLIC_KEY: a.pub })).toEqual([]);
     expect(problems({ JWT_PRIVATE_KEY: oneLine(a.priv), JWT_PUBLIC_KEY: oneLine(a.pub) })).toEqual([]);
     expect(problems({})).toEqual([]);
+  });
+
+  it('the users process exits at start with that message, before opening anything', () => {
+    const main = join(__dirname, '../src/main.ts');
+    const res = spawnSync(process.execPath, ['--import', 'tsx', main], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      // a port and database that would fail loudly if the process got as far as using them
+      env: { PATH: process.env.PATH, JWT_PRIVATE_KEY: oneLine(a.priv), PORT: '1', DATABASE_URL: 'sqlite:/nonexistent/dir/x.db' },
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/users: invalid configuration:\n {2}- JWT_PRIVATE_KEY is set but JWT_PUBLIC_KEY is not/);
   });
 });
