@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Disposables, freePort, startRedisServer, waitFor } from '@dream/common/testing';
-import { composeEnv, dependsOn, OURS, services, WORKSPACES } from '../test/lib/compose-file';
+import { composeEnv, composeSecrets, dependsOn, OURS, services, WORKSPACES } from '../test/lib/compose-file';
 import { imageNodeMajor, imagePath, inImage, stageImages, type StagedImage } from './stage';
 
 const NODE = process.env.IMAGE_NODE;
@@ -85,12 +85,13 @@ describe('the Dockerfile targets, staged and started as compose starts them', ()
     const keys = join(opts!.workDir, 'jwt-keys'); // compose's jwt-keys volume, shared by users, courses and gateway
     rmSync(keys, { recursive: true, force: true });
     mkdirSync(keys, { recursive: true });
+    const { secrets } = composeSecrets(); // one JWT pair for every service, as one .env gives them
     const ports: Record<string, number> = {};
     for (const name of OURS) ports[name] = await freePort();
 
     for (const name of startOrder()) {
       const image = images[name];
-      const compose = composeEnv(name, {});
+      const compose = composeEnv(name, secrets);
       // compose's service names and fixed ports → this machine's loopback and free ports
       const env: Record<string, string> = {
         PATH: imagePath(opts!),
@@ -101,8 +102,10 @@ describe('the Dockerfile targets, staged and started as compose starts them', ()
         PORT: String(ports[name]),
       };
       for (const [k, v] of Object.entries(env)) {
-        env[k] = v.replace(/\/\/redis:6379\b/, `//127.0.0.1:${redis.port}`).replace(/\/\/discovery:\d+\b/, `//127.0.0.1:${ports.discovery}`);
+        env[k] = v.replace(/\/\/discovery:\d+\b/, `//127.0.0.1:${ports.discovery}`);
       }
+      // the private redis-server has no password (compose's carries REDIS_PASSWORD in the URL)
+      if (env.REDIS_URL) env.REDIS_URL = redis.url;
       if (env.GRPC_PORT) env.GRPC_PORT = String(await freePort());
       if (env.DATABASE_URL?.startsWith('oracle:')) env.DATABASE_URL = `sqlite:./data/${name}.db`;
       for (const [k, v] of Object.entries(env)) expect({ k, v }).not.toEqual({ k, v: expect.stringMatching(/\/\/(redis|discovery|oracle)[:/]/) });

@@ -4,14 +4,12 @@
  * service's own config schema: a variable the schema does not know is a typo or a dead setting, a schema
  * error is a service that would exit at start, and a value the schema drops is a setting that does nothing.
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { ConfigError } from '@dream/common';
 import { discoveryEnv, loadDiscoveryConfig } from '../discovery/src/config';
 import { gatewayEnv, loadGatewayConfig } from '../gateway/src/config';
 import { coursesEnv, loadCoursesConfig } from '../subgraphs/courses/src/config';
 import { loadUsersConfig, usersEnv } from '../subgraphs/users/src/config';
-import { composeEnv, dockerfileStages, inherited, OURS, parseDotenv, read, ROOT } from './lib/compose-file';
+import { composeEnv, composeSecrets, dockerfileStages, inherited, OURS, parseDotenv, read } from './lib/compose-file';
 
 const SCHEMAS: Record<string, { keys: string[]; load: (env: NodeJS.ProcessEnv) => object }> = {
   discovery: { keys: Object.keys(discoveryEnv), load: loadDiscoveryConfig },
@@ -41,9 +39,13 @@ function processEnv(service: string, vars: Record<string, string | undefined>) {
   return env;
 }
 
+// compose refuses to start without its secrets (`${VAR:?…}`): every scenario sets them, the JWT pair for real.
+const { secrets, pair, status } = composeSecrets();
+const example = Object.fromEntries(Object.entries(parseDotenv(read('deploy/env.example'))).filter(([, v]) => v !== ''));
+
 const scenarios: Array<[string, Record<string, string | undefined>]> = [
-  ['no .env (compose defaults)', {}],
-  ['deploy/env.example as .env', parseDotenv(read('deploy/env.example'))],
+  ['only the required secrets (compose defaults for the rest)', secrets],
+  ['deploy/env.example plus the secrets', { ...example, ...secrets }],
 ];
 
 describe.each(scenarios)('compose environment vs config schemas, %s', (_name, vars) => {
@@ -69,21 +71,19 @@ describe.each(scenarios)('compose environment vs config schemas, %s', (_name, va
 });
 
 describe('compose JWT keys', () => {
-  // The pair deploy/jwt-keys-env.cjs prints for .env, as the deployment doc tells users to generate it.
-  const generated = spawnSync(process.execPath, [join(ROOT, 'deploy/jwt-keys-env.cjs')], { encoding: 'utf8' });
-  const pair = parseDotenv(generated.stdout);
-
   it('the generated pair starts users and reaches courses and the gateway', () => {
-    expect(generated.status).toBe(0);
+    expect(status).toBe(0);
     expect(Object.keys(pair).sort()).toEqual(['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY']);
-    expect(() => loadUsersConfig(processEnv('users', pair))).not.toThrow();
+    expect(() => loadUsersConfig(processEnv('users', secrets))).not.toThrow();
     for (const s of ['courses', 'gateway']) {
-      expect((SCHEMAS[s].load(processEnv(s, pair)) as { JWT_PUBLIC_KEY?: string }).JWT_PUBLIC_KEY).toBe(pair.JWT_PUBLIC_KEY);
+      expect((SCHEMAS[s].load(processEnv(s, secrets)) as { JWT_PUBLIC_KEY?: string }).JWT_PUBLIC_KEY).toBe(pair.JWT_PUBLIC_KEY);
     }
   });
 
-  it('a .env with only the private key stops users at start with the reason (not tokens refused later)', () => {
-    const env = processEnv('users', { JWT_PRIVATE_KEY: pair.JWT_PRIVATE_KEY });
+  it('only the private key: compose refuses, and users itself refuses wherever it runs without compose', () => {
+    const privateOnly = { ...secrets, JWT_PUBLIC_KEY: undefined };
+    expect(() => processEnv('users', privateOnly)).toThrow(/JWT_PUBLIC_KEY/);
+    const env = { ...processEnv('users', secrets), JWT_PUBLIC_KEY: '' };
     expect(() => loadUsersConfig(env)).toThrow(ConfigError);
     expect(() => loadUsersConfig(env)).toThrow(/JWT_PRIVATE_KEY is set but JWT_PUBLIC_KEY is not/);
   });

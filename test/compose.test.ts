@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import YAML from 'yaml';
 import {
+  compose,
   composeCli,
   dependsOn,
   dockerfileStages,

@@ -175,3 +175,13 @@ export function parseDotenv(text: string): Record<string, string> {
 export function composeEnv(service: string, vars: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(envOf(services[service])).map(([k, v]) => [k, interpolate(v, vars)]));
 }
+
+/**
+ * What compose needs in .env to start at all: every `${VAR:?…}` secret, with a real JWT pair from
+ * deploy/jwt-keys-env.cjs (as the deployment doc generates it) and a placeholder for the rest.
+ */
+export function composeSecrets(): { secrets: Record<string, string>; pair: Record<string, string>; status: number | null } {
+  const generated = spawnSync(process.execPath, [join(ROOT, 'deploy/jwt-keys-env.cjs')], { encoding: 'utf8' });
+  const pair = parseDotenv(generated.stdout);
+  return { secrets: { ...Object.fromEntries(REQUIRED.map((v) => [v, `test-${v.toLowerCase()}`])), ...pair }, pair, status: generated.status };
+}
