@@ -145,7 +145,8 @@ describe('the Dockerfile targets, staged and started as compose starts them', ()
     }
     expect(Object.keys(running).sort()).toEqual([...OURS].sort());
     // the entrypoint set ADVERTISE_HOST from the host name, as in a container
-    const advertised = (await (await fetch(`http://127.0.0.1:${ports.discovery}/v1/services`)).json()) as unknown;
+    const auth = { authorization: `Bearer ${secrets.DISCOVERY_TOKEN}` }; // discovery requires compose's token
+    const advertised = (await (await fetch(`http://127.0.0.1:${ports.discovery}/v1/services`, { headers: auth })).json()) as unknown;
     expect(JSON.stringify(advertised)).toMatch(/127\.0\.0\.1/);
   }, 300_000);
 
