@@ -269,7 +269,12 @@ describe('courses replica faults under a bounded load', () => {
               // whether it was recorded. Without the hold, whether any purchase is out at the kill is luck.
               const lock = holdWriteLock(stack.dir, 'courses');
               try {
-                await waitFor(() => started - answered >= 6, { timeoutMs: 5000, what: 'purchases to pile up behind the lock' });
+                // purchases the victim received after the lock was taken cannot finish: they are inside it
+                const before = await served(victimUsers);
+                await waitFor(async () => started - answered >= 6 && (await served(victimUsers)) - before >= 2, {
+                  timeoutMs: 5000,
+                  what: 'purchases to pile up inside the users replica behind the lock',
+                });
                 inFlightAtKill = started - answered;
                 killedAt = Date.now();
                 await Promise.all([victimUsers.kill(), victimCourses.kill()]);
