@@ -1,4 +1,4 @@
-import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
+import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange, type ExecutionResult } from '@urql/core';
 import { persistedExchange } from '@urql/exchange-persisted';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { isUnauthenticated } from './errors';
@@ -50,7 +50,17 @@ export function createApiClient({ token, onUnauthenticated }: ClientOptions): Ap
       persistedExchange({ preferGetForPersistedQueries: false, enableForMutation: true }),
       subscriptionExchange({
         forwardSubscription: (request) => ({
-          subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+          subscribe: (sink) => ({
+            unsubscribe: ws.subscribe(
+              { ...request, query: request.query ?? '' },
+              {
+                next: (v) => sink.next(v as ExecutionResult),
+                complete: () => sink.complete(),
+                // graphql-ws reports a closed socket as the CloseEvent itself: give urql an Error with words
+                error: (e) => sink.error(e instanceof CloseEvent ? new Error(`The live connection closed (${e.code}${e.reason ? `: ${e.reason}` : ''}).`) : e),
+              },
+            ),
+          }),
         }),
       }),
       fetchExchange,

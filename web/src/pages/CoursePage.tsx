@@ -102,7 +102,7 @@ export function CoursePage({ id }: { id: string }) {
         )}
         <ErrorMessage error={mine.error} action="Could not check what you own" />
         <ErrorMessage error={bought.error} action="Could not buy the course" />
-        {bought.data ? <Notice>{bought.data.buyCourse.alreadyOwned ? 'You already owned this course.' : 'Bought: the course is now in My learning.'}</Notice> : null}
+        {bought.data && !owned ? <Notice>{bought.data.buyCourse.alreadyOwned ? 'You already owned this course.' : 'Bought: the course is now in My learning.'}</Notice> : null}
       </section>
 
       {session.user && !isOwner ? (

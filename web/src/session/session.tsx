@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Provider } from 'urql';
+import { navigate } from 'wouter/use-browser-location';
 import { createApiClient } from '../graphql/client';
 
 export type Role = 'STUDENT' | 'OWNER';
@@ -74,6 +75,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     localStorage.removeItem(STORAGE_KEY);
     setStored(undefined);
     setNotice(why);
+    // a refused token: back to log in (and here again afterwards), with the notice shown there
+    if (why && location.pathname !== '/login') navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
   }, []);
 
   const signIn = useCallback((jwt: string, user: SessionUser) => {
