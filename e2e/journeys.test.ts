@@ -119,7 +119,7 @@ describe('the web app in Chromium, on a real platform', () => {
       await s.page.getByRole('link', { name: courseName }).click();
       await s.page.getByText('You own this course.').waitFor();
       await o.page.goto('/studio');
-      await o.page.getByRole('link', { name: courseName }).waitFor();
+      await o.page.getByRole('link', { name: courseName, exact: true }).waitFor();
       await screenshot(o.page, 'studio-desktop');
       await o.page.getByRole('link', { name: `Edit ${courseName}` }).click();
       await o.page.getByLabel('Price').fill('24.50');
@@ -241,7 +241,7 @@ describe('the web app in Chromium, on a real platform', () => {
       await page.getByRole('button', { name: 'Create course' }).click();
       await page.getByText('This is your course.').waitFor();
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Studio' }).click();
-      await page.getByRole('link', { name: `Phone course ${run}` }).waitFor();
+      await page.getByRole('link', { name: `Phone course ${run}`, exact: true }).waitFor();
       await fits('studio');
       await expectAccessible(page, 'studio (phone)');
       await screenshot(page, 'studio-phone');
@@ -249,7 +249,7 @@ describe('the web app in Chromium, on a real platform', () => {
       await page.getByRole('button', { name: `Delete Phone course ${run}` }).click();
       await page.getByRole('button', { name: 'Yes, delete' }).click();
       await page.getByText('deleted successfully').waitFor();
-      await page.getByRole('link', { name: `Phone course ${run}` }).waitFor({ state: 'detached' });
+      await page.getByRole('link', { name: `Phone course ${run}`, exact: true }).waitFor({ state: 'detached' });
       await page.getByRole('button', { name: 'Notifications' }).click();
       await fits('notifications');
       await screenshot(page, 'notifications-phone');
@@ -267,7 +267,13 @@ describe('the web app in Chromium, on a real platform', () => {
     const { context, page, problems: p } = await openPage(browser, gw.url);
     try {
       // 13 more courses through the API (one more than a page)
-      const jwt = stack.token(['OWNER'], `bulk_${run}`);
+      const signup = await fetch(`${gw.url}/api/user/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: `bulk_${run}`, password: PASSWORD, email: `bulk_${run}@example.org`, roles: 'OWNER' }),
+      });
+      expect(signup.status).toBe(201);
+      const { jwt } = (await signup.json()) as { jwt: string };
       for (let i = 0; i < 13; i++) {
         const r = await fetch(`${gw.url}/api/course`, {
           method: 'POST',

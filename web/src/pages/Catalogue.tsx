@@ -48,12 +48,16 @@ export function CataloguePage() {
     timer.current = setTimeout(() => refetch({ requestPolicy: 'network-only' }), 150);
   };
   useEffect(() => () => clearTimeout(timer.current), []);
-  useSubscription<{ courseCreated: { id: string; name: string } }>(
-    { query: COURSE_CREATED, variables: { category: category || null } },
-    (_, e) => (refresh(`New course: ${e.courseCreated.name}`), e),
-  );
-  useSubscription<{ courseUpdated: { id: string; name: string } }>({ query: COURSE_UPDATED, variables: { id: null } }, (_, e) => (refresh(), e));
-  useSubscription<{ courseDeleted: { id: string } }>({ query: COURSE_DELETED }, (_, e) => (refresh(), e));
+  const [created] = useSubscription<{ courseCreated: { id: string; name: string } }>({ query: COURSE_CREATED, variables: { category: category || null } });
+  const [updated] = useSubscription<{ courseUpdated: { id: string } }>({ query: COURSE_UPDATED, variables: { id: null } });
+  const [deleted] = useSubscription<{ courseDeleted: { id: string } }>({ query: COURSE_DELETED });
+  // each event is a new `data` object, so each runs its effect once
+  useEffect(() => {
+    if (created.data) refresh(`New course: ${created.data.courseCreated.name}`);
+  }, [created.data]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (updated.data || deleted.data) refresh();
+  }, [updated.data, deleted.data]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const data = result.data;
   const courses = data?.courses.slice(0, PAGE_SIZE) ?? [];

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { ErrorMessage, Loading, Notice, formatPrice } from '../components/Status';
@@ -22,7 +22,7 @@ export interface MyCoursesData {
 
 export function CoursePage({ id }: { id: string }) {
   const session = useSession();
-  const [result] = useQuery<{ course: CourseDetail | null }>({ query: COURSE, variables: { id } });
+  const [result, refetchCourse] = useQuery<{ course: CourseDetail | null }>({ query: COURSE, variables: { id } });
   const [mine, refetchMine] = useQuery<MyCoursesData>({ query: MY_COURSES, pause: !session.user });
   const [bought, buy] = useMutation<{ buyCourse: { message: string; alreadyOwned: boolean } }>(BUY_COURSE);
   const [joined, join] = useMutation<{ joinLobby: { message: string; course: { id: string; name: string } } }>(JOIN_LOBBY);
@@ -30,11 +30,15 @@ export function CoursePage({ id }: { id: string }) {
   const idempotencyKey = useMemo(() => crypto.randomUUID(), [id]);
   const [deleted, setDeleted] = useState(false);
 
-  useSubscription({ query: COURSE_UPDATED, variables: { id } }); // fresh fields land in the document cache
-  useSubscription<{ courseDeleted: { id: string } }>({ query: COURSE_DELETED }, (_, e) => {
-    if (e.courseDeleted.id === id) setDeleted(true);
-    return e;
-  });
+  // an edit by the owner: fetch the page's course again (the document cache does not merge subscription data)
+  const [updated] = useSubscription<{ courseUpdated: { id: string } }>({ query: COURSE_UPDATED, variables: { id } });
+  useEffect(() => {
+    if (updated.data) refetchCourse({ requestPolicy: 'network-only' });
+  }, [updated.data, refetchCourse]);
+  const [removed] = useSubscription<{ courseDeleted: { id: string } }>({ query: COURSE_DELETED });
+  useEffect(() => {
+    if (removed.data?.courseDeleted.id === id) setDeleted(true);
+  }, [removed.data, id]);
 
   const course = result.data?.course;
   if (result.fetching && !result.data) return <Loading what="the course" />;
