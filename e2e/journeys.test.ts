@@ -189,7 +189,9 @@ describe('the web app in Chromium, on a real platform', () => {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My learning' }).click();
       await page.getByRole('link', { name: courseName }).waitFor();
       // revoke this browser's token elsewhere (as a log out on another device would)
-      const jwt = await page.evaluate(() => (JSON.parse(localStorage.getItem('dream-and-study.session') ?? '{}') as { jwt?: string }).jwt);
+      // (expressions as strings: this file is type-checked for Node, without the DOM library)
+      const stored = await page.evaluate<string | null>("localStorage.getItem('dream-and-study.session')");
+      const jwt = (JSON.parse(stored ?? '{}') as { jwt?: string }).jwt;
       const manifest = JSON.parse(readFileSync(join(WEB_DIST, 'trusted-documents.json'), 'utf8')) as Record<string, string>;
       const logOut = Object.values(manifest).find((doc) => doc.startsWith('mutation LogOut'));
       const revoked = await fetch(`${gw.url}/graphql`, {
@@ -211,7 +213,7 @@ describe('the web app in Chromium, on a real platform', () => {
   test('every page works at a phone’s width (390 px): no sideways scrolling, no serious accessibility problem', async () => {
     const { context, page, problems: p } = await openPage(browser, gw.url, PHONE);
     const fits = async (what: string) => {
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      const width = await page.evaluate<number>('document.documentElement.scrollWidth');
       expect({ what, width }).toEqual({ what, width: PHONE.width });
     };
     try {

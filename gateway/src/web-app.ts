@@ -43,7 +43,7 @@ const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** Paths the API owns: an unknown one stays a JSON 404, never the app's HTML. */
-const API_PREFIXES = ['/api', '/graphql', '/courses', '/health', '/ready', '/metrics'];
+const API_PREFIXES = ['/api', '/graphql', '/graphiql', '/courses', '/health', '/ready', '/metrics'];
 
 export interface WebApp {
   /** Serves GET/HEAD `path` from the build (history fallback to index.html); false when not ours. */
