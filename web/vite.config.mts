@@ -8,6 +8,9 @@ const api = process.env.API_URL ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   plugins: [react(), trustedDocumentsPlugin(() => import('./src/graphql/documents.ts'))],
+  // The gateway's GraphiQL page needs React 18, hoisted to the repository's node_modules; this app's React 19
+  // lives in web/node_modules. Libraries hoisted to the root (urql, wouter) must get this app's React too.
+  resolve: { dedupe: ['react', 'react-dom'] },
   server: {
     port: Number(process.env.WEB_DEV_PORT ?? 5173),
     strictPort: false,
