@@ -9,6 +9,8 @@ const project = (displayName, rootDir) => ({
   transform,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json', 'node'],
+  // a Stryker sandbox (npm run test:mutation) is a second copy of the repository
+  modulePathIgnorePatterns: ['/\\.stryker-tmp/'],
 });
 
 /** @type {import('jest').Config} */
@@ -19,6 +21,7 @@ module.exports = {
     project('users', '<rootDir>/subgraphs/users'),
     project('courses', '<rootDir>/subgraphs/courses'),
     project('gateway', '<rootDir>/gateway'),
+    project('testenv', '<rootDir>/packages/testenv'),
     // repository-wide checks: compose file, supergraph drift, k6 scripts
     project('ops', '<rootDir>'),
     // fault and abuse suite (`npm run test:faults`): real processes, SIGKILL, restarts; prints a table at the end

@@ -17,6 +17,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { metricValue } from '@dream/common/testing';
 import { Stack, REPO_ROOT, type ChildService } from '@dream/testenv';
 import { routingUrlFor } from '../gateway/src/supergraph-manager';
 import { load, sequential, type LoadResult, type LoadSpec } from './lib/load';
@@ -331,8 +332,7 @@ async function graphqlReady(base: string): Promise<boolean> {
 
 async function metricOf(base: string): Promise<number> {
   const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
-  const m = /^subgraph_graphql_requests_total (\d+)/m.exec(await res.text());
-  return m ? Number(m[1]) : 0;
+  return metricValue(await res.text(), 'subgraph_graphql_requests_total');
 }
 
 async function subgraphCalls(all: ChildService[]): Promise<number> {

@@ -24,3 +24,19 @@ export function rows<T>(dir: string, service: 'courses' | 'users', sql: string, 
     db.close();
   }
 }
+
+/**
+ * Takes a service database's write lock (BEGIN IMMEDIATE: readers go on, writers wait) until `release`,
+ * so a scenario can keep writes in flight at a chosen moment instead of hoping to catch some.
+ */
+export function holdWriteLock(dir: string, service: 'courses' | 'users'): { release(): void } {
+  const db = new Database(join(dir, `${service}.db`), { fileMustExist: true });
+  db.exec('BEGIN IMMEDIATE');
+  return {
+    release() {
+      if (!db.open) return;
+      db.exec('ROLLBACK');
+      db.close();
+    },
+  };
+}

@@ -7,11 +7,12 @@
  *   npm run test:oracle
  * Override per service with ORACLE_URL_USERS / ORACLE_URL_COURSES (oracle://user:pass@host:1521/SERVICE),
  * or ORACLE_HOST / ORACLE_HOST_PORT / TEST_DB_PASSWORD for the compose schemas USERS_TEST / COURSES_TEST.
- * Extra arguments go to jest.
+ * Before each suite it waits (ORACLE_WAIT_SECONDS, default 600) until `select 1 from dual` answers as that
+ * suite's user, so it can be started right after `docker compose up -d oracle`. Extra arguments go to jest.
  */
 import { spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { resolve } from 'node:path';
+import { OracleNotReady, waitForOracle } from './oracle-ready';
 
 const ROOT = resolve(__dirname, '..');
 const PROJECTS = ['users', 'courses'] as const;
@@ -25,20 +26,6 @@ function urlFor(project: (typeof PROJECTS)[number]): string {
   return `oracle://${project.toUpperCase()}_TEST:${password}@${host}:${port}/FREEPDB1`;
 }
 
-/** A TCP connect with a deadline, so a missing database is one clear line instead of a jest timeout. */
-function reachable(host: string, port: number, timeoutMs = 3000): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host, port });
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      done(ok);
-    };
-    socket.setTimeout(timeoutMs, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
-}
-
 const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 
 async function main(): Promise<number> {
@@ -46,11 +33,27 @@ async function main(): Promise<number> {
   for (const project of PROJECTS) {
     const url = urlFor(project);
     const u = new URL(url);
-    if (!(await reachable(u.hostname, Number(u.port || 1521)))) {
+    const where = `${u.hostname}:${u.port || 1521}${u.pathname}`;
+    process.stdout.write(`test:oracle: waiting for \`select 1 from dual\` as ${decodeURIComponent(u.username)} on ${where}\n`);
+    try {
+      const { default: oracledb } = await import('oracledb');
+      const { attempts } = await waitForOracle({
+        connect: () =>
+          oracledb.getConnection({
+            user: decodeURIComponent(u.username),
+            password: decodeURIComponent(u.password),
+            connectString: `${u.hostname}:${u.port || 1521}${u.pathname}`,
+          }),
+        timeoutMs: Number(process.env.ORACLE_WAIT_SECONDS ?? 600) * 1000,
+        onWaiting: (err, ms) => process.stdout.write(`test:oracle: still waiting (${Math.round(ms / 1000)} s): ${err}\n`),
+      });
+      process.stdout.write(`test:oracle: ${project} schema answers (attempt ${attempts})\n`);
+    } catch (e) {
+      if (!(e instanceof OracleNotReady)) throw e;
       process.stderr.write(
-        `test:oracle: no Oracle listening at ${u.hostname}:${u.port || 1521} (${project}).\n` +
+        (e.nothingListening ? `test:oracle: no Oracle listening at ${where} (${project}): ${e.message}\n` : `test:oracle: ${project}: ${e.message}\n`) +
           '  Start the compose one: docker compose -f docker-compose.yml -f deploy/oracle/compose.host-port.yml up -d oracle\n' +
-          '  (first start takes a few minutes; wait for `docker compose ps oracle` to say healthy)\n',
+          '  (the first start takes a few minutes; ORACLE_WAIT_SECONDS sets how long this waits, default 600)\n',
       );
       return 1;
     }

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
 
@@ -90,15 +90,16 @@ describe('launcher', () => {
     };
     const subgraphUrls = Object.values(services.services).flat().map((i) => new URL(i.url));
     expect(subgraphUrls.length).toBeGreaterThanOrEqual(2);
-    // an address of this machine other than loopback: the gateway answers there, discovery and subgraphs do not
-    const lan = Object.values(networkInterfaces())
-      .flat()
-      .find((a) => a && !a.internal && a.family === 'IPv4')?.address;
-    if (lan) {
-      expect(await reachable(`http://${lan}:${gatewayPort}/health`)).toBe(true);
-      expect(await reachable(`http://${lan}:${discoveryPort}/health`)).toBe(false);
-      for (const u of subgraphUrls) expect(await reachable(`http://${lan}:${u.port}/health`)).toBe(false);
-    }
+    // 127.0.0.2 is this machine too (all of 127.0.0.0/8 is loopback on Linux), but a socket bound to
+    // 127.0.0.1 does not accept there while one bound to every interface does: a bind check that runs
+    // on every machine, with or without a LAN address
+    const other = '127.0.0.2';
+    expect(await reachable(`http://${other}:${gatewayPort}/health`)).toBe(true);
+    expect(await reachable(`http://${other}:${discoveryPort}/health`)).toBe(false);
+    for (const u of subgraphUrls) expect(await reachable(`http://${other}:${u.port}/health`)).toBe(false);
+    // and they are up on 127.0.0.1 (so "not reachable" above is the bind, not a dead process)
+    expect(await reachable(`http://127.0.0.1:${discoveryPort}/health`)).toBe(true);
+    for (const u of subgraphUrls) expect(await reachable(`http://127.0.0.1:${u.port}/health`)).toBe(true);
     proc.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(await reachable(`http://127.0.0.1:${gatewayPort}/health`)).toBe(false);

@@ -277,7 +277,12 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
       const q = subscribe(client, '{ me { username } }');
       expect((await q.inbox.take()).data).toEqual({ me: { username: owner.username } });
       const bad = subscribe(client, 'subscription { courseCreated { nope } }');
-      await expect(bad.inbox.take(() => true, 2000)).rejects.toBeDefined();
+      // the operation fails with the validation error itself (a timeout would reject too, and must not pass)
+      await expect(bad.inbox.take(() => true, 5000)).rejects.toThrow('Cannot query field \\"nope\\" on type \\"Course\\".');
+      expect(bad.inbox.values).toEqual([]);
+      expect(bad.inbox.error).toEqual([
+        expect.objectContaining({ message: 'Cannot query field "nope" on type "Course". Did you mean "name"?', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+      ]);
     });
 
     it('WS course lists: 4401 without or with a bad token; pings keep the connection alive', async () => {

@@ -6,6 +6,8 @@ import type { Gateway } from '../../src/server';
 
 const wsUrl = (gw: Gateway, path: string) => `${gw.url.replace(/^http/, 'ws')}${path}`;
 
+const failure = (e: unknown): Error => (e instanceof Error ? e : new Error(`failed: ${JSON.stringify(e)}`));
+
 /** A buffer of received values that waits for one matching a predicate, with an expiry (never a sleep). */
 export class Inbox<T> {
   readonly values: T[] = [];
@@ -18,13 +20,15 @@ export class Inbox<T> {
   }
 
   fail(e: unknown): void {
-    this.error = e;
+    this.error = e ?? new Error('failed without a reason');
     this.emitter.emit('failed', e);
   }
 
   take(pred: (v: T) => boolean = () => true, timeoutMs = 2000, what = 'a matching value'): Promise<T> {
     const found = this.values.find(pred);
     if (found !== undefined) return Promise.resolve(found);
+    // a failure that came before the wait began must reject it too, not leave it to time out
+    if (this.error !== undefined) return Promise.reject(failure(this.error));
     return new Promise((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
@@ -38,7 +42,7 @@ export class Inbox<T> {
       };
       const onFail = (e: unknown) => {
         done();
-        reject(e instanceof Error ? e : new Error(`failed: ${JSON.stringify(e)}`));
+        reject(failure(e));
       };
       const timer = setTimeout(() => {
         done();

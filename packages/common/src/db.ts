@@ -11,9 +11,11 @@ import {
   type Migration,
   type MigrationProvider,
 } from 'kysely';
-import { OracleAdapter, OracleDialect, OracleIntrospector, OracleQueryCompiler } from 'kysely-oracledb';
+import { OracleIntrospector, OracleQueryCompiler } from 'kysely-oracledb';
+import type { Pool } from 'oracledb';
 import { AppError, conflict, serviceUnavailable } from './errors';
 import type { Logger } from './logger';
+import { CommittingOracleDialect, LockingOracleAdapter } from './oracle';
 import { AsyncBusySqliteDialect, SYNC_BUSY_TIMEOUT_MS } from './sqlite-busy';
 
 export type SqlDialect = 'sqlite' | 'oracle';
@@ -61,6 +63,13 @@ export interface OpenDatabaseOptions {
   logger?: Logger;
   /** SQLite: how long a statement waits for a locked database before SQLITE_BUSY (→ 503); default 2000 ms. */
   busyTimeoutMs?: number;
+  /**
+   * Oracle: use this pool (closed by `close()`) instead of creating one from the URL's credentials.
+   * The URL still says which dialect it is.
+   */
+  oraclePool?: Pool;
+  /** Oracle: how long a replica waits for another replica's migrations; default 300 s. */
+  migrationLockTimeoutSeconds?: number;
 }
 
 /**
@@ -110,17 +119,24 @@ export async function openDatabase<DB>(opts: OpenDatabaseOptions): Promise<Datab
     sqlite.pragma('synchronous = NORMAL');
     db = new Kysely<DB>({ dialect: new AsyncBusySqliteDialect({ database: cachePreparedStatements(sqlite) }, opts.busyTimeoutMs ?? 2000), log });
   } else {
-    const { default: oracledb } = await import('oracledb');
-    const pool = await oracledb.createPool({
-      user: target.user,
-      password: target.password,
-      connectString: target.connectString,
-      poolMin: 1,
-      poolMax: 10,
-    });
-    db = new Kysely<DB>({ dialect: new OracleDialect({ pool }), log });
+    const pool =
+      opts.oraclePool ??
+      (await (await import('oracledb')).default.createPool({
+        user: target.user,
+        password: target.password,
+        connectString: target.connectString,
+        poolMin: 1,
+        poolMax: 10,
+      }));
+    db = new Kysely<DB>({ dialect: new CommittingOracleDialect({ pool, lockTimeoutSeconds: opts.migrationLockTimeoutSeconds }), log });
   }
-  await migrate(db, opts.migrations, opts.logger);
+  try {
+    await migrate(db, opts.migrations, opts.logger);
+  } catch (e) {
+    // A failed start must not leave the pool's sessions (or SQLite's file handle) open behind it.
+    await db.destroy().catch(() => undefined);
+    throw e;
+  }
   return {
     db,
     dialect: target.dialect,
@@ -148,7 +164,7 @@ export function compileOnly<DB>(dialect: SqlDialect): Kysely<DB> {
   if (dialect === 'oracle') {
     return new Kysely<DB>({
       dialect: {
-        createAdapter: () => new OracleAdapter(),
+        createAdapter: () => new LockingOracleAdapter(),
         createDriver: () => new DummyDriver(),
         createIntrospector: (db) => new OracleIntrospector(db as never),
         createQueryCompiler: () => new OracleQueryCompiler(),

@@ -6,6 +6,7 @@ export * from './auth';
 export * from './redis';
 export * from './http';
 export * from './db';
+export * from './oracle';
 export * from './apollo-http';
 export * from './subgraph-server';
 export * from './discovery-client';

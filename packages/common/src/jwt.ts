@@ -149,6 +149,36 @@ export function hasRole(user: Pick<AuthUser, 'roles'> | undefined, role: Role): 
 }
 
 /**
+ * Why a signing service's key variables cannot be used, if they cannot (empty when fine). The service
+ * that signs (users) must have both halves or neither: with only JWT_PRIVATE_KEY it would sign with that
+ * key while courses and the gateway, which get JWT_PUBLIC_KEY only, fall back to the development pair and
+ * refuse every token; with only JWT_PUBLIC_KEY it could not sign at all; a public key from another pair
+ * fails the same way, later and less clearly.
+ */
+export function signingKeyProblems(env: { JWT_PRIVATE_KEY?: string; JWT_PUBLIC_KEY?: string }): string[] {
+  const { JWT_PRIVATE_KEY: priv, JWT_PUBLIC_KEY: pub } = env;
+  const hint = 'set both (`node deploy/jwt-keys-env.cjs` prints a pair) or neither (development keys)';
+  if (priv && !pub) {
+    return [`JWT_PRIVATE_KEY is set but JWT_PUBLIC_KEY is not: the services that verify tokens read JWT_PUBLIC_KEY and would reject every token signed here; ${hint}`];
+  }
+  if (pub && !priv) return [`JWT_PUBLIC_KEY is set but JWT_PRIVATE_KEY is not: this service signs tokens and needs the private key; ${hint}`];
+  if (!priv || !pub) return [];
+  const pem = (k: string) => k.replace(/\\n/g, '\n');
+  let derived: string;
+  try {
+    derived = createPublicKey(pem(priv)).export({ type: 'spki', format: 'pem' }).toString();
+  } catch {
+    return ['JWT_PRIVATE_KEY is not a PEM private key'];
+  }
+  try {
+    const given = createPublicKey(pem(pub)).export({ type: 'spki', format: 'pem' }).toString();
+    return given === derived ? [] : ['JWT_PUBLIC_KEY is not the public half of JWT_PRIVATE_KEY: tokens signed here would fail verification everywhere'];
+  } catch {
+    return ['JWT_PUBLIC_KEY is not a PEM public key'];
+  }
+}
+
+/**
  * Keys from the environment, or a development pair generated once under `dir` (default ./data/keys)
  * with a warning, so `npm start` works with no set-up and every replica shares the same pair.
  */

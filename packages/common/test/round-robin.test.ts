@@ -1,13 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import { request } from 'undici';
-import { AppError, InstancePool, closeServer, listen, isNotReachedError } from '../src';
+import { AppError } from '../src/errors';
+import { closeServer, listen } from '../src/http';
+import { InstancePool } from '../src/round-robin';
+import { isNotReachedError } from '../src/breaker';
 import { Disposables, waitFor } from '../src/testing';
 
 /** A tiny HTTP server that counts hits and can be told to fail. */
 async function tinyServer() {
   const s = { hits: 0, fail: false, server: undefined as unknown as Server, url: '', port: 0 };
   s.server = createServer((req, res) => {
-    s.hits++;
+    // client traffic only: the background half-open probe (GET /probe) is not counted, whenever it runs
+    if (req.url !== '/probe') s.hits++;
     res.statusCode = s.fail ? 500 : 200;
     res.end(s.fail ? 'boom' : 'ok');
   });
@@ -48,7 +52,7 @@ describe('InstancePool', () => {
     const pool = new InstancePool({
       service: 's',
       breaker: { cooldownMs: 200 },
-      probe: async (inst) => void (await call(inst.url)),
+      probe: async (inst) => void (await call(`${inst.url}/probe`)),
     });
     pool.setInstances([{ id: 'a', url: a.url }, { id: 'b', url: b.url }]);
     a.fail = true;

@@ -5,7 +5,7 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DiscoveryClient, JwtService, loadJwtKeys, type JwtKeys, type Registration, type Role } from '@dream/common';
-import { Disposables, fetchBody, freePort, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
+import { Disposables, fetchBody, freePort, metricValue, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
 import { loadDiscoveryConfig } from '../../../discovery/src/config';
 import { startDiscovery, type DiscoveryHandle } from '../../../discovery/src/server';
 import { loadCoursesConfig } from '../../../subgraphs/courses/src/config';
@@ -156,6 +156,16 @@ export class Stack {
     const r = await this.register('users', service);
     this.users.push(r);
     return r;
+  }
+
+  /**
+   * A users subgraph that is not registered with discovery (stopped on dispose): the test decides what
+   * reaches it, e.g. registers a recording proxy in front of it (startRecordingProxy).
+   */
+  async startUsers(env: Record<string, string> = {}): Promise<UsersSubgraph> {
+    const service = await startUsersSubgraph(loadUsersConfig(this.subgraphEnv('users', 0, env)));
+    this.d.defer(() => service.stop());
+    return service;
   }
 
   private async register(name: string, service: CoursesSubgraph | UsersSubgraph): Promise<Replica> {
@@ -379,12 +389,16 @@ export async function gql(
 /** Status and body (JSON when it parses, else text such as /metrics). */
 export const getJson = (url: string) => fetchBody(url);
 
+/** The GraphQL requests a subgraph served, from its own /metrics (`base` = http://host:port). */
+export async function servedAt(base: string): Promise<number> {
+  const { status, body } = await getJson(`${base}/metrics`);
+  if (status !== 200) throw new Error(`${base}/metrics answered ${status}`);
+  return metricValue(String(body), 'subgraph_graphql_requests_total');
+}
+
 /** The replica's own count of GraphQL requests it served (from its /metrics). */
-export async function servedBy(r: Replica): Promise<number> {
-  const base = r.url.replace(/\/graphql$/, '');
-  const { body } = await getJson(`${base}/metrics`);
-  const m = /^subgraph_graphql_requests_total (\d+)/m.exec(String(body));
-  return m ? Number(m[1]) : 0;
+export function servedBy(r: Replica): Promise<number> {
+  return servedAt(r.url.replace(/\/graphql$/, ''));
 }
 
 /** Waits until the gateway's pool for `service` lists exactly `n` instances. */
@@ -394,3 +408,4 @@ export function waitForPool(gw: Gateway, service: string, n: number, timeoutMs =
 
 export const breakerOf = (gw: Gateway, service: string, url: string) =>
   gw.pools.get(service).status().find((s) => s.url === url)?.state;
+export * from './recording-proxy';

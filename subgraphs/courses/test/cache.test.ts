@@ -1,4 +1,4 @@
-import { Disposables, waitFor } from '@dream/common/testing';
+import { Disposables, metricValue, waitFor } from '@dream/common/testing';
 import { loadCoursesConfig } from '../src/config';
 import { startCoursesSubgraph, type CoursesSubgraph } from '../src/server';
 import { CREATE, DELETE, LIST, UPDATE, courseInput, startTestCourses, type GqlResult, type TestCourses } from './helpers';
@@ -29,10 +29,7 @@ async function queriesDuring(fn: () => Promise<unknown>): Promise<number> {
   return t.service.db.stats.queries + replicaB.db.stats.queries - before;
 }
 
-function metric(text: string, name: string, entity: string): number {
-  const m = new RegExp(`^${name}\\{entity="${entity}"\\} (\\d+)`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
-}
+const metric = (text: string, name: string, entity: string): number => metricValue(text, name, { entity });
 
 beforeAll(async () => {
   t = await startTestCourses(d);

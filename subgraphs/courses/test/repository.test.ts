@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DummyDriver, Kysely } from 'kysely';
 import { OracleAdapter, OracleIntrospector, OracleQueryCompiler } from 'kysely-oracledb';
 import { compileOnly } from '@dream/common';
+import { lintOracleSql, OracleDouble } from '@dream/common/testing';
 import { coursesMigrations } from '../src/data/migrations';
 import { CoursesRepository } from '../src/data/courses-repository';
 import { openCoursesDatabase, type CoursesDatabase } from '../src/data/database';
@@ -13,19 +14,29 @@ import type { CoursesDb } from '../src/data/types';
 import { encodeCursor, decodeCursor } from '../src/domain';
 
 /**
- * The same repository suite on SQLite (always) and Oracle (when ORACLE_URL is set, e.g.
- * oracle://user:pass@localhost:1521/FREEPDB1). Each run uses fresh ids, so a shared Oracle schema is fine.
+ * The same repository suite on SQLite (always), on the Oracle dialect against a double that keeps Oracle's
+ * commit semantics (always: its sessions see only committed work and roll back on release, so a lost
+ * commit fails here), and on Oracle when ORACLE_URL is set (e.g. oracle://user:pass@localhost:1521/FREEPDB1).
+ * Each run uses fresh ids, so a shared Oracle schema is fine.
  */
-const targets: Array<[string, () => string]> = [['sqlite', () => `sqlite:${join(sqliteDir, 'repo.db')}`]];
+const double = new OracleDouble({ user: 'COURSES_TEST' });
+const targets: Array<[string, () => string, OracleDouble?]> = [
+  ['sqlite', () => `sqlite:${join(sqliteDir, 'repo.db')}`],
+  ['the oracle double', () => 'oracle://COURSES_TEST:x@double:1521/FREEPDB1', double],
+];
 if (process.env.ORACLE_URL) targets.push(['oracle', () => process.env.ORACLE_URL as string]);
 let sqliteDir = '';
 
 beforeAll(() => {
   sqliteDir = mkdtempSync(join(tmpdir(), 'courses-repo-'));
 });
-afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(sqliteDir, { recursive: true, force: true });
+  await double.destroy();
+});
 
-describe.each(targets)('repositories on %s', (_name, url) => {
+describe.each(targets)('repositories on %s', (_name, url, oracleDouble) => {
+  const open = () => openCoursesDatabase(url(), undefined, { oraclePool: oracleDouble?.pool() });
   let database: CoursesDatabase;
   let courses: CoursesRepository;
   let enrollments: EnrollmentsRepository;
@@ -33,7 +44,7 @@ describe.each(targets)('repositories on %s', (_name, url) => {
   const cat = (c: string) => `${c}-${run}`;
 
   beforeAll(async () => {
-    database = await openCoursesDatabase(url());
+    database = await open();
     courses = new CoursesRepository(database.db, database.dialect);
     enrollments = new EnrollmentsRepository(database.db, database.dialect);
   });
@@ -47,6 +58,35 @@ describe.each(targets)('repositories on %s', (_name, url) => {
     const empty = await courses.create({ ownerId: `o-${run}`, name: 'Empty', info: '', category: cat('Repo'), price: 0 });
     expect((await courses.findById(empty.id))!.info).toBe('');
     expect((await courses.findById(empty.id))!.price).toBe(0);
+  });
+
+  test('every write is committed: another connection sees it, and no transaction is left open', async () => {
+    const other = await open();
+    try {
+      const seen = {
+        courses: new CoursesRepository(other.db, other.dialect),
+        enrollments: new EnrollmentsRepository(other.db, other.dialect),
+      };
+      const c = await courses.create({ ownerId: `w-${run}`, name: 'Written', info: 'i', category: cat('Commit'), price: 3 });
+      expect(await seen.courses.findById(c.id)).toEqual(c);
+      await courses.update(c.id, { name: 'Rewritten' });
+      expect((await seen.courses.findById(c.id))!.name).toBe('Rewritten');
+      const bought = await enrollments.purchase({ userId: `wb-${run}`, courseId: c.id, idempotencyKey: `w-${run}` });
+      expect(await seen.enrollments.findEnrollment(`wb-${run}`, c.id)).toEqual(bought.enrollment);
+      const other2 = await courses.create({ ownerId: `w2-${run}`, name: 'Lobby', info: 'i', category: cat('Commit'), price: 3 });
+      const joined = await enrollments.joinLobby(`wj-${run}`, cat('Commit').toLowerCase());
+      expect(joined!.course.id).toBe(other2.id);
+      expect(await seen.enrollments.findEnrollment(`wj-${run}`, other2.id)).toEqual(joined!.enrollment);
+      expect(await seen.enrollments.followersOf(cat('Commit').toLowerCase())).toEqual([`wj-${run}`]);
+      expect(await courses.softDelete(c.id)).toBe(true);
+      expect(await seen.courses.findById(c.id)).toBeUndefined();
+      if (oracleDouble) {
+        expect(oracleDouble.committed('select name from courses where id = ?', other2.id)).toEqual([{ name: 'Lobby' }]);
+        expect(oracleDouble.openSessions.filter((s) => s.inTransaction)).toEqual([]);
+      }
+    } finally {
+      await other.close();
+    }
   });
 
   test('findByIds and findByOwnerIds are single statements', async () => {
@@ -173,6 +213,16 @@ describe.each(targets)('repositories on %s', (_name, url) => {
   });
 });
 
+// Runs after the suites above (jest keeps file order): the Migrator's own statements, its introspection and
+// every repository statement really sent, not only the ones compiled above.
+describe('every statement sent to the Oracle double', () => {
+  it('passed the Oracle 23ai lint (the double refuses what would fail)', () => {
+    const sent = double.executed();
+    expect(new Set(sent.map((c) => c.sql)).size).toBeGreaterThan(10);
+    expect(sent.filter((c) => /would refuse/.test(c.error ?? '')).map((c) => `${c.sql} → ${c.error}`)).toEqual([]);
+  });
+});
+
 describe('every repository query compiles for Oracle', () => {
   const oracle = compileOnly<CoursesDb>('oracle');
   const cq = courseQueries(oracle, 'oracle');
@@ -212,6 +262,7 @@ describe('every repository query compiles for Oracle', () => {
     expect(text).not.toMatch(/\breturning\b/i); // the Oracle adapter has no RETURNING
     expect(text).not.toMatch(/\$\d|\?/); // Oracle binds are :1, :2 …
     expect(text).not.toMatch(/`/);
+    expect(lintOracleSql(text)).toEqual([]);
   });
 
   test('row limits use FETCH FIRST on Oracle and LIMIT on SQLite', () => {
@@ -235,6 +286,7 @@ describe('every repository query compiles for Oracle', () => {
       },
     });
     await coursesMigrations('oracle')['001_courses'].up(recorder);
+    for (const statement of statements) expect({ statement, problems: lintOracleSql(statement) }).toEqual({ statement, problems: [] });
     expect(statements.join('\n')).toMatch(/"info" clob/);
     expect(statements.join('\n')).not.toMatch(/\btext\b/);
     expect(statements.some((s) => /create index "courses_category_created_idx" on "courses" \("category", "created_at"\)/.test(s))).toBe(true);

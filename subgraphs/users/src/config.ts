@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { announceEnv, subgraphSecrets, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv } from '@dream/common';
+import { announceEnv, subgraphSecrets, baseEnv, ConfigError, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv, signingKeyProblems } from '@dream/common';
 
 /** Every environment variable the users subgraph reads, with the defaults that make `npm start` work. */
 export const usersEnv = {
@@ -47,6 +47,9 @@ export type UsersConfig = Omit<z.infer<z.ZodObject<typeof usersEnv>>, 'REDIS_URL
 /** Reads and validates the environment once; throws ConfigError naming each bad variable. */
 export function loadUsersConfig(env: NodeJS.ProcessEnv = process.env): UsersConfig {
   const c = loadConfig('users', usersEnv, env);
+  // Users signs tokens: a half key pair would start fine and then have every token refused elsewhere.
+  const problems = signingKeyProblems(c);
+  if (problems.length > 0) throw new ConfigError('users', problems);
   return { ...c, REDIS_URL: redisUrlFromEnv('users', c, 'redis://127.0.0.1:6379') };
 }
 
