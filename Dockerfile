@@ -25,6 +25,7 @@ COPY subgraphs/users/package.json subgraphs/users/
 COPY subgraphs/courses/package.json subgraphs/courses/
 COPY gateway/package.json gateway/
 COPY packages/testenv/package.json packages/testenv/
+COPY web/package.json web/
 # tsx runs the services. While the root package.json lists it only as a devDependency, make it a
 # production one here (this stage's package.json is thrown away) at the exact version the lockfile
 # pins, so images and `npm start` run the same tsx.
@@ -37,6 +38,23 @@ RUN --mount=type=cache,target=/root/.npm \
       && npm install --omit=dev --no-audit --no-fund; \
     fi \
  && node -e "require.resolve('tsx')"
+
+# ---- web: the browser app, built here; only its static files (web/dist) reach the gateway image --------
+FROM node:${NODE_VERSION}-bookworm AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/common/package.json packages/common/
+COPY discovery/package.json discovery/
+COPY subgraphs/users/package.json subgraphs/users/
+COPY subgraphs/courses/package.json subgraphs/courses/
+COPY gateway/package.json gateway/
+COPY packages/testenv/package.json packages/testenv/
+COPY web/package.json web/
+# the build needs only JavaScript packages: no native module is compiled for it
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.base.json ./
+COPY web web
+RUN npm run build -w web
 
 # ---- runtime: what every service image shares ---------------------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
@@ -88,6 +106,8 @@ CMD ["node", "--import", "tsx", "subgraphs/courses/src/main.ts"]
 FROM runtime AS gateway
 # The whole workspace (src, migrations, schema); .dockerignore leaves out test/ and data/.
 COPY gateway gateway
+# the web app at / (WEB_ROOT defaults to /app/web/dist) and its trusted-documents manifest
+COPY --from=web /app/web/dist web/dist
 ENV PORT=8080
 EXPOSE 8080
 CMD ["node", "--import", "tsx", "gateway/src/main.ts"]

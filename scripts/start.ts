@@ -12,6 +12,7 @@ import { createLogger, flag, loadConfig, loadJwtKeys, port, positiveInt } from '
 import { redisServerAvailable, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
 import { demoLines, readDemoData, seedDecision, seedDemo } from './demo-seed';
 import { chooseLogFormat, LogView } from './log-view';
+import { ensureWebBuild } from './web-build';
 
 const root = resolve(__dirname, '..');
 
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   const timeoutMs = config.START_TIMEOUT_MS;
+  await ensureWebBuild(root, log);
 
   let redisUrl = config.REDIS_URL;
   // With REDIS_SENTINELS (and REDIS_MASTER_NAME) in the environment the services find Redis through them.
@@ -218,6 +220,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     'Dream and Study is up:',
+    `  web app                         ${gatewayUrl}/`,
     `  GraphQL (Sandbox in a browser)  ${gatewayUrl}/graphql`,
     `  GraphiQL (works offline)        ${gatewayUrl}/graphiql`,
     `  graphql-ws subscriptions        ${gatewayUrl.replace('http', 'ws')}/graphql`,

@@ -1,6 +1,11 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CORS_ORIGINS } from './security-headers';
+import { TRUSTED_DOCUMENTS_MODES } from './trusted-documents';
 import { type ServiceSecret, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv, url } from '@dream/common';
+
+/** web/dist of this repository (gateway/src → ../../web/dist). */
+export const DEFAULT_WEB_ROOT = resolve(__dirname, '../../web/dist');
 
 /** Everything the gateway reads from the environment, with defaults that make `npm start` work. */
 export const gatewayEnv = {
@@ -88,6 +93,12 @@ export const gatewayEnv = {
   WS_TICKET_TTL_SECONDS: positiveInt(30),
   /** Merge identical in-flight subgraph queries (same operation, variables and forwarded headers; never mutations). */
   DEDUPE_INFLIGHT: flag(true),
+  /** The built web app served at `/` (`npm run build -w web`); an empty value serves none. */
+  WEB_ROOT: z.string().default(DEFAULT_WEB_ROOT),
+  /** off | allow | required: see trusted-documents.ts. `allow` keeps /graphql open to every client. */
+  TRUSTED_DOCUMENTS: z.enum(TRUSTED_DOCUMENTS_MODES).default('allow'),
+  /** The web build's hash → document manifest; default `<WEB_ROOT>/trusted-documents.json`. */
+  TRUSTED_DOCUMENTS_MANIFEST: optionalString(),
 };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;

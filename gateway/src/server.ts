@@ -1,6 +1,7 @@
 // first: flattens @apollo/federation-internals' re-export getters before @apollo/gateway loads (hot path)
 import './flat-exports';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -43,6 +44,8 @@ import { UpstreamClient } from './upstream';
 import { attachGraphiql } from './graphiql';
 import { WsTickets } from './ws/tickets';
 import { corsMatcher, setSecurityHeaders } from './security-headers';
+import { TrustedDocuments } from './trusted-documents';
+import { createWebApp } from './web-app';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -111,6 +114,8 @@ export interface Gateway {
   /** A GatewayContext for a request, for running operations through `apollo.executeOperation` from shims. */
   contextFor(req: IncomingMessage, requestId: string, auth: { token?: string; user?: AuthUser }): GatewayContext;
   readyReport(): ReadyReport;
+  /** The trusted-documents policy of /graphql (HTTP and graphql-ws). */
+  trusted: TrustedDocuments;
   /** REST shims, OpenAPI, graphql-ws and WS course lists (client-surface.ts). */
   clientSurface: ClientSurface;
   stop(): Promise<void>;
@@ -199,6 +204,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     },
   });
 
+  const trusted = TrustedDocuments.load(
+    config.TRUSTED_DOCUMENTS,
+    config.TRUSTED_DOCUMENTS_MANIFEST ?? join(config.WEB_ROOT, 'trusted-documents.json'),
+    logger,
+  );
+  const webApp = config.WEB_ROOT ? createWebApp(config.WEB_ROOT, logger) : undefined;
   const accessLog = config.ACCESS_LOG;
   const cors = { allow: corsMatcher(config.CORS_ORIGINS) };
   const securityHeaders = { hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS };
@@ -288,7 +299,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       throw err;
     }
     const context = contextFor(req, requestId, auth);
-    await handleGraphQLHttp(server, req, res, async () => context, config.MAX_BODY_BYTES);
+    await handleGraphQLHttp(server, req, res, async () => context, config.MAX_BODY_BYTES, trusted.prepareHttp);
   };
 
   /** The status endpoints' guard: the STATUS_TOKEN, or without one a client on this machine. */
@@ -370,6 +381,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         const text = await metrics.registry.metrics();
         res.writeHead(200, { 'content-type': metrics.registry.contentType });
         res.end(text);
+      } else if ((req.method === 'GET' || req.method === 'HEAD') && webApp?.serve(req, res, path)) {
+        label = 'web';
       } else {
         req.resume();
         sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` } });
@@ -421,6 +434,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     clientAddress,
     contextFor,
     readyReport,
+    trusted,
     get clientSurface() {
       return clientSurface!;
     },

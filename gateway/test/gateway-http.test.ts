@@ -179,7 +179,8 @@ describe('gateway HTTP surface', () => {
   });
 
   it('answers 404 for unknown paths and lets later work add routes before /graphql', async () => {
-    expect((await getJson(`${gw.url}/nope`)).status).toBe(404);
+    // (other GET paths are the web app's client-side routes when web/dist is built: see web-app.test.ts)
+    expect((await getJson(`${gw.url}/api/nope`)).status).toBe(404);
     gw.route('GET', /^\/api\/ping\/[^/]+$/, (_req, res, info) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(`pong ${info.path.split('/').pop()}`);

@@ -152,6 +152,8 @@ export class GraphqlWsServer extends EventEmitter {
           if (tooMany) return [new AppError('RATE_LIMITED', `Too many subscriptions. ${tooMany}`)];
           // Parse, validate and check limits here: graphql-ws would close the whole socket with 4500
           // on a syntax error; an error message for this operation is what the client can act on.
+          const untrusted = gw.trusted.checkSubscribe(payload.query);
+          if (untrusted) return [untrusted];
           let document: DocumentNode;
           try {
             document = parse(payload.query, { maxTokens: gw.config.MAX_QUERY_TOKENS });

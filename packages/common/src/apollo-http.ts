@@ -2,9 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from '@apollo/server';
 import { readBody } from './http';
 
+/** A GraphQL HTTP request as read: the parsed JSON body (POST) and the query string (GET). */
+export interface GraphQLHttpParams {
+  method: string;
+  body: unknown;
+  search: string;
+}
+
 /**
  * Runs one HTTP request through an ApolloServer on plain node:http (no Express in the hot path).
  * The body is read with a size limit; a too-large body throws AppError PAYLOAD_TOO_LARGE.
+ * `prepare` may rewrite the request before Apollo sees it (or throw an AppError to refuse it).
  */
 export async function handleGraphQLHttp<Ctx extends BaseContext>(
   apollo: ApolloServer<Ctx>,
@@ -12,6 +20,7 @@ export async function handleGraphQLHttp<Ctx extends BaseContext>(
   res: ServerResponse,
   context: () => Promise<Ctx>,
   maxBodyBytes: number,
+  prepare?: (params: GraphQLHttpParams) => GraphQLHttpParams,
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [k, v] of Object.entries(req.headers)) {
@@ -32,8 +41,10 @@ export async function handleGraphQLHttp<Ctx extends BaseContext>(
     }
   }
   const url = new URL(req.url ?? '/', 'http://localhost');
+  let params: GraphQLHttpParams = { method: req.method ?? 'GET', body, search: url.search };
+  if (prepare) params = prepare(params);
   const response = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+    httpGraphQLRequest: { method: params.method, headers, search: params.search, body: params.body },
     context,
   });
   await writeApolloResponse(res, response);

@@ -6,11 +6,12 @@ import { listKey } from './course-cache';
 import type { CourseEvent } from './events';
 import { notifyCategoryFollowers, notifyLobbyJoin } from './notifications';
 import { PriceScalar } from './price-scalar';
-import { validateCategoryArg, validateCreate, validateFirst, validateUpdate } from './validation';
+import { validateCategoryArg, validateCreate, validateFirst, validateSearch, validateUpdate } from './validation';
 
 interface CoursesArgs {
   category?: string | null;
   ownerId?: string | null;
+  search?: string | null;
   first?: number | null;
   after?: string | null;
 }
@@ -44,7 +45,8 @@ export const resolvers: GraphQLResolverMap<CoursesContext> = {
         if (!after) throw badInput('after is not a valid cursor: pass the cursor of the last course of the previous page.', [{ field: 'after', message: 'Invalid cursor.' }]);
       }
       const category = args.category === undefined || args.category === null ? undefined : categoryKey(validateCategoryArg(args.category));
-      const filter = { categoryKey: category, ownerId: args.ownerId ?? undefined, after, limit };
+      const nameContains = validateSearch(args.search);
+      const filter = { categoryKey: category, ownerId: args.ownerId ?? undefined, nameContains, after, limit };
       if (!ctx.cache) return ctx.courses.list(filter);
       // Cached as ids (invalidated by any course write); the courses themselves come through the
       // cached loader, so a warm page costs no database query at all.

@@ -112,6 +112,14 @@ export function validateCategoryArg(raw: string, field = 'category'): string {
   return v;
 }
 
+/** `search`: trimmed and lower-cased; blank means no filter; at most the length of a course name. */
+export function validateSearch(raw: string | null | undefined): string | undefined {
+  const v = raw?.trim();
+  if (!v) return undefined;
+  if (v.length > NAME_MAX) throw badInput(`search must be at most ${NAME_MAX} characters.`, [{ field: 'search', message: 'Too long.' }]);
+  return v.toLowerCase();
+}
+
 export function validateFirst(first: number | null | undefined): number {
   const n = first ?? 20;
   if (!Number.isInteger(n) || n < 1 || n > 100) {

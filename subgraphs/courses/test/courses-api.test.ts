@@ -211,6 +211,22 @@ describe('listing', () => {
     expect(byB.map((c: { id: string }) => c.id)).toEqual([made[5], made[3], made[1]]);
   });
 
+  test('search keeps the courses whose name contains it (case-insensitive, cached per search); blank is no filter; too long is BAD_USER_INPUT', async () => {
+    const o = t.user(['OWNER']);
+    const search = (text: string | null) =>
+      t.gql(`query($s: String, $o: ID) { courses(search: $s, ownerId: $o, first: 100) { id name } }`, { s: text, o: o.id });
+    const go = await create(o.token, { name: 'Go in practice', category: 'Search' });
+    const golf = await create(o.token, { name: 'GOLF for coders', category: 'Search' });
+    await create(o.token, { name: 'Rust', category: 'Search' });
+    expect((await search('  go ')).body.data!.courses.map((c: { id: string }) => c.id)).toEqual([golf.id, go.id]);
+    expect((await search('golf')).body.data!.courses.map((c: { id: string }) => c.id)).toEqual([golf.id]);
+    // the list cache is keyed by the search too: another search right after is not served the first answer
+    expect((await search('rust')).body.data!.courses.map((c: { name: string }) => c.name)).toEqual(['Rust']);
+    expect((await search('   ')).body.data!.courses).toHaveLength(3);
+    expect((await search(null)).body.data!.courses).toHaveLength(3);
+    expect(errorCode(await search('x'.repeat(201)))).toBe('BAD_USER_INPUT');
+  });
+
   test('first defaults to 20', async () => {
     const o = t.user(['OWNER']);
     for (let i = 0; i < 22; i++) await create(o.token, { category: 'Many' });

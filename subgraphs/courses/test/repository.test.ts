@@ -118,6 +118,24 @@ describe.each(targets)('repositories on %s', (_name, url, oracleDouble) => {
     expect((await courses.list({ ownerId: `p-${run}`, limit: 100 })).map((c) => c.id)).toEqual([...ids].reverse());
   });
 
+  test('list: search by a case-insensitive part of the name, with % and _ matched literally', async () => {
+    const owner = `s-${run}`;
+    const mk = (name: string) => courses.create({ ownerId: owner, name, info: '', category: cat('Find'), price: 1 });
+    const rust = await mk('Intro to Rust');
+    const rust2 = await mk('RUSTy tricks');
+    const pct = await mk('100% Go');
+    await mk('100 Go'); // would match "100%" if % were a wildcard
+    await mk('a_b'); // "_" literal: must not match "axb"
+    const axb = await mk('axb');
+    const names = async (nameContains: string) =>
+      (await courses.list({ ownerId: owner, nameContains, limit: 100 })).map((c) => c.id);
+    expect(await names('rust')).toEqual([rust2.id, rust.id]);
+    expect(await names('100%')).toEqual([pct.id]);
+    expect(await names('x')).toEqual([axb.id]);
+    expect(await names('a_b')).not.toContain(axb.id);
+    expect(await names('nothing like it')).toEqual([]);
+  });
+
   test('update and soft delete', async () => {
     const c = await courses.create({ ownerId: `u-${run}`, name: 'Old', info: 'x', category: cat('Upd'), price: 10 });
     const u = await courses.update(c.id, { name: 'New', price: 12.5 });
@@ -223,7 +241,7 @@ describe('every repository query compiles for Oracle', () => {
     courseById: cq.courseById('c1').compile().sql,
     coursesByIds: cq.coursesByIds(['a', 'b']).compile().sql,
     coursesByOwnerIds: cq.coursesByOwnerIds(['a', 'b']).compile().sql,
-    listCourses: cq.listCourses({ categoryKey: 'c', ownerId: 'o', after: { createdAt: 't', id: 'i' }, limit: 20 }).compile().sql,
+    listCourses: cq.listCourses({ categoryKey: 'c', ownerId: 'o', nameContains: 'n', after: { createdAt: 't', id: 'i' }, limit: 20 }).compile().sql,
     categories: cq.categories().compile().sql,
     updateCourse: cq.updateCourse('c1', { name: 'x', updated_at: 't' }).compile().sql,
     softDeleteCourse: cq.softDeleteCourse('c1', 't').compile().sql,

@@ -19,6 +19,7 @@ export type CoursePatch = Partial<Pick<NewCourse, 'name' | 'info' | 'category' |
 export interface ListOptions {
   categoryKey?: string;
   ownerId?: string;
+  nameContains?: string;
   after?: CourseKey;
   limit: number;
 }

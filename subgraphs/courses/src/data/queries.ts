@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { SqlDialect } from '@dream/common';
 import type { CacheOutboxRow, CourseRow, CoursesDb, EnrollmentRow } from './types';
 
@@ -12,8 +12,15 @@ export interface ListFilter {
   /** Already lower-cased. */
   categoryKey?: string;
   ownerId?: string;
+  /** Case-insensitive substring of the course name, already lower-cased. */
+  nameContains?: string;
   after?: CourseKey;
   limit: number;
+}
+
+/** A LIKE pattern matching `text` literally anywhere (a backslash escapes %, _ and itself, with ESCAPE in both dialects). */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /**
@@ -40,6 +47,10 @@ export function courseQueries(db: Kysely<CoursesDb>, dialect: SqlDialect) {
       let q = live();
       if (f.categoryKey !== undefined) q = q.where((eb) => eb(eb.fn('lower', ['courses.category']), '=', f.categoryKey!));
       if (f.ownerId !== undefined) q = q.where('courses.owner_id', '=', f.ownerId);
+      if (f.nameContains !== undefined) {
+        const pattern = containsPattern(f.nameContains);
+        q = q.where(sql<boolean>`lower(${sql.ref('courses.name')}) like ${pattern} escape '\\'`);
+      }
       if (f.after) {
         const a = f.after;
         q = q.where((eb) =>

@@ -1,0 +1,74 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { waitFor } from '@dream/common/testing';
+import { REPO_ROOT, Stack, waitForPool } from '@dream/testenv';
+import type { Gateway } from '../gateway/src/server';
+
+export const WEB_DIST = join(REPO_ROOT, 'web', 'dist');
+export const SCREENSHOTS = join(REPO_ROOT, 'docs', 'screenshots');
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+/**
+ * The real platform on free ports (Redis, discovery, users and courses subgraphs, gateway) serving
+ * the built app, with TRUSTED_DOCUMENTS=required: every operation the app sends must be in the
+ * build's manifest, so these journeys also prove the manifest is complete.
+ */
+export async function startPlatform(): Promise<{ stack: Stack; gw: Gateway }> {
+  if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error('web/dist is not built: run `npm run build -w web` (npm run test:e2e does)');
+  const stack = new Stack();
+  await stack.start();
+  const courses = await stack.addCourses();
+  await stack.addUsers({ COURSES_GRPC_URL: `127.0.0.1:${(courses.service as { grpcPort: number }).grpcPort}` });
+  const gw = await stack.gateway({ WEB_ROOT: WEB_DIST, TRUSTED_DOCUMENTS: 'required', ACCESS_LOG: 'false' });
+  await gw.ready();
+  await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed', timeoutMs: 20000 });
+  await waitForPool(gw, 'courses', 1, 20000);
+  await waitForPool(gw, 'users', 1, 20000);
+  return { stack, gw };
+}
+
+/**
+ * Debian's Chromium (CHROMIUM_PATH to use another), headless and offline apart from our server.
+ * playwright-core gives each launch a fresh temporary user-data-dir and removes it on close.
+ */
+export function launchChromium(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath)) throw new Error(`${executablePath} is missing: apt-get install -y chromium`);
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage', '--no-first-run'],
+  });
+}
+
+/** A context whose page fails the test on any uncaught error or CSP violation in the app. */
+export async function openPage(browser: Browser, baseURL: string, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ baseURL, viewport });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  return { context, page, problems };
+}
+
+/** axe-core on the page as it is: the serious and critical violations (none are allowed). */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false, animations: 'disabled' });
+}
+
+/** Waits until the gateway has at least `n` live graphql-ws subscriptions (so events are caused after). */
+export const liveSubscriptions = (gw: Gateway, n: number) =>
+  waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= n, { what: `${n} live subscriptions`, timeoutMs: 15000 });

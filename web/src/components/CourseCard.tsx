@@ -1,0 +1,27 @@
+import { Link } from 'wouter';
+import { formatPrice } from './Status';
+
+export interface CourseSummary {
+  id: string;
+  name: string;
+  category: string;
+  price: number;
+  owner?: { id: string; username: string };
+}
+
+/** A card whose link is named by the course name alone (the rest is described around it). */
+export function CourseCard({ course, badge }: { course: CourseSummary; badge?: string }) {
+  return (
+    <li className="card">
+      <h3>
+        <Link href={`/course/${course.id}`}>{course.name}</Link>
+      </h3>
+      <p className="meta">
+        <span className="tag">{course.category}</span>
+        <span className="price">{formatPrice(course.price)}</span>
+      </p>
+      {course.owner ? <p className="owner">by {course.owner.username}</p> : null}
+      {badge ? <p className="badge">{badge}</p> : null}
+    </li>
+  );
+}
