@@ -107,6 +107,9 @@ maybe('Redis Sentinel failover under load', () => {
       JWT_KEYS_DIR: join(dir, 'keys'),
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       HOST: '127.0.0.1',
+      // the services run with NODE_ENV=production, which refuses to start without the service secrets
+      DISCOVERY_TOKEN: stack.discoveryToken,
+      SERVICE_TOKEN: stack.serviceToken,
     };
     // generous start-up bounds: CI shares two cores with everything else
     const slowStart = { timeoutMs: 90_000 };
@@ -211,7 +214,7 @@ maybe('Redis Sentinel failover under load', () => {
       expect((await newPrimary.info('replication')).includes('role:master')).toBe(true);
       // discovery (its state lives in Redis) answers again from the new primary with every instance
       await waitFor(async () => {
-        const { status, body } = await fetchBody(`${discoveryBase}/v1/services`);
+        const { status, body } = await fetchBody(`${discoveryBase}/v1/services`, { headers: { authorization: `Bearer ${stack.discoveryToken}` } });
         const services = (body as { services?: Record<string, unknown[]> })?.services;
         return status === 200 && services?.courses?.length === 2 && services?.users?.length === 1;
       }, { timeoutMs: 20_000, intervalMs: 200, what: 'discovery listing 2 courses and 1 users instance after the failover' });

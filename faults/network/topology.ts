@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,10 +37,16 @@ export class NetStack {
   jwt!: JwtService;
   readonly procs = new Map<string, ChildService>();
   readonly hosts = new Map<string, Host>();
+  /** The services run with NODE_ENV=production, which refuses to start without these; fresh per run. */
+  readonly secrets = {
+    DISCOVERY_TOKEN: randomBytes(24).toString('base64url'),
+    SERVICE_TOKEN: randomBytes(24).toString('base64url'),
+    STATUS_TOKEN: randomBytes(24).toString('base64url'),
+  };
 
   async start(): Promise<this> {
     this.dir = mkdtempSync(join(tmpdir(), 'dream-net-'));
-    this.d.defer(() => rmSync(this.dir, { recursive: true, force: true }));
+    this.d.defer(() => (process.env.KEEP_TEST_DIR ? console.warn(`logs kept in ${this.dir}`) : rmSync(this.dir, { recursive: true, force: true })));
     this.net = await TestNet.create();
     this.d.defer(() => this.net.destroy());
     this.jwt = new JwtService({ keys: loadJwtKeys({ JWT_KEYS_DIR: join(this.dir, 'keys') }) });
@@ -85,8 +92,8 @@ export class NetStack {
     return child;
   }
 
-  node(host: Host, name: string, script: string, env: Record<string, string>, opts: { port: number; healthPath?: string }) {
-    return this.run(host, name, process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, script)], { NODE_ENV: 'production', LOG_LEVEL, ...env }, opts);
+  node(host: Host, name: string, script: string, env: Record<string, string>, opts: { port: number; healthPath?: string; ready?: (base: string) => Promise<boolean> }) {
+    return this.run(host, name, process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, script)], { NODE_ENV: 'production', LOG_LEVEL, ...this.secrets, ...env }, opts);
   }
 
   async redis(name = 'redis', extraArgs: string[] = []): Promise<ChildService> {
@@ -152,14 +159,20 @@ export class NetStack {
         ACCESS_LOG: 'false',
         ...env,
       },
-      { port: PORTS.gateway, healthPath: '/ready' },
+      // the test reaches the gateway over the bridge, not loopback: /ready wants the status token
+      { port: PORTS.gateway, ready: async (base) => (await this.status(`${base}/ready`)).status === 200 },
     );
   }
 
   /** The gateway's /ready report (pools, breakers, ejections). */
   async ready(): Promise<ReadyReport> {
     const gw = this.procs.get('gateway')!;
-    return (await fetchBody(`${gw.base}/ready`)).body as ReadyReport;
+    return (await this.status(`${gw.base}/ready`)).body as ReadyReport;
+  }
+
+  /** A status route of the gateway (/ready, /metrics), with the status token. */
+  status(url: string): ReturnType<typeof fetchBody> {
+    return fetchBody(url, { headers: { authorization: `Bearer ${this.secrets.STATUS_TOKEN}` } });
   }
 
   /** The instance of `service` whose URL is on `host`, as the gateway's pool sees it. */
