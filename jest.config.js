@@ -46,7 +46,7 @@ module.exports = {
       : []),
   ],
   testTimeout: 30000,
-  // On two cores jest runs every suite in its own process (in band), so one timer a suite forgets keeps the
+  // On two cores jest runs the suites in its own process (in band), so one timer a suite forgets keeps the
   // run from ending after every test has passed (seen once in CI, not yet traced to its suite); processes
   // and ports are still checked by the suites' own teardown.
   forceExit: true,
