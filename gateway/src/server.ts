@@ -46,6 +46,7 @@ import { WsTickets } from './ws/tickets';
 import { corsMatcher, setSecurityHeaders } from './security-headers';
 import { TrustedDocuments } from './trusted-documents';
 import { createWebApp } from './web-app';
+import { createPrefixRoutes, type PrefixRoutes } from './routes/prefix-routes';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -116,6 +117,8 @@ export interface Gateway {
   readyReport(): ReadyReport;
   /** The trusted-documents policy of /graphql (HTTP and graphql-ws). */
   trusted: TrustedDocuments;
+  /** Path prefixes services announce in discovery, proxied to their pools (routes/). */
+  prefixRoutes: PrefixRoutes;
   /** REST shims, OpenAPI, graphql-ws and WS course lists (client-surface.ts). */
   clientSurface: ClientSurface;
   stop(): Promise<void>;
@@ -180,6 +183,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const discovery = deps.discovery ?? new DiscoveryClient({ discoveryUrl: config.DISCOVERY_URL, logger, token: config.DISCOVERY_TOKEN });
   const allowedSubgraphs = config.SUBGRAPHS.split(',').map((s) => s.trim()).filter(Boolean);
   const supergraph = new SupergraphManager({ discovery, pools, upstream, logger, allowedSubgraphs });
+  const prefixRoutes = createPrefixRoutes({
+    config,
+    logger,
+    probe: (url) => upstream.health(url),
+    subscribe: (onSnapshot) => supergraph.on('discovered', onSnapshot),
+  });
 
   const fence = new WriteFence();
   const gateway = new ApolloGateway({
@@ -357,6 +366,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         await r.handler(req, res, info);
         return;
       }
+      const prefixRoute = prefixRoutes.match(path);
+      if (prefixRoute) {
+        label = prefixRoute.prefix;
+        await prefixRoutes.handle(req, res, prefixRoute, path, { requestId, clientAddress: clientAddress(req) });
+        return;
+      }
       if (path === GRAPHQL_PATH) {
         label = GRAPHQL_PATH;
         await serveGraphQL(req, res, requestId);
@@ -418,6 +433,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     },
     pools,
     supergraph,
+    prefixRoutes,
     metrics,
     authenticator,
     logger,
@@ -448,6 +464,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       if (apollo) await apollo.stop();
       else await gateway.stop().catch(() => undefined);
       pools.close();
+      prefixRoutes.close();
       await upstream.close();
       if (ownsRedis) redis?.disconnect();
     },

@@ -19,3 +19,5 @@ export * from './announce';
 export * from './cache';
 export * from './client-address';
 export * from './service-auth';
+export * from './route-prefixes';
+export * from './rendezvous';
