@@ -60,7 +60,8 @@ const announcementSchema = z
 
 /** The `routes` field of a registration: bare prefixes or announcements, at most 16, no prefix twice. */
 export const routesSchema = z
-  .array(z.union([prefixSchema.transform((prefix): RouteAnnouncement => ({ prefix })), announcementSchema]))
+  // a bare prefix is read as { prefix }, so errors name routes.N.prefix either way
+  .array(z.preprocess((v) => (typeof v === 'string' ? { prefix: v } : v), announcementSchema))
   .max(16)
   .superRefine((routes, ctx) => {
     const seen = new Set<string>();
