@@ -6,6 +6,7 @@ export const COURSE_CHANNELS = ['course.created', 'course.updated', 'course.dele
 export type CourseChannel = (typeof COURSE_CHANNELS)[number];
 export const NOTIFICATION_CHANNEL = 'notification';
 export type Channel = CourseChannel | typeof NOTIFICATION_CHANNEL;
+const FIXED_CHANNELS = new Set<string>([...COURSE_CHANNELS, NOTIFICATION_CHANNEL]);
 
 export interface CourseEvent {
   courseId: string;
@@ -61,11 +62,16 @@ function parse(channel: Channel, raw: string): EventMap[Channel] | undefined {
  */
 export class EventBus {
   private readonly emitter = new EventEmitter();
+  /** Listeners of channels named at run time (subgraph-declared event subscriptions), by channel. */
+  private readonly declared = new EventEmitter();
+  /** The SUBSCRIBE of each declared channel while it has listeners. */
+  private readonly declaredSubscriptions = new Map<string, Promise<void>>();
   private readonly redis?: Redis;
   private readonly subscribed: Promise<void>;
 
   constructor(redisUrl: string | undefined, private readonly logger: Logger) {
     this.emitter.setMaxListeners(0);
+    this.declared.setMaxListeners(0);
     if (!redisUrl) {
       logger.warn('REDIS_URL is not set: subscriptions and WS course lists get no live updates');
       this.subscribed = Promise.resolve();
@@ -74,6 +80,8 @@ export class EventBus {
     // No command timeout: a subscriber connection sits idle by design. ioredis re-subscribes on reconnect.
     this.redis = createRedis(redisUrl, logger, { commandTimeout: undefined, maxRetriesPerRequest: null });
     this.redis.on('message', (channel: string, message: string) => {
+      if (this.declared.listenerCount(channel) > 0) this.emitDeclared(channel, message);
+      if (!FIXED_CHANNELS.has(channel)) return;
       const event = parse(channel as Channel, message);
       if (!event) {
         logger.warn({ channel }, 'dropping a malformed domain event');
@@ -98,12 +106,56 @@ export class EventBus {
     return () => this.emitter.off(channel, l);
   }
 
+  /**
+   * Listens to a channel named at run time; its payloads arrive as parsed JSON objects (anything
+   * else is dropped). The channel is subscribed with the first listener and unsubscribed after the last.
+   */
+  onChannel(channel: string, listener: (payload: Record<string, unknown>) => void): () => void {
+    this.declared.on(channel, listener);
+    if (this.declared.listenerCount(channel) === 1 && this.redis && !FIXED_CHANNELS.has(channel)) {
+      const redis = this.redis;
+      this.declaredSubscriptions.set(
+        channel,
+        redis.subscribe(channel).then(
+          () => undefined,
+          (err: Error) => this.logger.warn({ err: err.message, channel }, 'could not subscribe to a declared event channel (ioredis retries on reconnect)'),
+        ),
+      );
+    }
+    return () => {
+      this.declared.off(channel, listener);
+      if (this.declared.listenerCount(channel) > 0 || !this.redis || FIXED_CHANNELS.has(channel)) return;
+      this.declaredSubscriptions.delete(channel);
+      this.redis.unsubscribe(channel).catch(() => undefined);
+    };
+  }
+
+  /** Resolves once the SUBSCRIBE of a channel listened to with onChannel is acknowledged. */
+  channelReady(channel: string): Promise<void> {
+    return FIXED_CHANNELS.has(channel) ? this.subscribed : (this.declaredSubscriptions.get(channel) ?? Promise.resolve());
+  }
+
+  private emitDeclared(channel: string, message: string): void {
+    let v: unknown;
+    try {
+      v = JSON.parse(message);
+    } catch {
+      v = undefined;
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) {
+      this.logger.warn({ channel }, 'dropping a declared event that is not a JSON object');
+      return;
+    }
+    this.declared.emit(channel, v);
+  }
+
   listenerCount(channel: Channel): number {
     return this.emitter.listenerCount(channel);
   }
 
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
+    this.declared.removeAllListeners();
     if (!this.redis) return;
     try {
       await this.redis.quit();

@@ -20,9 +20,10 @@ import { handleProtocols } from 'graphql-ws';
 import { costProblem, limitProblem, queryLimitsOf, queryTooComplex } from '../limits';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AppError, isServiceUnavailable, type AuthUser, type Logger } from '@dream/common';
+import { AppError, eventMatchesArguments, isServiceUnavailable, type AuthUser, type EventSubscriptionField, type Logger } from '@dream/common';
 import type { Gateway } from '../server';
-import { courseQueryFor, COURSE_ID_VAR, COURSE_KEY } from './course-selection';
+import { DeclaredEventFields } from './declared-events';
+import { entityQueryFor, ENTITY_ID_VAR, ENTITY_KEY } from './entity-selection';
 import type { CourseEvent, EventBus, NotificationEvent } from './event-bus';
 import { EventStream } from './event-stream';
 import type { PerAddressLimit } from '../ws/connection-limits';
@@ -114,6 +115,9 @@ export class GraphqlWsServer extends EventEmitter {
   private readonly perEvent = new WeakMap<object, Map<string, Promise<ExecutionResult | null>>>();
   /** Course subscriptions that share an answer (same channel, response key, selection, variables and token). */
   private readonly fanOut = new Map<string, FanOutGroup>();
+  /** Subscription fields subgraphs declare as fed by a Redis channel (no gateway code per field). */
+  readonly declared: DeclaredEventFields;
+  private readonly refreshDeclared = () => this.declared.refresh(this.gw.supergraph.subgraphSdls);
 
   constructor(
     private readonly gw: Gateway,
@@ -122,6 +126,9 @@ export class GraphqlWsServer extends EventEmitter {
     private readonly opts: GraphqlWsOptions,
   ) {
     super();
+    this.declared = new DeclaredEventFields(logger);
+    this.refreshDeclared();
+    gw.supergraph.on('composed', this.refreshDeclared);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: opts.maxPayloadBytes,
@@ -326,10 +333,13 @@ export class GraphqlWsServer extends EventEmitter {
           () => this.tokenStillValid(session),
         );
       }
-      default:
+      default: {
+        const declared = this.declared.get(field.name.value);
+        if (declared) return this.declaredStream(args, session, field, responseKey, declared, argValues);
         return {
           errors: [new AppError('BAD_USER_INPUT', `Subscription field ${field.name.value} is not served by this gateway.`)],
         };
+      }
     }
   }
 
@@ -349,6 +359,17 @@ export class GraphqlWsServer extends EventEmitter {
     return stream;
   }
 
+  /** The per-event entity query for a subscriber's field, the variables it needs, and who may share its answer. */
+  private entitySelection(args: ExecutionArgs, session: Session, field: FieldNode, rootField: string) {
+    const { query, variableNames } = entityQueryFor(args.document, getOperationAST(args.document, args.operationName)!, field, rootField);
+    const raw = (args.variableValues ?? {}) as Record<string, unknown>;
+    const baseVars: Record<string, unknown> = {};
+    for (const n of variableNames) if (n in raw) baseVars[n] = raw[n];
+    // the answer depends on the selection, its variables and who asks (e.g. User.email is the caller's only)
+    const key = `${query}\u0000${JSON.stringify(baseVars)}\u0000${session.token ?? ''}`;
+    return { query, baseVars, key };
+  }
+
   /** Course events: the course is fetched with the client's selection through the supergraph. */
   private courseStream(
     args: ExecutionArgs,
@@ -358,12 +379,7 @@ export class GraphqlWsServer extends EventEmitter {
     channel: 'course.created' | 'course.updated',
     filter: (e: CourseEvent) => boolean,
   ) {
-    const { query, variableNames } = courseQueryFor(args.document, getOperationAST(args.document, args.operationName)!, field);
-    const raw = (args.variableValues ?? {}) as Record<string, unknown>;
-    const baseVars: Record<string, unknown> = {};
-    for (const n of variableNames) if (n in raw) baseVars[n] = raw[n];
-    // the answer depends on the selection, its variables and who asks (e.g. User.email is the caller's only)
-    const key = `${query}\u0000${JSON.stringify(baseVars)}\u0000${session.token ?? ''}`;
+    const { query, baseVars, key } = this.entitySelection(args, session, field, 'course');
     const operationId = (args.contextValue as { operationId?: unknown } | undefined)?.operationId;
     if (typeof operationId === 'string') {
       return this.fanOutStream(channel, responseKey, key, query, baseVars, session, { id: operationId, socket: session.socket, filter, live: true });
@@ -371,14 +387,47 @@ export class GraphqlWsServer extends EventEmitter {
     return this.track<CourseEvent>(
       session,
       (push) => this.bus.on(channel, (e) => filter(e) && push(e)),
-      (e) => {
-        let memo = this.perEvent.get(e);
-        if (!memo) this.perEvent.set(e, (memo = new Map()));
-        let result = memo.get(key);
-        if (!result) memo.set(key, (result = this.resolveCourse(e, query, baseVars, responseKey, session)));
-        return result.then((r) => r && (r.data ? { ...r, data: { [responseKey]: r.data[COURSE_KEY] } } : r));
-      },
+      (e) => this.resolveShared(e, e.courseId, key, query, baseVars, responseKey, session),
     );
+  }
+
+  /**
+   * A subgraph-declared event field (@eventSubscription): events on its channel whose payload matches
+   * the subscription's arguments; each one's entity is fetched through the declared root query field
+   * with the subscriber's selection and token (an entity the subscriber may not see is not delivered).
+   */
+  private declaredStream(
+    args: ExecutionArgs,
+    session: Session,
+    field: FieldNode,
+    responseKey: string,
+    declared: EventSubscriptionField,
+    argValues: Record<string, unknown>,
+  ) {
+    const { query, baseVars, key } = this.entitySelection(args, session, field, declared.query);
+    const idOf = (e: Record<string, unknown>) => (typeof e.id === 'string' || typeof e.id === 'number' ? String(e.id) : undefined);
+    return this.track<Record<string, unknown>>(
+      session,
+      (push) => this.bus.onChannel(declared.channel, (e) => idOf(e) !== undefined && eventMatchesArguments(e, argValues) && push(e)),
+      (e) => this.resolveShared(e, idOf(e)!, key, query, baseVars, responseKey, session),
+    );
+  }
+
+  /** One entity query per event and distinct (selection, variables, token), shared by the subscribers that have the same. */
+  private resolveShared(
+    e: object,
+    id: string,
+    key: string,
+    query: string,
+    baseVars: Record<string, unknown>,
+    responseKey: string,
+    session: Session,
+  ): Promise<ExecutionResult | null> {
+    let memo = this.perEvent.get(e);
+    if (!memo) this.perEvent.set(e, (memo = new Map()));
+    let result = memo.get(key);
+    if (!result) memo.set(key, (result = this.resolveEntity(id, query, baseVars, responseKey, session)));
+    return result.then((r) => r && (r.data ? { ...r, data: { [responseKey]: r.data[ENTITY_KEY] } } : r));
   }
 
   /**
@@ -447,13 +496,8 @@ export class GraphqlWsServer extends EventEmitter {
     group.pending++;
     group.tail = group.tail
       .then(async () => {
-        let memo = this.perEvent.get(e);
-        if (!memo) this.perEvent.set(e, (memo = new Map()));
-        let result = memo.get(key);
-        if (!result) memo.set(key, (result = this.resolveCourse(e, query, baseVars, responseKey, session)));
-        const r = await result;
-        if (!r) return;
-        const payload = r.data ? { ...r, data: { [responseKey]: r.data[COURSE_KEY] } } : r;
+        const payload = await this.resolveShared(e, e.courseId, key, query, baseVars, responseKey, session);
+        if (!payload) return;
         const rest = `,"type":"next","payload":${JSON.stringify(payload)}}`;
         for (const m of targets) {
           if (!m.live || m.socket.readyState !== m.socket.OPEN) continue;
@@ -466,9 +510,9 @@ export class GraphqlWsServer extends EventEmitter {
       .finally(() => group.pending--);
   }
 
-  /** Runs the per-event course query; data stays under COURSE_KEY (each subscriber renames it to its own field). */
-  private async resolveCourse(
-    e: CourseEvent,
+  /** Runs the per-event entity query; data stays under ENTITY_KEY (each subscriber renames it to its own field). */
+  private async resolveEntity(
+    id: string,
     query: string,
     baseVars: Record<string, unknown>,
     responseKey: string,
@@ -478,19 +522,20 @@ export class GraphqlWsServer extends EventEmitter {
     if (!apollo) return null;
     try {
       const res = await apollo.executeOperation(
-        { query, variables: { ...baseVars, [COURSE_ID_VAR]: e.courseId } },
+        { query, variables: { ...baseVars, [ENTITY_ID_VAR]: id } },
         { contextValue: this.contextOf(session) },
       );
       if (res.body.kind !== 'single') return null;
       const { data, errors } = res.body.singleResult;
-      const course = (data as Record<string, unknown> | null | undefined)?.[COURSE_KEY];
-      if (course == null && !errors?.length) return null; // deleted again before we looked
+      const entity = (data as Record<string, unknown> | null | undefined)?.[ENTITY_KEY];
+      // deleted again before we looked, or not the subscriber's to see
+      if (entity == null && !errors?.length) return null;
       return {
-        data: course == null ? null : { [COURSE_KEY]: course },
+        data: entity == null ? null : { [ENTITY_KEY]: entity },
         ...(errors?.length ? { errors: errors as unknown as GraphQLError[] } : {}),
       };
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message, courseId: e.courseId, responseKey }, 'could not resolve a subscription event');
+      this.logger.warn({ err: (err as Error).message, id, responseKey }, 'could not resolve a subscription event');
       return null;
     }
   }
@@ -543,6 +588,7 @@ export class GraphqlWsServer extends EventEmitter {
   }
 
   async close(): Promise<void> {
+    this.gw.supergraph.off('composed', this.refreshDeclared);
     // graphql-ws closes every socket with 1001 Going Away and completes the subscriptions.
     await this.dispose.dispose();
   }

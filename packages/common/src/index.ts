@@ -21,3 +21,4 @@ export * from './client-address';
 export * from './service-auth';
 export * from './route-prefixes';
 export * from './rendezvous';
+export * from './event-subscriptions';
