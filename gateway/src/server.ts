@@ -81,6 +81,8 @@ export interface ReadyReport {
   supergraph: boolean;
   discoveryVersion?: number;
   subgraphs: Record<string, { available: number; instances: InstanceStatus[] }>;
+  /** Announced path prefixes (not part of readiness: a service's HTTP routes do not make the gateway unready). */
+  routes: Record<string, { service: string; available: number; instances: InstanceStatus[] }>;
 }
 
 export interface Gateway {
@@ -283,7 +285,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     const subgraphs: ReadyReport['subgraphs'] = {};
     for (const [name, pool] of pools.entries()) subgraphs[name] = { available: pool.available, instances: pool.status() };
     const ok = !!apollo && supergraph.subgraphs.every((n) => (subgraphs[n]?.available ?? 0) > 0);
-    return { status: ok ? 'ready' : 'not-ready', supergraph: !!apollo, discoveryVersion: supergraph.snapshot?.version, subgraphs };
+    const routes: ReadyReport['routes'] = {};
+    for (const prefix of prefixRoutes.table.prefixes) {
+      const r = prefixRoutes.match(prefix)!;
+      routes[prefix] = { service: r.service, available: r.pool.available, instances: r.pool.status() };
+    }
+    return { status: ok ? 'ready' : 'not-ready', supergraph: !!apollo, discoveryVersion: supergraph.snapshot?.version, subgraphs, routes };
   };
 
   const serveGraphQL = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {

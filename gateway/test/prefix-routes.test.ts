@@ -65,6 +65,9 @@ describe('path prefixes announced in discovery, proxied by the gateway', () => {
     const snap = await stack.client.list();
     expect(snap.services.echo!.map((i) => i.routes)).toEqual([[echoRoute], [echoRoute]]);
     expect(snap.services.other![0]!.routes).toEqual([{ prefix: '/other/' }]);
+    const ready = gw.readyReport().routes;
+    expect(Object.keys(ready)).toEqual(['/echo/', '/other/']);
+    expect(ready['/echo/']).toEqual({ service: 'echo', available: 2, instances: [expect.objectContaining({ state: 'closed' }), expect.objectContaining({ state: 'closed' })] });
   });
 
   it('spreads requests round-robin over the replicas announcing the prefix', async () => {
@@ -184,6 +187,14 @@ describe('path prefixes announced in discovery, proxied by the gateway', () => {
     const res = await send(gw, 'GET', '/echo/hangup');
     expect(res.status).toBe(502);
     expect(res.json().error.code).toBe('BAD_GATEWAY');
+  });
+
+  it('answers 504 when the service stays silent longer than ROUTE_IDLE_TIMEOUT_MS', async () => {
+    const impatient = await stack.gateway({ ROUTE_SERVICES: 'echo', ROUTE_IDLE_TIMEOUT_MS: '300' });
+    await waitFor(() => impatient.prefixRoutes.match('/echo/')?.pool.size === 2, { what: 'echo routed by the second gateway' });
+    const res = await send(impatient, 'GET', '/echo/stall');
+    expect(res.status).toBe(504);
+    expect(res.json().error.code).toBe('GATEWAY_TIMEOUT');
   });
 
   it('drops a prefix from routing when its service deregisters', async () => {
