@@ -167,8 +167,12 @@ describe('AppError ↔ gRPC status', () => {
       INTERNAL_SERVER_ERROR: grpc.status.INTERNAL,
     });
     // a foreign server sends no x-error-code trailer: the status alone decides
-    // PAYLOAD_TOO_LARGE and QUERY_TOO_COMPLEX travel as INVALID_ARGUMENT and come back as BAD_USER_INPUT
-    for (const code of codes.filter((c) => c !== 'PAYLOAD_TOO_LARGE' && c !== 'QUERY_TOO_COMPLEX')) expect(appCodeForGrpcStatus(GRPC_STATUS_FOR[code])).toBe(code);
+    // PAYLOAD_TOO_LARGE and QUERY_TOO_COMPLEX travel as INVALID_ARGUMENT and come back as BAD_USER_INPUT;
+    // the HTTP proxy answers BAD_GATEWAY and GATEWAY_TIMEOUT travel as UNAVAILABLE / DEADLINE_EXCEEDED (SERVICE_UNAVAILABLE)
+    const merged = ['PAYLOAD_TOO_LARGE', 'QUERY_TOO_COMPLEX', 'BAD_GATEWAY', 'GATEWAY_TIMEOUT'];
+    for (const code of codes.filter((c) => !merged.includes(c))) expect(appCodeForGrpcStatus(GRPC_STATUS_FOR[code])).toBe(code);
+    expect(appCodeForGrpcStatus(GRPC_STATUS_FOR.BAD_GATEWAY)).toBe('SERVICE_UNAVAILABLE');
+    expect(appCodeForGrpcStatus(GRPC_STATUS_FOR.GATEWAY_TIMEOUT)).toBe('SERVICE_UNAVAILABLE');
     expect(appCodeForGrpcStatus(grpc.status.FAILED_PRECONDITION)).toBe('CONFLICT');
     expect(appCodeForGrpcStatus(grpc.status.DEADLINE_EXCEEDED)).toBe('SERVICE_UNAVAILABLE');
     expect(appCodeForGrpcStatus(grpc.status.UNKNOWN)).toBe('INTERNAL_SERVER_ERROR');
