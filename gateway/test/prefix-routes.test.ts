@@ -189,6 +189,11 @@ describe('path prefixes announced in discovery, proxied by the gateway', () => {
     expect(res.json().error.code).toBe('BAD_GATEWAY');
   });
 
+  it('cuts the client off when the service dies halfway through its answer (an incomplete body never looks complete)', async () => {
+    await expect(send(gw, 'GET', '/echo/cut')).rejects.toThrow();
+    expect((await send(gw, 'GET', '/echo/still-up')).status).toBe(200);
+  });
+
   it('answers 504 when the service stays silent longer than ROUTE_IDLE_TIMEOUT_MS', async () => {
     const impatient = await stack.gateway({ ROUTE_SERVICES: 'echo', ROUTE_IDLE_TIMEOUT_MS: '300' });
     await waitFor(() => impatient.prefixRoutes.match('/echo/')?.pool.size === 2, { what: 'echo routed by the second gateway' });

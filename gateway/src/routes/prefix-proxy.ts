@@ -57,11 +57,12 @@ export class PrefixProxy {
     if (outcome === 'too-large') return this.tooLarge(res, route);
     copyResponseHeaders(outcome, res);
     res.writeHead(outcome.statusCode ?? 502, outcome.statusMessage);
-    outcome.pipe(res);
     // an answer cut off upstream must not look complete to the client
+    outcome.on('error', () => res.destroy());
     outcome.once('close', () => {
       if (!outcome.complete) res.destroy();
     });
+    outcome.pipe(res);
   }
 
   close(): void {
@@ -102,18 +103,20 @@ export class PrefixProxy {
         up.destroy();
         fail(new AppError('GATEWAY_TIMEOUT', `The service behind this path sent nothing for ${this.opts.idleTimeoutMs} ms.`));
       });
-      up.once('error', (err) => {
+      up.on('error', (err) => {
         req.unpipe();
         if (!reached) return fail(err);
         fail(new AppError('BAD_GATEWAY', 'The service behind this path failed before it answered.'));
       });
       up.once('response', (answer) => settle(answer));
       // the client leaving (or its connection failing) cancels the upstream request, whatever stage it is in
-      res.once('close', () => {
+      const cancel = () => {
         if (res.writableFinished) return;
         up.destroy();
         settle('client-gone');
-      });
+      };
+      res.once('close', cancel);
+      req.once('error', cancel);
       const start = () => {
         reached = true;
         const counter = bodyCounter(limit);
