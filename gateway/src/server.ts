@@ -191,6 +191,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     probe: (url) => upstream.health(url),
     subscribe: (onSnapshot) => supergraph.on('discovered', onSnapshot),
   });
+  metrics.trackRoutes(() => prefixRoutes.table.all());
 
   const fence = new WriteFence();
   const gateway = new ApolloGateway({
@@ -286,10 +287,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     for (const [name, pool] of pools.entries()) subgraphs[name] = { available: pool.available, instances: pool.status() };
     const ok = !!apollo && supergraph.subgraphs.every((n) => (subgraphs[n]?.available ?? 0) > 0);
     const routes: ReadyReport['routes'] = {};
-    for (const prefix of prefixRoutes.table.prefixes) {
-      const r = prefixRoutes.match(prefix)!;
-      routes[prefix] = { service: r.service, available: r.pool.available, instances: r.pool.status() };
-    }
+    for (const r of prefixRoutes.table.all()) routes[r.prefix] = { service: r.service, available: r.pool.available, instances: r.pool.status() };
     return { status: ok ? 'ready' : 'not-ready', supergraph: !!apollo, discoveryVersion: supergraph.snapshot?.version, subgraphs, routes };
   };
 

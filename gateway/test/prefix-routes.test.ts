@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { Disposables, waitFor, waitForEvent } from '@dream/common/testing';
+import { Disposables, metricValue, waitFor, waitForEvent } from '@dream/common/testing';
 import type { Gateway } from '../src/server';
 import { FILE, startPrefixService, type PrefixService } from './fixtures/prefix-service';
 import { Stack } from './helpers';
@@ -68,6 +68,9 @@ describe('path prefixes announced in discovery, proxied by the gateway', () => {
     const ready = gw.readyReport().routes;
     expect(Object.keys(ready)).toEqual(['/echo/', '/other/']);
     expect(ready['/echo/']).toEqual({ service: 'echo', available: 2, instances: [expect.objectContaining({ state: 'closed' }), expect.objectContaining({ state: 'closed' })] });
+    const metrics = (await send(gw, 'GET', '/metrics')).body.toString();
+    expect(metricValue(metrics, 'gateway_route_instances', { prefix: '/echo/', available: 'true' })).toBe(2);
+    expect(metricValue(metrics, 'gateway_route_instances', { prefix: '/other/', available: 'true' })).toBe(1);
   });
 
   it('spreads requests round-robin over the replicas announcing the prefix', async () => {

@@ -41,8 +41,9 @@ export class RouteTable {
     return best;
   }
 
-  get prefixes(): string[] {
-    return [...this.routes.keys()].sort();
+  /** Every announced route, by prefix. */
+  all(): PrefixRoute[] {
+    return [...this.routes.values()].sort((a, b) => a.prefix.localeCompare(b.prefix));
   }
 
   update(snap: ServicesSnapshot): void {
