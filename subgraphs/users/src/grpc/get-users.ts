@@ -1,6 +1,7 @@
-import { authenticateCall, badInput, type Authenticator, type EntityCache, type GetUsersRequest, type GetUsersResponse } from '@dream/common';
-import { MAX_IDS_PER_QUERY, type UsersRepository } from './data/users-repository';
-import { loadProfiles, type UserProfile } from './user-cache';
+import { authenticateCall, type GetUsersRequest, type GetUsersResponse } from '@dream/common/grpc';
+import { badInput, type Authenticator, type EntityCache } from '@dream/common';
+import { MAX_IDS_PER_QUERY, type UsersRepository } from '../data/users-repository';
+import { loadProfiles, type UserProfile } from '../user-cache';
 
 /**
  * users.v1.UserService/GetUsers: public profiles (no email) for a batch of ids, from the cache and at

@@ -1,12 +1,5 @@
-import {
-  DiscoveryClient,
-  createPurchaseServiceClient,
-  type GrpcInstance,
-  type GrpcServiceClient,
-  type Logger,
-  type PurchaseServiceHandlers,
-  type Watcher,
-} from '@dream/common';
+import { DiscoveryClient, type Logger, type Watcher } from '@dream/common';
+import { createPurchaseServiceClient, type GrpcInstance, type GrpcServiceClient, type PurchaseServiceHandlers } from '@dream/common/grpc';
 
 export interface CoursesClient {
   purchase: GrpcServiceClient<PurchaseServiceHandlers>;
