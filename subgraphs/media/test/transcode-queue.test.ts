@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -183,9 +183,15 @@ it('the reconciler queues lessons left PROCESSING that have no job, and leaves l
   expect(existsSync(join(b.outDir, 'master.m3u8'))).toBe(true);
 
   // finished jobs whose lesson still says PROCESSING (the status never landed) are run again
+  const firstPoster = statSync(join(b.outDir, 'poster.jpg')).ino;
+  const rerun = events.finished(b.data.assetId, 'completed');
   const late = await reconcileTranscodes({ queue, logger, listProcessing: async () => [b.data] });
   expect(late.restarted).toEqual([b.data.assetId]);
-  expect(['waiting', 'active', 'completed']).toContain(await queue.state(b.data.assetId));
+  await rerun;
+  expect(rec.of('ready').filter((e) => e.assetId === b.data.assetId)).toHaveLength(2);
+  // the earlier output was replaced whole
+  expect(statSync(join(b.outDir, 'poster.jpg')).ino).not.toBe(firstPoster);
+  expect(readdirSync(join(root, 'assets')).filter((f) => f.includes('.partial-'))).toEqual([]);
 });
 
 describe('a worker in its own process', () => {

@@ -4,7 +4,7 @@
  */
 export { NOT_PLAYABLE_MESSAGE, NotPlayableError, probeMedia, probeVideo, type PlayableVideo, type ProbeResult } from './probe';
 export { OUTPUT_FILES, RENDITIONS, SEGMENT_SECONDS } from './ladder';
-export { transcodeToFolder, type TranscodeFolderOptions, type TranscodeResult } from './transcode-folder';
+export { replaceFolder, transcodeToFolder, type TranscodeFolderOptions, type TranscodeResult } from './transcode-folder';
 export { TRANSCODE_QUEUE, transcodeJobId, type TranscodeCallbacks, type TranscodeJobData } from './job';
 export { TranscodeQueue, type TranscodeQueueOptions, type TranscodeJobState } from './queue';
 export { startTranscodeWorker, type TranscodeWorkerHandle, type TranscodeWorkerOptions, type TranscodeJobResult } from './worker';

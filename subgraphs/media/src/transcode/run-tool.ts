@@ -31,7 +31,8 @@ export interface RunToolOptions {
 const STDERR_KEEP = 4000;
 
 /**
- * Runs a media tool directly (no shell, no wrapper library), resolving with its stdout when it exits 0.
+ * Runs a media tool directly (no shell, no wrapper library), resolving with its stdout when it exits 0
+ * (empty when `onStdoutLine` takes it).
  * Only the tail of stderr is kept: ffmpeg can write megabytes of warnings on a long file.
  */
 export function runTool(command: string, args: string[], opts: RunToolOptions): Promise<string> {
@@ -46,12 +47,14 @@ export function runTool(command: string, args: string[], opts: RunToolOptions): 
     const timer = setTimeout(() => ((timedOut = true), kill()), opts.timeoutMs);
     opts.signal?.addEventListener('abort', kill, { once: true });
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (!opts.onStdoutLine) return;
+      if (!opts.onStdoutLine) {
+        stdout += chunk;
+        return;
+      }
+      // streamed line by line, never kept: progress output grows with the video's length
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) opts.onStdoutLine(line.trim());
-      stdout = '';
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-STDERR_KEEP);

@@ -12,7 +12,8 @@ export interface TranscodeStorage {
   /**
    * Publishes the finished output folder `localDir` (master.m3u8, 360p/, 720p/, video.mp4, poster.jpg)
    * under `key`, so that readers see either nothing or the whole folder: a local store renames it into
-   * place (same filesystem) or copies to a temporary name first; a remote store uploads the playlists last.
+   * place (same filesystem; `replaceFolder` does that) or copies to a temporary name first; a remote store
+   * uploads the playlists last. An output already under `key` (a retranscode of the same asset) is replaced.
    * After it returns, `localDir` may be gone (renamed) or left for the caller, which removes it.
    */
   putFolder(localDir: string, key: string): Promise<void>;

@@ -25,6 +25,8 @@ export interface TranscodeResult {
 }
 
 const PARTIAL = '.partial-';
+/** ffprobe reads headers only; a probe that takes longer is stuck on a damaged file. */
+const PROBE_TIMEOUT_MS = 60_000;
 
 /** Work folders are siblings of the output so the final rename stays on one filesystem (atomic). */
 const partialPrefix = (outDir: string) => `${basename(outDir)}${PARTIAL}`;
@@ -37,7 +39,7 @@ const partialPrefix = (outDir: string) => `${basename(outDir)}${PARTIAL}`;
  * Throws NotPlayableError for a source that is not a video, ToolError/ToolTimeoutError when ffmpeg fails.
  */
 export async function transcodeToFolder(input: string, outDir: string, opts: TranscodeFolderOptions): Promise<TranscodeResult> {
-  const source = await probeVideo(input, { ffprobePath: opts.ffprobePath, timeoutMs: opts.timeoutMs });
+  const source = await probeVideo(input, { ffprobePath: opts.ffprobePath, timeoutMs: Math.min(opts.timeoutMs, PROBE_TIMEOUT_MS) });
   await removeStaleWork(outDir);
   const work = `${outDir}${PARTIAL}${randomBytes(6).toString('hex')}`;
   try {
@@ -65,10 +67,11 @@ async function removeStaleWork(outDir: string): Promise<void> {
 }
 
 /**
- * rename() cannot replace a non-empty folder, so an existing output (a job re-run after its result
- * landed but before its status did) is first moved aside; readers see the old or the new whole folder.
+ * Renames folder `from` to `to` on one filesystem. rename() cannot replace a non-empty folder, so an
+ * existing `to` (the output of an earlier run of the same asset) is first moved aside and removed after:
+ * readers see the old or the new folder whole, never a mix.
  */
-async function replaceFolder(from: string, to: string): Promise<void> {
+export async function replaceFolder(from: string, to: string): Promise<void> {
   const exists = await stat(to).then(
     () => true,
     () => false,
