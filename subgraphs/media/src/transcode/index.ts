@@ -5,9 +5,9 @@
 export { NOT_PLAYABLE_MESSAGE, NotPlayableError, probeMedia, probeVideo, type PlayableVideo, type ProbeResult } from './probe';
 export { OUTPUT_FILES, RENDITIONS, SEGMENT_SECONDS } from './ladder';
 export { replaceFolder, transcodeToFolder, type TranscodeFolderOptions, type TranscodeResult } from './transcode-folder';
-export { TRANSCODE_QUEUE, transcodeJobId, type TranscodeCallbacks, type TranscodeJobData } from './job';
+export { TRANSCODE_QUEUE, transcodeJobId, type TranscodeCallbacks, type TranscodeJobData, type TranscodeJobResult } from './job';
 export { TranscodeQueue, type TranscodeQueueOptions, type TranscodeJobState } from './queue';
-export { startTranscodeWorker, type TranscodeWorkerHandle, type TranscodeWorkerOptions, type TranscodeJobResult } from './worker';
+export { startTranscodeWorker, type TranscodeWorkerHandle, type TranscodeWorkerOptions } from './worker';
 export { reconcileTranscodes, type ReconcileOptions, type ReconcileReport } from './reconciler';
 export { transcodeEnv, transcodeSettings, type TranscodeSettings } from './settings';
 export type { TranscodeStorage } from './storage';

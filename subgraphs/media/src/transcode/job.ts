@@ -17,6 +17,13 @@ export const TRANSCODE_QUEUE = 'media-transcode';
  */
 export const transcodeJobId = (assetId: string) => `asset-${assetId}`;
 
+/** What a finished transcode found out about the source (kept on the completed job too). */
+export interface TranscodeJobResult {
+  durationSeconds: number;
+  width: number;
+  height: number;
+}
+
 /** What the worker reports; the service core maps each to the lesson row and a lessonUpdated event. */
 export interface TranscodeCallbacks {
   /** A worker has started (or restarted) the job. */
@@ -24,7 +31,7 @@ export interface TranscodeCallbacks {
   /** ffmpeg's progress, 0..1, increasing within one attempt. */
   onProgress(job: TranscodeJobData, fraction: number): Promise<void> | void;
   /** The output is published under `job.outputKey`. */
-  onReady(job: TranscodeJobData, result: { durationSeconds: number; width: number; height: number }): Promise<void> | void;
+  onReady(job: TranscodeJobData, result: TranscodeJobResult): Promise<void> | void;
   /**
    * The job will not be tried again: the source is not a video (reason "Not a playable video file",
    * no retries) or every attempt failed (reason names the last failure).

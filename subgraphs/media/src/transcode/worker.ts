@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Logger } from '@dream/common';
-import { TRANSCODE_QUEUE, type TranscodeCallbacks, type TranscodeJobData } from './job';
+import { TRANSCODE_QUEUE, type TranscodeCallbacks, type TranscodeJobData, type TranscodeJobResult } from './job';
 import { NOT_PLAYABLE_MESSAGE, NotPlayableError } from './probe';
 import { bullConnection } from './queue';
 import { ToolError } from './run-tool';
@@ -23,13 +23,6 @@ export interface TranscodeWorkerOptions {
   workDir?: string;
   /** BullMQ key prefix (default `bull`); must match the queue's. */
   prefix?: string;
-}
-
-/** What a transcode job returns (kept on the completed job, so a lost onReady can be replayed). */
-export interface TranscodeJobResult {
-  durationSeconds: number;
-  width: number;
-  height: number;
 }
 
 export interface TranscodeWorkerHandle {
@@ -79,13 +72,15 @@ export async function startTranscodeWorker(opts: TranscodeWorkerOptions): Promis
   };
 }
 
+type WorkerContext = TranscodeWorkerOptions & { workDir: string };
+
 interface RunContext {
   token?: string;
   signal?: AbortSignal;
   closing(): boolean;
 }
 
-async function processJob(job: Job<TranscodeJobData>, opts: Required<Pick<TranscodeWorkerOptions, 'workDir'>> & TranscodeWorkerOptions, run: RunContext): Promise<TranscodeJobResult> {
+async function processJob(job: Job<TranscodeJobData>, opts: WorkerContext, run: RunContext): Promise<TranscodeJobResult> {
   const { callbacks, settings, storage } = opts;
   const data = job.data;
   const attempt = job.attemptsMade + 1;
@@ -105,7 +100,7 @@ async function processJob(job: Job<TranscodeJobData>, opts: Required<Pick<Transc
     });
     await progress.settled();
     await storage.putFolder(outDir, data.outputKey);
-    const result = { durationSeconds: probe.durationSeconds, width: probe.width, height: probe.height };
+    const result: TranscodeJobResult = { durationSeconds: probe.durationSeconds, width: probe.width, height: probe.height };
     await callbacks.onReady(data, result);
     log.info(result, 'transcode ready');
     return result;
