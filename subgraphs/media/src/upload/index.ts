@@ -1,0 +1,2 @@
+export * from './types';
+export { createUploadHandler, UPLOAD_PATH, NOT_PLAYABLE, type UploadHandler, type UploadHandlerOptions } from './handler';
