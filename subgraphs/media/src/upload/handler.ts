@@ -158,6 +158,14 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
     onUploadCreate: guarded('create', onUploadCreate),
     onIncomingRequest: guarded('request', onIncomingRequest),
     onUploadFinish: guarded('finish', onUploadFinish),
+    // tus's own 500s (a lock timeout, a store error with its message appended) become a plain 503
+    onResponseError: (_req, err) => {
+      const status = (err as { status_code?: number }).status_code ?? 500;
+      if (status < 500) return undefined;
+      logger.warn({ err }, 'upload request failed in the tus server');
+      const answer = new TusAnswer('SERVICE_UNAVAILABLE', 'The upload is busy or unavailable, try again shortly.');
+      return { status_code: answer.status_code, body: answer.body };
+    },
   });
 
   const cleanup = async () => {

@@ -1,2 +1,3 @@
 export * from './types';
 export { createUploadHandler, UPLOAD_PATH, NOT_PLAYABLE, type UploadHandler, type UploadHandlerOptions } from './handler';
+export { RedisLocker, type RedisLockerOptions } from './redis-locker';
