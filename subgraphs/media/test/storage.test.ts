@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Disposables } from '@dream/common/testing';
@@ -90,6 +90,8 @@ describe('LocalDiskStorage', () => {
     await expect(storage.read('lessons/link.txt')).rejects.toBeInstanceOf(UnsafeKeyError);
     await expect(storage.read('lessons/dir/secret.txt')).rejects.toBeInstanceOf(UnsafeKeyError);
     await expect(storage.stat('lessons/dir/secret.txt')).rejects.toBeInstanceOf(UnsafeKeyError);
+    await expect(storage.putStream('lessons/dir/planted.txt', Readable.from(['x']))).rejects.toBeInstanceOf(UnsafeKeyError);
+    expect(readdirSync(outside)).toEqual(['secret.txt']);
     expect(await storage.presignedUrl()).toBeNull();
   });
 });

@@ -1,20 +1,12 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { assertSafeKey, joinKey } from './keys';
+import { assertSafeKey } from './keys';
+import { listFilesRelative, putFolderFileByFile } from './folder';
 import { NotStoredError, UnsafeKeyError, type ByteRange, type Storage, type StoredObject } from './storage';
-
-/** Files of every folder under `dir`, as paths relative to it with `/` separators. */
-export async function listFilesRelative(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
-    .sort();
-}
 
 const isMissing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR';
 
@@ -40,17 +32,18 @@ export class LocalDiskStorage implements Storage {
   }
 
   /** The real path of `key`'s file, refusing one that resolves (through a symlink) outside the root. */
-  private async realPathOf(key: string): Promise<string> {
-    const path = this.pathOf(key);
+  private async realPathOf(key: string, path = this.pathOf(key)): Promise<string> {
     this.realRoot ??= mkdir(this.root, { recursive: true }).then(() => realpath(this.root));
     const [root, real] = await Promise.all([this.realRoot, realpath(path)]);
-    if (!real.startsWith(root + sep)) throw new UnsafeKeyError(key, 'resolves outside the media folder');
+    if (real !== root && !real.startsWith(root + sep)) throw new UnsafeKeyError(key, 'resolves outside the media folder');
     return real;
   }
 
   private async writeAtomically(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
+    // a folder on the way that is a symlink out of the root must not receive the file
+    await this.realPathOf(key, dirname(path));
     const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
     try {
       await write(tmp);
@@ -69,10 +62,8 @@ export class LocalDiskStorage implements Storage {
     return this.writeAtomically(key, (tmp) => pipeline(body, createWriteStream(tmp, { flags: 'wx' })));
   }
 
-  async putFolder(prefix: string, localDir: string): Promise<void> {
-    for (const file of await listFilesRelative(localDir)) {
-      await this.putFile(joinKey(prefix, file), join(localDir, ...file.split('/')));
-    }
+  putFolder(prefix: string, localDir: string): Promise<void> {
+    return putFolderFileByFile(this, prefix, localDir);
   }
 
   async stat(key: string): Promise<StoredObject | null> {

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { stat as fsStat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   DeleteObjectsCommand,
@@ -13,7 +12,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { assertSafeKey, joinKey } from './keys';
-import { listFilesRelative } from './local-disk';
+import { putFolderFileByFile } from './folder';
 import { NotStoredError, type ByteRange, type Storage, type StoredObject } from './storage';
 
 export interface S3StorageOptions {
@@ -61,10 +60,8 @@ export class S3Storage implements Storage {
     await new Upload({ client: this.client, params: { Bucket: this.bucket, Key: this.objectKey(key), Body: body } }).done();
   }
 
-  async putFolder(prefix: string, localDir: string): Promise<void> {
-    for (const file of await listFilesRelative(localDir)) {
-      await this.putFile(joinKey(prefix, file), join(localDir, ...file.split('/')));
-    }
+  putFolder(prefix: string, localDir: string): Promise<void> {
+    return putFolderFileByFile(this, prefix, localDir);
   }
 
   async stat(key: string): Promise<StoredObject | null> {
