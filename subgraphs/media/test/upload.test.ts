@@ -4,7 +4,7 @@ import { createLogger } from '@dream/common';
 import { Disposables, waitFor } from '@dream/common/testing';
 import { createUploadHandler, NOT_PLAYABLE, type UploadGrant, type UploadHandlerOptions, type UploadedFile } from '../src/upload';
 import { makeTestVideo, sha256File, tempDir } from './helpers/files';
-import { errorOf, serve } from './helpers/http';
+import { errorOf, rawRequest, serve } from './helpers/http';
 import { createUpload, patchUpload, probePlayable, resumeUpload, tusHeaders, uploadHalfThenCut, uploadOffset } from './helpers/tus';
 
 const disposables = new Disposables();
@@ -143,6 +143,10 @@ describe('tus upload', () => {
     expect(await uploadOffset(url, token)).toBe(0);
     const unknown = await fetch(`${h.base}/media/uploads/${'0'.repeat(32)}`, { method: 'HEAD', headers: tusHeaders(token) });
     expect(unknown.status).toBe(404);
+    for (const path of ['..', '%2e%2e', '..%2f..%2fetc', `${url.split('/').pop()}/x`, 'ABC']) {
+      const res = await rawRequest(h.base, 'HEAD', `/media/uploads/${path}`, tusHeaders(token));
+      expect(res.status).toBe(404);
+    }
     const noLength = await fetch(`${h.base}/media/uploads`, { method: 'POST', headers: tusHeaders(issue(), { 'upload-defer-length': '1' }) });
     expect(noLength.status).toBe(400);
   });

@@ -68,6 +68,8 @@ function metadataOf(upload: Upload): Record<string, string> {
   return out;
 }
 
+const COLLECTION = /^\/media\/uploads\/?$/;
+const UPLOAD_URL = /^\/media\/uploads\/[0-9a-f]{32}$/;
 const VIDEO_TYPE = /^video\/[A-Za-z0-9][A-Za-z0-9.+-]*$/;
 
 /**
@@ -185,6 +187,11 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     if (req.method === 'GET') return sendError(res, 'NOT_FOUND', 'Uploads cannot be downloaded.');
+    // only the paths tus itself makes: the collection for POST, `<collection>/<32 hex id>` otherwise,
+    // so no upload id can name a file outside the upload folder
+    const path = (req.url ?? '').split('?')[0];
+    const expected = req.method === 'POST' || req.method === 'OPTIONS' ? COLLECTION : UPLOAD_URL;
+    if (!expected.test(path)) return sendError(res, 'NOT_FOUND', 'No such upload.');
     if (req.method !== 'OPTIONS' && !grantOf(req.headers.authorization)) {
       res.setHeader('tus-resumable', '1.0.0');
       res.setHeader('www-authenticate', 'Bearer');

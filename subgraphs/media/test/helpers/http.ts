@@ -16,8 +16,13 @@ export async function serve(
 
 /** A GET with the path sent exactly as given (fetch would normalise `..` away). */
 export function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {
+  return rawRequest(base, 'GET', path);
+}
+
+/** A request with the path sent exactly as given. */
+export function rawRequest(base: string, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${base}/`, { path, method: 'GET' }, (res) => {
+    const req = request(`${base}/`, { path, method, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
