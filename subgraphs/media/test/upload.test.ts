@@ -151,6 +151,37 @@ describe('tus upload', () => {
     expect(noLength.status).toBe(400);
   });
 
+  it('answers CORS preflights on the collection and on an upload', async () => {
+    const h = await startUploads();
+    for (const path of ['/media/uploads', `/media/uploads/${'a'.repeat(32)}`]) {
+      const res = await fetch(`${h.base}${path}`, { method: 'OPTIONS', headers: { origin: 'https://app.test', 'access-control-request-method': 'PATCH' } });
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-methods')).toContain('PATCH');
+    }
+  });
+
+  it('keeps a complete file the core failed to take, and hands it over on the retry', async () => {
+    let fail = true;
+    const h = await startUploads();
+    const token = issue();
+    const flaky = await startUploads({
+      directory: h.directory,
+      onUploaded: async (file) => {
+        if (fail) throw new Error('database down');
+        h.received.push(file);
+      },
+    });
+    const created = await createUpload(flaky.base, token, video.length);
+    const url = new URL(created.headers.get('location')!, flaky.base).href;
+    const res = await patchUpload(url, token, 0, video);
+    expect(res.status).toBe(503);
+    expect((await errorOf(res)).code).toBe('SERVICE_UNAVAILABLE');
+    expect(await uploadOffset(url, token)).toBe(video.length);
+    fail = false;
+    expect((await patchUpload(url, token, video.length, Buffer.alloc(0))).status).toBe(204);
+    expect(h.received.map((f) => f.size)).toEqual([video.length]);
+  });
+
   it('removes abandoned uploads once they expire', async () => {
     const h = await startUploads({ expireAfterMs: 1500 });
     const token = issue();
