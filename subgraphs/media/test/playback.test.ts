@@ -184,6 +184,25 @@ describe('playback routes, local disk specifics', () => {
   });
 });
 
+describe('playback routes when storage is down', () => {
+  it('answer 503 and log the failure without the token', async () => {
+    const s3 = await startS3(disposables);
+    await s3.storage.putFolder(assetPrefix('L1', 'A1'), fixture);
+    const lines: string[] = [];
+    const logger = createLogger('media-test', { level: 'error', destination: { write: (l: string) => void lines.push(l) } });
+    const handler = createPlaybackHandler({ storage: s3.storage, secret: SECRET, logger, assetPrefixFor: async (c) => assetPrefix(c.lessonId, c.assetId) });
+    const base = await serve(disposables, handler);
+    const token = signPlaybackToken(claims(), SECRET);
+    expect((await fetch(`${base}/media/play/${token}/video.mp4`)).status).toBe(200);
+    await s3.stop();
+    const res = await fetch(`${base}/media/play/${token}/video.mp4`);
+    expect(res.status).toBe(503);
+    expect((await errorOf(res)).code).toBe('SERVICE_UNAVAILABLE');
+    expect(lines.join('')).toContain('/media/play/<token>/video.mp4');
+    expect(lines.join('')).not.toContain(token);
+  });
+});
+
 describe('playback routes with presigned delivery on S3', () => {
   it('redirects segments and MP4 to a presigned URL but streams playlists', async () => {
     const base = await start((await startS3(disposables)).storage, 'presigned');

@@ -79,7 +79,9 @@ export function createPlaybackHandler(options: PlaybackRouteOptions): (req: Inco
         if (!res.headersSent) sendError(res, 'NOT_FOUND', 'No such media file.');
         return;
       }
-      options.logger.error({ err: e, requestId, url: req.url?.slice(0, 200) }, 'playback failed');
+      // the token is a bearer credential: it never goes to a log line
+      const url = (req.url ?? '').slice(0, 300).replace(/^\/media\/play\/[^/]*/, '/media/play/<token>');
+      options.logger.error({ err: e, requestId, url }, 'playback failed');
       if (!res.headersSent) sendError(res, 'SERVICE_UNAVAILABLE', 'Media storage is unavailable, try again shortly.');
       else res.destroy();
     }

@@ -10,6 +10,8 @@ export interface S3Server {
   storage: S3Storage;
   bucket: string;
   endpoint: string;
+  /** Stops the server now (an outage); safe to call twice. */
+  stop(): Promise<void>;
 }
 
 /** A real S3-compatible server (s3rver) on a free port with one bucket, stopped by `disposables`. */
@@ -18,11 +20,16 @@ export async function startS3(disposables: Disposables, bucket = 'media'): Promi
   disposables.defer(() => rmSync(directory, { recursive: true, force: true }));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
-  disposables.defer(() => server.close());
+  let running = true;
+  const stop = async () => {
+    if (running) await server.close();
+    running = false;
+  };
+  disposables.defer(stop);
   const endpoint = `http://127.0.0.1:${port}`;
   // s3rver accepts its documented fixed credentials
   const settings = { backend: 's3', bucket, region: 'us-east-1', endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } as const;
   const storage = createStorage({ ...settings, keyPrefix: 'media' }) as S3Storage;
   disposables.defer(() => storage.client.destroy());
-  return { storage, bucket, endpoint };
+  return { storage, bucket, endpoint, stop };
 }
