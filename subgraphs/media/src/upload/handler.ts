@@ -1,41 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FileStore } from '@tus/file-store';
-import { MemoryLocker, Server, type Locker } from '@tus/server';
-import { requestIdOf, sendError, type ErrorCode, type Logger } from '@dream/common';
+import { MemoryLocker, Server } from '@tus/server';
+import { requestIdOf, sendError, type ErrorCode } from '@dream/common';
 import { TokenClaims } from './claims';
 import { guarded, grantOf, onIncomingRequest, onResponseError, onUploadCreate, onUploadFinish, type HookContext } from './hooks';
-import type { UploadVerdict, UploadedFile, VerifyUploadToken } from './types';
+import type { UploadHandlerOptions, VerifyUploadToken } from './types';
 
 export { NOT_PLAYABLE } from './hooks';
 
 /** Where the tus endpoint lives; the upload id is the path segment after it (the gateway's sticky key). */
 export const UPLOAD_PATH = '/media/uploads';
-
-export interface UploadHandlerOptions {
-  /** Folder of partial uploads and their `.json` info; shared by the replicas (see `locker`). */
-  directory: string;
-  /** MEDIA_MAX_UPLOAD_BYTES; a token's own `maxBytes` can only lower it. */
-  maxUploadBytes: number;
-  verifyUploadToken: VerifyUploadToken;
-  /** Per-owner storage quota: `usedBytes` is what the owner already stores. */
-  quota: { limitBytes: number; usedBytes(ownerId: string): Promise<number> };
-  /** Decides whether the complete file is a playable video (the core passes an ffprobe check). */
-  validate(path: string): Promise<UploadVerdict>;
-  /** Hands a complete, playable file to the core; the file is deleted when this resolves. */
-  onUploaded(file: UploadedFile): Promise<void>;
-  /** Told when a complete file was refused (and deleted), so the core can mark the lesson FAILED. */
-  onRejected?(rejected: { uploadId: string; lessonId: string; ownerId: string; reason: string }): Promise<void>;
-  /**
-   * Exclusive access to one upload while a request works on it. The default is in-process, right for
-   * one replica; several replicas sharing `directory` need a shared one (`RedisLocker`).
-   */
-  locker?: Locker;
-  /** An upload not completed this long after its creation is abandoned and deleted by `cleanup`. */
-  expireAfterMs: number;
-  /** How often `cleanup` runs by itself; 0 = only when called. */
-  cleanupIntervalMs: number;
-  logger: Logger;
-}
 
 export interface UploadHandler {
   /** Mount for URLs starting with `UPLOAD_PATH`. */

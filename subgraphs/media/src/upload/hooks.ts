@@ -1,23 +1,15 @@
 import { join } from 'node:path';
 import type { FileStore } from '@tus/file-store';
 import type { Upload } from '@tus/server';
-import { HTTP_STATUS, type ErrorCode, type Logger } from '@dream/common';
+import { HTTP_STATUS, type ErrorCode } from '@dream/common';
 import type { TokenClaims } from './claims';
-import type { UploadGrant, UploadVerdict, UploadedFile, VerifyUploadToken } from './types';
+import type { UploadGrant, UploadHandlerOptions, VerifyUploadToken } from './types';
 
 /** The answer the spec fixes for a file ffprobe does not accept. */
 export const NOT_PLAYABLE = 'Not a playable video file';
 
-/** What the tus hooks need from the handler's options. */
-export interface HookContext {
-  directory: string;
-  maxUploadBytes: number;
-  verifyUploadToken: VerifyUploadToken;
-  quota: { limitBytes: number; usedBytes(ownerId: string): Promise<number> };
-  validate(path: string): Promise<UploadVerdict>;
-  onUploaded(file: UploadedFile): Promise<void>;
-  onRejected?(rejected: { uploadId: string; lessonId: string; ownerId: string; reason: string }): Promise<void>;
-  logger: Logger;
+/** What the tus hooks need: the handler's options, its store and its token claims. */
+export interface HookContext extends UploadHandlerOptions {
   store: FileStore;
   claims: TokenClaims;
 }
