@@ -161,8 +161,16 @@ describe('AppError ↔ gRPC status', () => {
       INTERNAL_SERVER_ERROR: grpc.status.INTERNAL,
     });
     // a foreign server sends no x-error-code trailer: the status alone decides
-    // PAYLOAD_TOO_LARGE and QUERY_TOO_COMPLEX travel as INVALID_ARGUMENT and come back as BAD_USER_INPUT
-    for (const code of codes.filter((c) => c !== 'PAYLOAD_TOO_LARGE' && c !== 'QUERY_TOO_COMPLEX')) expect(appCodeForGrpcStatus(GRPC_STATUS_FOR[code])).toBe(code);
+    // PAYLOAD_TOO_LARGE, QUERY_TOO_COMPLEX and UNSUPPORTED_MEDIA_TYPE travel as INVALID_ARGUMENT and come back as
+    // BAD_USER_INPUT, RANGE_NOT_SATISFIABLE (OUT_OF_RANGE) too; UNPROCESSABLE_CONTENT (FAILED_PRECONDITION) as CONFLICT
+    const lossy: Record<string, string> = {
+      PAYLOAD_TOO_LARGE: 'BAD_USER_INPUT',
+      QUERY_TOO_COMPLEX: 'BAD_USER_INPUT',
+      UNSUPPORTED_MEDIA_TYPE: 'BAD_USER_INPUT',
+      RANGE_NOT_SATISFIABLE: 'BAD_USER_INPUT',
+      UNPROCESSABLE_CONTENT: 'CONFLICT',
+    };
+    for (const code of codes) expect(appCodeForGrpcStatus(GRPC_STATUS_FOR[code])).toBe(lossy[code] ?? code);
     expect(appCodeForGrpcStatus(grpc.status.FAILED_PRECONDITION)).toBe('CONFLICT');
     expect(appCodeForGrpcStatus(grpc.status.DEADLINE_EXCEEDED)).toBe('SERVICE_UNAVAILABLE');
     expect(appCodeForGrpcStatus(grpc.status.UNKNOWN)).toBe('INTERNAL_SERVER_ERROR');
