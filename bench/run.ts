@@ -23,6 +23,7 @@ import { routingUrlFor } from '../gateway/src/supergraph-manager';
 import { load, sequential, type LoadResult, type LoadSpec } from './lib/load';
 import { ProcWatch } from './lib/proc';
 import { markdownTable, textTable } from './lib/table';
+import type { Row, Seed } from './lib/types';
 import { runExtraWorkloads, type ExtraContext } from './workloads';
 
 // ---------- options ----------
@@ -62,22 +63,6 @@ const READ_QUERY = 'query Read($first: Int!) { courses(first: $first) { id name 
 const DIRECT_QUERY = 'query Read($first: Int!) { courses(first: $first) { id name price owner { id } } }';
 const SINGLE_HOP = 'query Hop($first: Int!) { courses(first: $first) { id name price } }';
 const COURSE_QUERY = 'query One($id: ID!) { course(id: $id) { id name price owner { username } } }';
-
-export interface Row {
-  workload: string;
-  target: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  callsPerRequest?: number;
-  rssMb?: number;
-  cpuPercent?: number;
-  /** The target process's CPU time per answered request (ms): what a request costs it, whatever else runs on the machine. */
-  cpuMsPerRequest?: number;
-  note?: string;
-  raw?: LoadResult;
-}
 
 const rows: Row[] = [];
 const log = (...a: unknown[]) => console.error(...a); // progress on stderr; tables and ratios on stdout
@@ -263,14 +248,6 @@ async function gqlPost(url: string, query: string, variables: Record<string, unk
   const body = (await res.json()) as { data?: any; errors?: Array<{ message: string }> };
   if (body.errors?.length) throw new Error(`${url}: ${body.errors.map((e) => e.message).join('; ')}`);
   return body.data;
-}
-
-export interface Seed {
-  owners: number;
-  ownerIds: string[];
-  courseIds: string[];
-  courseMeta: Record<string, { ownerId: string; category: string }>;
-  tokens: string[];
 }
 
 /** 5 owners with 12 courses each (SMOKE: 2 × 30 would be slower; the same set is fine). */
