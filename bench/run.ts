@@ -1,5 +1,5 @@
 /**
- * `npm run bench` — side-by-side benchmarks on one machine in one run (issue 10).
+ * `npm run bench` — side-by-side benchmarks on one machine in one run, so the ratios compare like with like.
  *
  * Boots the real topology with @dream/testenv (private redis-server, discovery, SQLite, 2 replicas of
  * each subgraph in their own processes), seeds it, then loads — one at a time, from autocannon on
@@ -40,7 +40,7 @@ const CONNECTIONS = opt('--connections', SMOKE ? 10 : 50);
 const SUBS = opt('--subs', SMOKE ? 50 : 2000);
 const ROUNDS = opt('--rounds', SMOKE ? 1 : 3);
 const PREWARM = opt('--prewarm', SMOKE ? 0 : 5);
-/** Replicas per subgraph (the issue's topology is 2; 1 shows what spreading costs on a small machine). */
+/** Replicas per subgraph (2: every subgraph spread over two processes; 1 shows what spreading costs on a small machine). */
 const REPLICAS = opt('--replicas', 2);
 const EVENT_RATE = opt('--event-rate', SMOKE ? 5 : 2);
 const PROFILE = flag('--profile');
