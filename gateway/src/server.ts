@@ -371,7 +371,11 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   server.keepAliveTimeout = 65_000;
   server.on('upgrade', clientSurface.onUpgrade);
   supergraph.start();
-  const port = await listen(server, config.PORT, config.HOST);
+  const port = await listen(server, config.PORT, config.HOST).catch(async (err: unknown) => {
+    // the client surface holds a Redis subscriber and timers: a port that cannot be bound must not leave them open
+    await clientSurface.stop();
+    throw err;
+  });
   const url = `http://127.0.0.1:${port}`;
   logger.info({ port, url: `${url}${GRAPHQL_PATH}`, discovery: config.DISCOVERY_URL }, 'gateway listening');
 
