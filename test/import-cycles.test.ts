@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { importCycles } from './lib/import-cycles';
+import { importCycles, unresolvedImports } from './lib/import-cycles';
 
 const ROOT = resolve(__dirname, '..');
 const workspaces: string[] = require(join(ROOT, 'package.json')).workspaces;
@@ -10,6 +10,10 @@ const DIRS = [...workspaces.map((w) => `${w}/src`), 'bench', 'scripts'];
 describe('import cycles', () => {
   it('none in any workspace src/, bench/ or scripts/ (type-only imports count)', () => {
     expect(importCycles(ROOT, DIRS)).toEqual([]);
+  });
+
+  it('sees every import of our own code (an import it cannot resolve would hide a cycle)', () => {
+    expect(unresolvedImports(ROOT, DIRS)).toEqual([]);
   });
 
   describe('the checker', () => {
@@ -41,6 +45,11 @@ describe('import cycles', () => {
         'd.ts': "export const d = () => import('./c');\n",
       });
       expect(importCycles(dir, ['src'])).toEqual(expect.arrayContaining([['src/a.ts', 'src/b.ts'], ['src/c.ts', 'src/d.ts']]));
+    });
+
+    it('reports an import of our own code it cannot resolve', () => {
+      write({ 'a.ts': "import { b } from './missing';\nimport './a.css';\nexport const a = b;\n" });
+      expect(unresolvedImports(dir, ['src'])).toEqual(['src/a.ts: ./missing']);
     });
 
     it('accepts a graph without cycles', () => {

@@ -60,6 +60,27 @@ const RESOLUTION: ts.CompilerOptions = {
   noEmit: true,
 };
 
+const resolve = (spec: string, file: string) => ts.resolveModuleName(spec, file, RESOLUTION, ts.sys).resolvedModule?.resolvedFileName;
+
+/** Assets a bundler loads (styles, images): not modules, so not in the graph. */
+const ASSET = /\.(css|svg|png|jpe?g|webp|woff2?)$/;
+
+/**
+ * The project's own imports (relative or `@dream/...`) that do not resolve: each would be an edge
+ * missing from the graph, and a cycle through it would go unseen.
+ */
+export function unresolvedImports(root: string, dirs: string[]): string[] {
+  const realRoot = realpathSync(root);
+  const out: string[] = [];
+  for (const file of dirs.flatMap((d) => sourceFiles(join(root, d)))) {
+    for (const spec of specifiersOf(file)) {
+      const own = spec.startsWith('.') || spec.startsWith('@dream/');
+      if (own && !ASSET.test(spec) && !resolve(spec, file)) out.push(`${relative(realRoot, file)}: ${spec}`);
+    }
+  }
+  return out;
+}
+
 /** file → the files among `files` it imports (workspace packages resolved through their symlinks). */
 export function importGraph(files: string[]): Map<string, string[]> {
   const known = new Set(files);
@@ -67,7 +88,7 @@ export function importGraph(files: string[]): Map<string, string[]> {
   for (const file of files) {
     const targets = new Set<string>();
     for (const spec of specifiersOf(file)) {
-      const resolved = ts.resolveModuleName(spec, file, RESOLUTION, ts.sys).resolvedModule?.resolvedFileName;
+      const resolved = resolve(spec, file);
       if (!resolved) continue;
       const real = realpathSync(resolved);
       if (known.has(real)) targets.add(real);
