@@ -1,3 +1,6 @@
+import { sendJson } from '@dream/common';
+import type { Router } from './router';
+
 /**
  * OpenAPI 3.1 description of the REST shims (served at GET /api/openapi.json). Hand-written: the
  * shapes are the spec's contract, and a test checks the real responses against this document.
@@ -225,3 +228,11 @@ export const OPENAPI_DOCUMENT = {
     },
   },
 } as const;
+
+/** GET /api/openapi.json */
+export function registerOpenApi(router: Router): void {
+  router.route('GET', '/api/openapi.json', (req, res) => {
+    req.resume();
+    sendJson(res, 200, OPENAPI_DOCUMENT);
+  });
+}

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Gateway } from './server';
+import type { Router } from './router';
 
 /**
  * An offline GraphQL IDE: GraphiQL at GET /graphiql, every file served by the gateway itself from npm
@@ -31,7 +31,7 @@ export const GRAPHIQL_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const PAGE_DIR = join(__dirname, '..', 'graphiql');
+const PAGE_DIR = join(__dirname, '..', '..', 'graphiql');
 const pkgDir = (pkg: string) => dirname(require.resolve(`${pkg}/package.json`));
 
 /** URL name under /graphiql/assets/ → file, for every asset the page loads. */
@@ -107,7 +107,7 @@ function notFound(req: IncomingMessage, res: ServerResponse, path: string): void
 }
 
 /** Registers GET (and HEAD) /graphiql and /graphiql/assets/<name> on the gateway. */
-export function attachGraphiql(gw: Gateway): void {
+export function attachGraphiql(router: Router): void {
   const page = (req: IncomingMessage, res: ServerResponse) => send(req, res, asset(PAGE)!, 'no-cache');
   const assets = (req: IncomingMessage, res: ServerResponse, info: { path: string }) => {
     const a = asset(ASSET_FILES.get(info.path.slice(GRAPHIQL_ASSETS.length)));
@@ -116,8 +116,8 @@ export function attachGraphiql(gw: Gateway): void {
     send(req, res, a, 'no-cache');
   };
   for (const method of ['GET', 'HEAD']) {
-    gw.route(method, GRAPHIQL_PATH, page, GRAPHIQL_PATH);
-    gw.route(method, `${GRAPHIQL_PATH}/`, page, GRAPHIQL_PATH);
-    gw.route(method, /^\/graphiql\/assets\/[^/]+$/, assets, `${GRAPHIQL_ASSETS}:name`);
+    router.route(method, GRAPHIQL_PATH, page, GRAPHIQL_PATH);
+    router.route(method, `${GRAPHIQL_PATH}/`, page, GRAPHIQL_PATH);
+    router.route(method, /^\/graphiql\/assets\/[^/]+$/, assets, `${GRAPHIQL_ASSETS}:name`);
   }
 }

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, badInput, forbidden, readJson, sendJson } from '@dream/common';
-import type { Gateway, RouteInfo } from '../server';
+import type { Auth, GatewayExecutor } from '../../graphql/executor';
+import { authOf, listCourses, runOperation } from '../../graphql/operations';
+import type { RouteInfo, Router } from '../router';
 import { buyBody, createCourseBody, lobbyBody, loginBody, parseBody, parseRoles, signupBody } from './bodies';
-import { authOf, runOperation, type Auth } from './operations';
 
 /**
  * The spec's REST endpoints (DESIGN.md "REST shims"), each one GraphQL operation on the gateway's own
@@ -15,13 +16,8 @@ const CREATE_COURSE = /* GraphQL */ `mutation RestCreateCourse($input: CreateCou
 const DELETE_COURSE = /* GraphQL */ `mutation RestDeleteCourse($id: ID!) { deleteCourse(id: $id) { id message } }`;
 const JOIN_LOBBY = /* GraphQL */ `mutation RestJoinLobby($category: String!) { joinLobby(category: $category) { status courseId message } }`;
 const BUY_COURSE = /* GraphQL */ `mutation RestBuyCourse($courseId: ID!, $idempotencyKey: String) { buyCourse(courseId: $courseId, idempotencyKey: $idempotencyKey) { message } }`;
-const LIST_COURSES = /* GraphQL */ `query RestCourses($category: String, $ownerId: ID, $first: Int, $after: String) {
-  courses(category: $category, ownerId: $ownerId, first: $first, after: $after) { id cursor owner { id } }
-}`;
 
 export const COURSE_CREATED_RESPONSE = 'Course was created successfully.';
-const PAGE = 100;
-
 interface Deps {
   maxBodyBytes: number;
   courseListMax: number;
@@ -43,9 +39,9 @@ const queryParam = (url: URL, name: string): string | undefined => {
   return v === null || v.trim() === '' ? undefined : v;
 };
 
-export function registerRestShims(gw: Gateway, deps: Deps): void {
+export function registerRestShims(router: Router, executor: GatewayExecutor, deps: Deps): void {
   const read = (req: IncomingMessage) => readJson(req, deps.maxBodyBytes);
-  const ctx = (req: IncomingMessage, info: RouteInfo, auth: Auth) => gw.contextFor(req, info.requestId, auth);
+  const ctx = (req: IncomingMessage, info: RouteInfo, auth: Auth) => executor.contextFor(req, info.requestId, auth);
   /** Route wrapper: drains the body on early errors so keep-alive connections stay usable. */
   const route = (
     method: string,
@@ -53,7 +49,7 @@ export function registerRestShims(gw: Gateway, deps: Deps): void {
     label: string,
     handler: (req: IncomingMessage, res: ServerResponse, info: RouteInfo) => Promise<void>,
   ) =>
-    gw.route(
+    router.route(
       method,
       path,
       async (req, res, info) => {
@@ -78,7 +74,7 @@ export function registerRestShims(gw: Gateway, deps: Deps): void {
   route('POST', '/api/user/signup', '/api/user/signup', async (req, res, info) => {
     const body = parseBody(signupBody, await read(req));
     const roles = parseRoles(body.roles);
-    const data = await runOperation<{ signup: { jwt: string } }>(gw, ctx(req, info, {}), SIGNUP, {
+    const data = await runOperation<{ signup: { jwt: string } }>(executor, ctx(req, info, {}), SIGNUP, {
       input: { username: body.username, password: body.password, email: body.email, roles },
     });
     sendJson(res, 201, { jwt: data.signup.jwt });
@@ -86,14 +82,14 @@ export function registerRestShims(gw: Gateway, deps: Deps): void {
 
   route('POST', '/api/users/login', '/api/users/login', async (req, res, info) => {
     const body = parseBody(loginBody, await read(req));
-    const data = await runOperation<{ login: { jwt: string } }>(gw, ctx(req, info, {}), LOGIN, body);
+    const data = await runOperation<{ login: { jwt: string } }>(executor, ctx(req, info, {}), LOGIN, body);
     sendJson(res, 200, { jwt: data.login.jwt });
   });
 
   route('POST', '/api/course', '/api/course', async (req, res, info) => {
-    const auth = await authOf(gw, req, true);
+    const auth = await authOf(executor, req, true);
     const body = parseBody(createCourseBody, await read(req));
-    await runOperation(gw, ctx(req, info, auth), CREATE_COURSE, {
+    await runOperation(executor, ctx(req, info, auth), CREATE_COURSE, {
       input: { name: body.courseName, info: body.courseInfo ?? '', category: body.courseCathegory, price: body.price },
     });
     sendJson(res, 201, { response: COURSE_CREATED_RESPONSE });
@@ -101,17 +97,17 @@ export function registerRestShims(gw: Gateway, deps: Deps): void {
 
   const coursePath = /^\/api\/course\/([^/]+)$/;
   route('DELETE', coursePath, '/api/course/:courseId', async (req, res, info) => {
-    const auth = await authOf(gw, req, true);
+    const auth = await authOf(executor, req, true);
     req.resume();
     const id = pathParam(info.path, coursePath, 'courseId');
-    const data = await runOperation<{ deleteCourse: { message: string } }>(gw, ctx(req, info, auth), DELETE_COURSE, { id });
+    const data = await runOperation<{ deleteCourse: { message: string } }>(executor, ctx(req, info, auth), DELETE_COURSE, { id });
     sendJson(res, 200, { message: data.deleteCourse.message });
   });
 
   route('GET', '/api/courses', '/api/courses', async (req, res, info) => {
-    const auth = await authOf(gw, req, true);
+    const auth = await authOf(executor, req, true);
     req.resume();
-    const courses = await listCourses(gw, ctx(req, info, auth), {
+    const courses = await listCourses(executor, ctx(req, info, auth), {
       category: queryParam(info.url, 'category'),
       ownerId: queryParam(info.url, 'ownerId'),
       max: deps.courseListMax,
@@ -120,11 +116,11 @@ export function registerRestShims(gw: Gateway, deps: Deps): void {
   });
 
   route('POST', '/api/student-service/course/subscribe', '/api/student-service/course/subscribe', async (req, res, info) => {
-    const auth = await authOf(gw, req, true);
+    const auth = await authOf(executor, req, true);
     const body = parseBody(lobbyBody, await read(req));
     if (body.userId !== auth.user!.id) throw forbidden('userId must be the id of the signed-in user.');
     const data = await runOperation<{ joinLobby: { status: string; courseId: string; message: string } }>(
-      gw,
+      executor,
       ctx(req, info, auth),
       JOIN_LOBBY,
       { category: body.cathegory },
@@ -135,7 +131,7 @@ export function registerRestShims(gw: Gateway, deps: Deps): void {
 
   const buyPath = /^\/courses\/([^/]+)\/buy$/;
   route('POST', buyPath, '/courses/:courseId/buy', async (req, res, info) => {
-    const auth = await authOf(gw, req, true);
+    const auth = await authOf(executor, req, true);
     const courseId = pathParam(info.path, buyPath, 'courseId');
     const body = parseBody(buyBody, await read(req));
     if (body.courseId !== undefined && body.courseId !== courseId) {
@@ -144,12 +140,12 @@ export function registerRestShims(gw: Gateway, deps: Deps): void {
     if (body.userId !== auth.user!.id) throw forbidden('userId must be the id of the signed-in user.');
     const key = req.headers['idempotency-key'];
     const idempotencyKey = typeof key === 'string' && key ? key : undefined;
-    const data = await runOperation<{ buyCourse: { message: string } }>(gw, ctx(req, info, auth), BUY_COURSE, { courseId, idempotencyKey });
+    const data = await runOperation<{ buyCourse: { message: string } }>(executor, ctx(req, info, auth), BUY_COURSE, { courseId, idempotencyKey });
     sendJson(res, 200, { message: data.buyCourse.message });
   });
 
   // The WS shims live on GET /courses and /courses/:ownerId: a plain HTTP GET gets a clear 426.
-  gw.route(
+  router.route(
     'GET',
     /^\/courses(\/[^/]+)?$/,
     (req, res) => {
@@ -158,33 +154,4 @@ export function registerRestShims(gw: Gateway, deps: Deps): void {
     },
     '/courses (ws)',
   );
-}
-
-export interface ListedCourse {
-  id: string;
-  cursor: string;
-  owner: { id: string };
-}
-
-/** Pages through `Query.courses` (newest first) up to `max` courses. */
-export async function listCourses<T extends { cursor: string } = ListedCourse>(
-  gw: Gateway,
-  context: Parameters<typeof runOperation>[1],
-  opts: { category?: string; ownerId?: string; max: number; query?: string },
-): Promise<T[]> {
-  const out: T[] = [];
-  let after: string | undefined;
-  while (out.length < opts.max) {
-    const first = Math.min(PAGE, opts.max - out.length);
-    const data = await runOperation<{ courses: T[] }>(gw, context, opts.query ?? LIST_COURSES, {
-      category: opts.category,
-      ownerId: opts.ownerId,
-      first,
-      after,
-    });
-    out.push(...data.courses);
-    if (data.courses.length < first) break;
-    after = data.courses[data.courses.length - 1].cursor;
-  }
-  return out;
 }

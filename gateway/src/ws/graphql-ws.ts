@@ -17,20 +17,19 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { handleProtocols } from 'graphql-ws';
-import { costProblem, limitProblem, queryLimitsOf, queryTooComplex } from '../limits';
+import { costProblem, limitProblem, queryTooComplex, type QueryLimits } from '../limits';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AppError, extractToken, isServiceUnavailable, tokenFromValue, type AuthUser, type Logger } from '@dream/common';
-import type { Gateway } from '../server';
-import { courseQueryFor, COURSE_ID_VAR, COURSE_KEY } from './course-selection';
-import type { CourseEvent, EventBus, NotificationEvent } from './event-bus';
-import { EventStream } from './event-stream';
-import type { PerAddressLimit } from '../ws/connection-limits';
+import type { GatewayExecutor } from '../graphql/executor';
+import { courseQueryFor, COURSE_ID_VAR, COURSE_KEY } from '../subscriptions/course-selection';
+import type { CourseEvent, EventBus, NotificationEvent } from '../subscriptions/event-bus';
+import { EventStream } from '../subscriptions/event-stream';
+import type { TrustedDocuments } from '../trusted-documents';
+import { CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED } from './close-codes';
+import type { PerAddressLimit } from './connection-limits';
+import { ticketOf, type WsTickets } from './tickets';
 
-/** Close codes (graphql-ws uses 4400/4403/4408/4409/4429/4500; 4401 is ours for a missing or bad token). */
-export const CLOSE_UNAUTHORIZED = 4401;
-/** RFC 6455 "Try Again Later": the token could not be checked (denylist unreachable); the client may retry. */
-export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 interface Session {
   request: IncomingMessage;
@@ -49,6 +48,14 @@ export interface GraphqlWsOptions {
   maxOperationsPerConnection: number;
   /** Live subscriptions per client address and in total. */
   subscriptions: PerAddressLimit;
+  /** The depth, alias and cost limits of /graphql, checked on every subscribe. */
+  limits: QueryLimits;
+  /** The lexer's token limit of /graphql. */
+  maxQueryTokens: number;
+  /** The trusted-documents policy of /graphql. */
+  trusted: Pick<TrustedDocuments, 'checkSubscribe'>;
+  /** Redeems a `?ticket=` of the upgrade for the token it stands for. */
+  tickets: Pick<WsTickets, 'redeem'>;
 }
 
 /** Course events queued for one fan-out group while its previous events resolve; more are dropped (and counted). */
@@ -65,9 +72,6 @@ export function tokenOf(payload: Record<string, unknown> | undefined | null, req
   }
   return extractToken(request.headers);
 }
-
-/** `?ticket=` of an upgrade request. */
-export const ticketOf = (request: IncomingMessage) => new URL(request.url ?? '/', 'http://localhost').searchParams.get('ticket');
 
 const norm = (s: string) => s.trim().toLowerCase();
 
@@ -112,7 +116,7 @@ export class GraphqlWsServer extends EventEmitter {
   private readonly fanOut = new Map<string, FanOutGroup>();
 
   constructor(
-    private readonly gw: Gateway,
+    private readonly executor: GatewayExecutor,
     private readonly bus: EventBus,
     private readonly logger: Logger,
     private readonly opts: GraphqlWsOptions,
@@ -131,7 +135,7 @@ export class GraphqlWsServer extends EventEmitter {
         schema: () => this.schema(),
         // Before the first supergraph: an error message for the operation, not a 4500 close.
         onSubscribe: (ctx, _id, payload) => {
-          const schema = this.gw.gateway.schema;
+          const schema = this.executor.schema();
           if (!schema) return [new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.')];
           // a flood of subscribe messages on one socket must not pin unbounded listeners and queries
           // (ctx.subscriptions already holds this id; graphql-ws removes ids when they end)
@@ -148,18 +152,18 @@ export class GraphqlWsServer extends EventEmitter {
           if (tooMany) return [new AppError('RATE_LIMITED', `Too many subscriptions. ${tooMany}`)];
           // Parse, validate and check limits here: graphql-ws would close the whole socket with 4500
           // on a syntax error; an error message for this operation is what the client can act on.
-          const untrusted = gw.trusted.checkSubscribe(payload.query);
+          const untrusted = opts.trusted.checkSubscribe(payload.query);
           if (untrusted) return [untrusted];
           let document: DocumentNode;
           try {
-            document = parse(payload.query, { maxTokens: gw.config.MAX_QUERY_TOKENS });
+            document = parse(payload.query, { maxTokens: opts.maxQueryTokens });
           } catch (err) {
             const message = err instanceof GraphQLError ? err.message : 'The operation could not be parsed.';
             return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
           }
           const invalid = validate(schema, document);
           if (invalid.length) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
-          const limits = queryLimitsOf(gw.config);
+          const limits = opts.limits;
           const problem = limitProblem(document, limits);
           if (problem) return [new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT' } })];
           const operation = getOperationAST(document, payload.operationName);
@@ -168,11 +172,11 @@ export class GraphqlWsServer extends EventEmitter {
           return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
         },
         onConnect: async (ctx) => {
-          const token = tokenOf(ctx.connectionParams, ctx.extra.request) ?? (await gw.tickets.redeem(ticketOf(ctx.extra.request)));
+          const token = tokenOf(ctx.connectionParams, ctx.extra.request) ?? (await opts.tickets.redeem(ticketOf(ctx.extra.request)));
           let user: AuthUser | undefined;
           if (token !== undefined) {
             try {
-              user = await gw.authenticator.verify(token);
+              user = await this.executor.verify(token);
             } catch (err) {
               if (isServiceUnavailable(err)) ctx.extra.socket.close(CLOSE_TRY_AGAIN_LATER, 'Cannot check the token right now');
               else ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized');
@@ -181,7 +185,7 @@ export class GraphqlWsServer extends EventEmitter {
           }
           this.sessions.set(ctx.extra.socket, {
             request: ctx.extra.request,
-            address: gw.clientAddress(ctx.extra.request),
+            address: this.executor.clientAddress(ctx.extra.request),
             token,
             user,
             socket: ctx.extra.socket,
@@ -208,7 +212,7 @@ export class GraphqlWsServer extends EventEmitter {
   }
 
   private schema(): GraphQLSchema {
-    const schema = this.gw.gateway.schema;
+    const schema = this.executor.schema();
     if (!schema) throw new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.');
     return schema;
   }
@@ -220,7 +224,7 @@ export class GraphqlWsServer extends EventEmitter {
   }
 
   private contextOf(session: Session) {
-    return this.gw.contextFor(session.request, randomUUID(), {
+    return this.executor.contextFor(session.request, randomUUID(), {
       token: session.token,
       user: session.user,
     });
@@ -236,19 +240,18 @@ export class GraphqlWsServer extends EventEmitter {
   }
 
   private async executeViaApollo(args: ExecutionArgs): Promise<ExecutionResult> {
-    const apollo = this.gw.apollo;
-    if (!apollo)
+    if (!this.executor.serving())
       return {
         errors: [new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet.')],
       };
     const session = this.sessionOf(args);
-    const res = await apollo.executeOperation(
+    const res = await this.executor.execute(
       {
         query: args.document,
         variables: (args.variableValues ?? undefined) as Record<string, unknown> | undefined,
         operationName: args.operationName ?? undefined,
       },
-      { contextValue: this.contextOf(session) },
+      this.contextOf(session),
     );
     if (res.body.kind !== 'single')
       return {
@@ -470,12 +473,11 @@ export class GraphqlWsServer extends EventEmitter {
     responseKey: string,
     session: Session,
   ): Promise<ExecutionResult | null> {
-    const apollo = this.gw.apollo;
-    if (!apollo) return null;
+    if (!this.executor.serving()) return null;
     try {
-      const res = await apollo.executeOperation(
+      const res = await this.executor.execute(
         { query, variables: { ...baseVars, [COURSE_ID_VAR]: e.courseId } },
-        { contextValue: this.contextOf(session) },
+        this.contextOf(session),
       );
       if (res.body.kind !== 'single') return null;
       const { data, errors } = res.body.singleResult;
@@ -523,7 +525,7 @@ export class GraphqlWsServer extends EventEmitter {
   private async tokenStillValid(session: Session): Promise<boolean> {
     if (session.token === undefined) return false;
     try {
-      await this.gw.authenticator.verify(session.token);
+      await this.executor.verify(session.token);
       return true;
     } catch (err) {
       // fail closed: the event is not delivered, but an outage of the denylist is not the client's fault
