@@ -23,6 +23,7 @@ COPY packages/common/package.json packages/common/
 COPY discovery/package.json discovery/
 COPY subgraphs/users/package.json subgraphs/users/
 COPY subgraphs/courses/package.json subgraphs/courses/
+COPY subgraphs/media/package.json subgraphs/media/
 COPY gateway/package.json gateway/
 COPY packages/testenv/package.json packages/testenv/
 COPY web/package.json web/
@@ -47,6 +48,7 @@ COPY packages/common/package.json packages/common/
 COPY discovery/package.json discovery/
 COPY subgraphs/users/package.json subgraphs/users/
 COPY subgraphs/courses/package.json subgraphs/courses/
+COPY subgraphs/media/package.json subgraphs/media/
 COPY gateway/package.json gateway/
 COPY packages/testenv/package.json packages/testenv/
 COPY web/package.json web/

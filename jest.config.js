@@ -20,6 +20,12 @@ module.exports = {
     project('discovery', '<rootDir>/discovery'),
     project('users', '<rootDir>/subgraphs/users'),
     project('courses', '<rootDir>/subgraphs/courses'),
+    // @tus/server and its helpers ship as ES modules only: jest (CommonJS here) compiles them like our own code
+    {
+      ...project('media', '<rootDir>/subgraphs/media'),
+      transform: { ...transform, '^.+\\.m?js$': transform['^.+\\.ts$'] },
+      transformIgnorePatterns: ['/node_modules/(?!(@tus|srvx)/)'],
+    },
     project('gateway', '<rootDir>/gateway'),
     project('testenv', '<rootDir>/packages/testenv'),
     // repository-wide checks: compose file, supergraph drift, k6 scripts

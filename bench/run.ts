@@ -1,5 +1,5 @@
 /**
- * `npm run bench` — side-by-side benchmarks on one machine in one run (issue 10).
+ * `npm run bench` — side-by-side benchmarks on one machine in one run, so the ratios compare like with like.
  *
  * Boots the real topology with @dream/testenv (private redis-server, discovery, SQLite, 2 replicas of
  * each subgraph in their own processes), seeds it, then loads — one at a time, from autocannon on
@@ -23,6 +23,7 @@ import { routingUrlFor } from '../gateway/src/supergraph-manager';
 import { load, sequential, type LoadResult, type LoadSpec } from './lib/load';
 import { ProcWatch } from './lib/proc';
 import { markdownTable, textTable } from './lib/table';
+import type { Row, Seed } from './lib/types';
 import { runExtraWorkloads, type ExtraContext } from './workloads';
 
 // ---------- options ----------
@@ -39,7 +40,7 @@ const CONNECTIONS = opt('--connections', SMOKE ? 10 : 50);
 const SUBS = opt('--subs', SMOKE ? 50 : 2000);
 const ROUNDS = opt('--rounds', SMOKE ? 1 : 3);
 const PREWARM = opt('--prewarm', SMOKE ? 0 : 5);
-/** Replicas per subgraph (the issue's topology is 2; 1 shows what spreading costs on a small machine). */
+/** Replicas per subgraph (2: every subgraph spread over two processes; 1 shows what spreading costs on a small machine). */
 const REPLICAS = opt('--replicas', 2);
 const EVENT_RATE = opt('--event-rate', SMOKE ? 5 : 2);
 const PROFILE = flag('--profile');
@@ -62,22 +63,6 @@ const READ_QUERY = 'query Read($first: Int!) { courses(first: $first) { id name 
 const DIRECT_QUERY = 'query Read($first: Int!) { courses(first: $first) { id name price owner { id } } }';
 const SINGLE_HOP = 'query Hop($first: Int!) { courses(first: $first) { id name price } }';
 const COURSE_QUERY = 'query One($id: ID!) { course(id: $id) { id name price owner { username } } }';
-
-export interface Row {
-  workload: string;
-  target: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  callsPerRequest?: number;
-  rssMb?: number;
-  cpuPercent?: number;
-  /** The target process's CPU time per answered request (ms): what a request costs it, whatever else runs on the machine. */
-  cpuMsPerRequest?: number;
-  note?: string;
-  raw?: LoadResult;
-}
 
 const rows: Row[] = [];
 const log = (...a: unknown[]) => console.error(...a); // progress on stderr; tables and ratios on stdout
@@ -263,14 +248,6 @@ async function gqlPost(url: string, query: string, variables: Record<string, unk
   const body = (await res.json()) as { data?: any; errors?: Array<{ message: string }> };
   if (body.errors?.length) throw new Error(`${url}: ${body.errors.map((e) => e.message).join('; ')}`);
   return body.data;
-}
-
-export interface Seed {
-  owners: number;
-  ownerIds: string[];
-  courseIds: string[];
-  courseMeta: Record<string, { ownerId: string; category: string }>;
-  tokens: string[];
 }
 
 /** 5 owners with 12 courses each (SMOKE: 2 × 30 would be slower; the same set is fine). */

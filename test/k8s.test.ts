@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { discoveryEnv, requiredSecrets as discoverySecrets } from '../discovery/src/config';
 import { gatewayEnv, requiredSecrets as gatewaySecrets } from '../gateway/src/config';
-import { GUARDED_STATUS_ROUTES, PUBLIC_STATUS_ROUTES } from '../gateway/src/status-routes';
+import { GUARDED_STATUS_ROUTES, PUBLIC_STATUS_ROUTES } from '../gateway/src/http/status-routes';
 import { coursesEnv, requiredSecrets as coursesSecrets } from '../subgraphs/courses/src/config';
 import { usersEnv, requiredSecrets as usersSecrets } from '../subgraphs/users/src/config';
 import { tracingEnv } from '../packages/common/src/tracing';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_CORS_ORIGINS } from './security-headers';
+import { DEFAULT_CORS_ORIGINS } from './http/security-headers';
 import { TRUSTED_DOCUMENTS_MODES } from './trusted-documents';
 import { type ServiceSecret, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv, url } from '@dream/common';
 

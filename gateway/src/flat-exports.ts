@@ -2,9 +2,10 @@
  * Performance: @apollo/federation-internals (used by @apollo/gateway's query planning and result
  * shaping on every request) is compiled by tsc to CommonJS re-exports, where every access to
  * `federation_internals_1.X` goes through a getter (`get: () => m[k]`), often two levels deep. A
- * CPU profile of the gateway under load showed those getters at ~5 % of its time. Once the package
- * has loaded, its exports never change, so the cached module's exports are replaced by a plain
- * object holding the same values before @apollo/gateway is required. Imported first by server.ts.
+ * CPU profile of the gateway under load showed those getters among its hot frames (the optimisation
+ * log in docs/benchmarks.md). Once the package has loaded, its exports never change, so the cached
+ * module's exports are replaced by a plain object holding the same values before @apollo/gateway is
+ * required. Imported first by server.ts.
  */
 import { createRequire } from 'node:module';
 

@@ -9,7 +9,6 @@ import {
   AppError,
   Authenticator,
   checkSecrets,
-  clientAddressOf,
   isLoopback,
   secretMatches,
   trustedProxies,
@@ -26,27 +25,31 @@ import {
   requestIdOf,
   sendJson,
   REQUEST_ID_HEADER,
-  type AuthUser,
   type InstanceStatus,
   type Logger,
   type Redis,
 } from '@dream/common';
-import { attachClientSurface, type ClientSurface } from './client-surface';
+import { createClientSurface, type ClientSurface } from './client-surface';
 import { type GatewayConfig, requiredSecrets } from './config';
-import { GUARDED_STATUS_ROUTES } from './status-routes';
 import type { GatewayContext } from './context';
 import { PooledDataSource, WriteFence } from './data-source';
+import { createExecutor, noSupergraphYet, type Auth } from './graphql/executor';
+import { attachGraphiql } from './http/graphiql';
+import { Routes, type RouteHandler, type RouteInfo } from './http/router';
+import { corsMatcher, setSecurityHeaders } from './http/security-headers';
+import { GUARDED_STATUS_ROUTES } from './http/status-routes';
+import { createWebApp } from './http/web-app';
 import { queryLimitsOf, queryLimitsPlugin } from './limits';
 import { GatewayMetrics } from './metrics';
 import { Pools } from './pools';
 import { SupergraphManager, type DiscoverySource } from './supergraph-manager';
-import { UpstreamClient } from './upstream';
-import { attachGraphiql } from './graphiql';
-import { WsTickets } from './ws/tickets';
-import { corsMatcher, setSecurityHeaders } from './security-headers';
 import { TrustedDocuments } from './trusted-documents';
-import { createWebApp } from './web-app';
-import { createPrefixRoutes, type PrefixRoutes } from './routes/prefix-routes';
+import { UpstreamClient } from './upstream';
+import { registerPrefixRoutes, type PrefixRoutes } from './routes/prefix-routes';
+import { followDeclaredEvents, type DeclaredEventFields } from './subscriptions/declared-events';
+import { WsTickets } from './ws/tickets';
+
+export type { RouteHandler, RouteInfo } from './http/router';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -56,24 +59,6 @@ export interface GatewayDeps {
   authenticator?: Authenticator;
   /** Redis for the denylist when no authenticator is given; default from REDIS_URL (none if unset). */
   redis?: Redis;
-}
-
-/** What a route handler gets besides req/res. */
-export interface RouteInfo {
-  requestId: string;
-  logger: Logger;
-  /** Path without the query string. */
-  path: string;
-  url: URL;
-}
-
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse, info: RouteInfo) => unknown;
-
-interface Route {
-  method: string;
-  path: string | RegExp;
-  label: string;
-  handler: RouteHandler;
 }
 
 export interface ReadyReport {
@@ -109,19 +94,21 @@ export interface Gateway {
   /** Resolves once a supergraph is loaded and Apollo serves it. */
   ready(): Promise<void>;
   /** Verifies the token of a request like /graphql does: undefined without one, AppError UNAUTHENTICATED for a bad one. */
-  authenticate(headers: IncomingMessage['headers']): Promise<{ token?: string; user?: AuthUser }>;
+  authenticate(headers: IncomingMessage['headers']): Promise<Auth>;
   /** Single-use WebSocket tickets (POST /api/ws-ticket). */
   tickets: WsTickets;
   /** The client's address (X-Forwarded-For only from TRUSTED_PROXIES). */
   clientAddress(req: IncomingMessage): string;
   /** A GatewayContext for a request, for running operations through `apollo.executeOperation` from shims. */
-  contextFor(req: IncomingMessage, requestId: string, auth: { token?: string; user?: AuthUser }): GatewayContext;
+  contextFor(req: IncomingMessage, requestId: string, auth: Auth): GatewayContext;
   readyReport(): ReadyReport;
   /** The trusted-documents policy of /graphql (HTTP and graphql-ws). */
   trusted: TrustedDocuments;
   /** Path prefixes services announce in discovery, proxied to their pools (routes/). */
   prefixRoutes: PrefixRoutes;
-  /** REST shims, OpenAPI, graphql-ws and WS course lists (client-surface.ts). */
+  /** Subscription fields subgraphs declare with @eventSubscription, as of the last composition. */
+  declaredEvents: DeclaredEventFields;
+  /** REST shims, OpenAPI, graphql-ws and WS course lists. */
   clientSurface: ClientSurface;
   stop(): Promise<void>;
 }
@@ -185,13 +172,6 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const discovery = deps.discovery ?? new DiscoveryClient({ discoveryUrl: config.DISCOVERY_URL, logger, token: config.DISCOVERY_TOKEN });
   const allowedSubgraphs = config.SUBGRAPHS.split(',').map((s) => s.trim()).filter(Boolean);
   const supergraph = new SupergraphManager({ discovery, pools, upstream, logger, allowedSubgraphs });
-  const prefixRoutes = createPrefixRoutes({
-    config,
-    logger,
-    probe: (url) => upstream.health(url),
-    subscribe: (onSnapshot) => supergraph.on('discovered', onSnapshot),
-  });
-  metrics.trackRoutes(() => prefixRoutes.table.all());
 
   const fence = new WriteFence();
   const gateway = new ApolloGateway({
@@ -227,7 +207,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const securityHeaders = { hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS };
   let apollo: ApolloServer<GatewayContext> | undefined;
   let stopped = false;
-  const routes: Route[] = [];
+  const routes = new Routes();
   let markStopped: () => void = () => undefined;
   const stoppedSignal = new Promise<void>((resolve) => (markStopped = resolve));
 
@@ -258,29 +238,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   })();
   apolloReady.catch((err) => logger.error({ err }, 'gateway failed to start Apollo'));
 
-  const authenticate = async (headers: IncomingMessage['headers']) => {
-    const token = extractToken(headers);
-    if (token === undefined) return {};
-    const user = await authenticator.verify(token);
-    return { token, user };
-  };
-
-  const trust = trustedProxies(config.TRUSTED_PROXIES);
-  const clientAddress = (req: IncomingMessage) => clientAddressOf(req, trust);
-  const contextFor = (req: IncomingMessage, requestId: string, auth: { token?: string; user?: AuthUser }): GatewayContext => {
-    // Only the one address the gateway decided on: a client-sent x-forwarded-for chain is not passed on.
-    // The users subgraph keys its login and signup limits on it, so forwarding the client's chain let
-    // anyone reset the limit by sending a new made-up address with each guess.
-    const remote = clientAddress(req);
-    return {
-      requestId,
-      requestIdFromClient: req.headers[REQUEST_ID_HEADER] === requestId,
-      logger: logger.child({ requestId }),
-      token: auth.token,
-      user: auth.user,
-      forwardedFor: remote,
-    };
-  };
+  const executor = createExecutor({
+    apollo: () => apollo,
+    schema: () => gateway.schema,
+    authenticator,
+    trust: trustedProxies(config.TRUSTED_PROXIES),
+    logger,
+  });
+  const { authenticate, clientAddress, contextFor } = executor;
 
   const readyReport = (): ReadyReport => {
     const subgraphs: ReadyReport['subgraphs'] = {};
@@ -299,12 +264,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     const server = apollo;
     if (!server) {
       req.resume();
-      sendGraphQLError(res, new AppError('SERVICE_UNAVAILABLE', 'The gateway has no supergraph yet: waiting for subgraphs to register.'), {
-        'retry-after': '1',
-      });
+      sendGraphQLError(res, noSupergraphYet(), { 'retry-after': '1' });
       return;
     }
-    let auth: { token?: string; user?: AuthUser };
+    let auth: Auth;
     try {
       auth = await authenticate(req.headers);
     } catch (err) {
@@ -363,21 +326,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       }
     });
     try {
-      for (const r of routes) {
-        if (r.method !== '*' && r.method !== req.method) continue;
-        if (typeof r.path === 'string' ? r.path !== path : !r.path.test(path)) continue;
+      const r = routes.match(req.method, path);
+      if (r) {
         label = r.label;
         const info: RouteInfo = { requestId, logger: logger.child({ requestId }), path, url: new URL(rawUrl, 'http://localhost') };
         await r.handler(req, res, info);
-        return;
-      }
-      const prefixRoute = prefixRoutes.match(path);
-      if (prefixRoute) {
-        label = prefixRoute.prefix;
-        await prefixRoutes.handle(req, res, prefixRoute, path, { requestId, clientAddress: clientAddress(req) });
-        return;
-      }
-      if (path === GRAPHQL_PATH) {
+      } else if (path === GRAPHQL_PATH) {
         label = GRAPHQL_PATH;
         await serveGraphQL(req, res, requestId);
       } else if (path === '/health' && req.method === 'GET') {
@@ -420,14 +374,34 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     }
   };
 
+  // every part is built before the server listens: the first request finds all routes in place
+  const declaredEvents = followDeclaredEvents(supergraph, logger.child({ part: 'declared-events' }));
+  const clientSurface = createClientSurface({ config, logger, executor, router: routes, tickets, trusted, declared: declaredEvents.fields });
+  const prefixRoutes = registerPrefixRoutes({
+    config,
+    logger,
+    router: routes,
+    executor,
+    probe: (url) => upstream.health(url),
+    discovered: (onSnapshot) => supergraph.on('discovered', onSnapshot),
+  });
+  metrics.trackRoutes(() => prefixRoutes.table.all());
+  attachGraphiql(routes);
   const server = createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 65_000;
+  server.on('upgrade', clientSurface.onUpgrade);
   supergraph.start();
-  const port = await listen(server, config.PORT, config.HOST);
+  const port = await listen(server, config.PORT, config.HOST).catch(async (err: unknown) => {
+    // the client surface holds a Redis subscriber and timers, the route pools their probes: a port that
+    // cannot be bound must not leave them open
+    await clientSurface.stop();
+    prefixRoutes.close();
+    declaredEvents.stop();
+    throw err;
+  });
   const url = `http://127.0.0.1:${port}`;
   logger.info({ port, url: `${url}${GRAPHQL_PATH}`, discovery: config.DISCOVERY_URL }, 'gateway listening');
 
-  let clientSurface: ClientSurface | undefined;
   const gw: Gateway = {
     url,
     port,
@@ -439,13 +413,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     pools,
     supergraph,
     prefixRoutes,
+    declaredEvents: declaredEvents.fields,
     metrics,
     authenticator,
     logger,
     config,
-    route(method, path, handler, label) {
-      routes.push({ method: method.toUpperCase(), path, handler, label: label ?? (typeof path === 'string' ? path : path.source) });
-    },
+    route: (method, path, handler, label) => routes.route(method, path, handler, label),
     ready: async () => {
       await Promise.race([apolloReady, stoppedSignal]);
       if (!apollo) throw new Error('gateway stopped before a supergraph was loaded');
@@ -456,14 +429,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     contextFor,
     readyReport,
     trusted,
-    get clientSurface() {
-      return clientSurface!;
-    },
+    clientSurface,
     stop: async () => {
       if (stopped) return;
       stopped = true;
       markStopped();
-      await clientSurface?.stop();
+      server.off('upgrade', clientSurface.onUpgrade);
+      await clientSurface.stop();
+      declaredEvents.stop();
       await closeServer(server);
       await supergraph.stop();
       if (apollo) await apollo.stop();
@@ -474,7 +447,5 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       if (ownsRedis) redis?.disconnect();
     },
   };
-  clientSurface = attachClientSurface(gw);
-  attachGraphiql(gw);
   return gw;
 }

@@ -44,7 +44,7 @@ describe('event subscriptions a subgraph declares with @eventSubscription', () =
 
   it('composes the declared field into the supergraph and knows its channel from the subgraph SDL', () => {
     expect(Object.keys(gw.gateway.schema!.getSubscriptionType()!.getFields())).toEqual(['lessonUpdated']);
-    expect(gw.clientSurface.graphqlWs.declared.get('lessonUpdated')).toEqual({ field: 'lessonUpdated', channel: 'lesson.updated', query: 'lesson', arguments: ['courseId'], subgraph: 'lessons' });
+    expect(gw.declaredEvents.get('lessonUpdated')).toEqual({ field: 'lessonUpdated', channel: 'lesson.updated', query: 'lesson', arguments: ['courseId'], subgraph: 'lessons' });
   });
 
   it('delivers events filtered by the arguments, each resolved with the subscriber’s own token', async () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GRAPHIQL_CSP } from '../src/graphiql';
+import { GRAPHIQL_CSP } from '../src/http/graphiql';
 import type { Gateway } from '../src/server';
 import { Stack } from './helpers';
 

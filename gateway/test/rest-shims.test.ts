@@ -1,6 +1,6 @@
 import Ajv2020 from 'ajv/dist/2020';
 import { waitFor } from '@dream/common/testing';
-import { OPENAPI_DOCUMENT } from '../src/openapi';
+import { OPENAPI_DOCUMENT } from '../src/http/openapi';
 import type { Gateway } from '../src/server';
 import { Stack, waitForPool } from './helpers';
 import { api, recorded, signup, unique } from './client/api';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Gateway } from '../src/server';
-import { WEB_CSP } from '../src/web-app';
+import { WEB_CSP } from '../src/http/web-app';
 import { Stack, gql, waitForPool } from './helpers';
 
 jest.setTimeout(90000);

@@ -1,59 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { createRedis, type Logger, type Redis } from '@dream/common';
+import { EVENT_CHANNELS, isFixedChannel, parseDeclaredEvent, parseEvent, type DeclaredEvent, type EventChannel, type EventMap } from '@dream/common/events';
 
-/** Redis pub/sub channels the subgraphs publish to after a write commits (see DESIGN.md). */
-export const COURSE_CHANNELS = ['course.created', 'course.updated', 'course.deleted'] as const;
-export type CourseChannel = (typeof COURSE_CHANNELS)[number];
-export const NOTIFICATION_CHANNEL = 'notification';
-export type Channel = CourseChannel | typeof NOTIFICATION_CHANNEL;
-const FIXED_CHANNELS = new Set<string>([...COURSE_CHANNELS, NOTIFICATION_CHANNEL]);
-
-export interface CourseEvent {
-  courseId: string;
-  ownerId: string;
-  category: string;
-}
-
-export interface NotificationEvent {
-  userId: string;
-  kind: string;
-  courseId?: string | null;
-  text: string;
-  createdAt?: string;
-}
-
-export interface EventMap {
-  'course.created': CourseEvent;
-  'course.updated': CourseEvent;
-  'course.deleted': CourseEvent;
-  notification: NotificationEvent;
-}
-
-const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-
-/** Events come from other processes: anything that does not have the contract's shape is dropped. */
-function parse(channel: Channel, raw: string): EventMap[Channel] | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (!v || typeof v !== 'object') return undefined;
-  const o = v as Record<string, unknown>;
-  if (channel === NOTIFICATION_CHANNEL) {
-    if (!str(o.userId) || !str(o.kind) || typeof o.text !== 'string') return undefined;
-    return {
-      userId: o.userId,
-      kind: o.kind,
-      text: o.text,
-      courseId: str(o.courseId) ? o.courseId : null,
-      createdAt: str(o.createdAt) ? o.createdAt : undefined,
-    };
-  }
-  if (!str(o.courseId) || !str(o.ownerId) || typeof o.category !== 'string') return undefined;
-  return { courseId: o.courseId, ownerId: o.ownerId, category: o.category };
-}
+export { COURSE_CHANNELS, NOTIFICATION_CHANNEL, type CourseChannel, type CourseEvent, type EventMap, type NotificationEvent } from '@dream/common/events';
+export type Channel = EventChannel;
 
 /**
  * One Redis subscriber connection per gateway, fanned out in-process: every graphql-ws subscription
@@ -80,16 +30,18 @@ export class EventBus {
     // No command timeout: a subscriber connection sits idle by design. ioredis re-subscribes on reconnect.
     this.redis = createRedis(redisUrl, logger, { commandTimeout: undefined, maxRetriesPerRequest: null });
     this.redis.on('message', (channel: string, message: string) => {
-      if (this.declared.listenerCount(channel) > 0) this.emitDeclared(channel, message);
-      if (!FIXED_CHANNELS.has(channel)) return;
-      const event = parse(channel as Channel, message);
+      if (!isFixedChannel(channel)) {
+        this.emitDeclared(channel, message);
+        return;
+      }
+      const event = parseEvent(channel, message);
       if (!event) {
         logger.warn({ channel }, 'dropping a malformed domain event');
         return;
       }
       this.emitter.emit(channel, event);
     });
-    this.subscribed = this.redis.subscribe(...COURSE_CHANNELS, NOTIFICATION_CHANNEL).then(
+    this.subscribed = this.redis.subscribe(...EVENT_CHANNELS).then(
       () => undefined,
       (err: Error) => logger.warn({ err: err.message }, 'could not subscribe to domain events (ioredis retries on reconnect)'),
     );
@@ -107,16 +59,17 @@ export class EventBus {
   }
 
   /**
-   * Listens to a channel named at run time; its payloads arrive as parsed JSON objects (anything
-   * else is dropped). The channel is subscribed with the first listener and unsubscribed after the last.
+   * Listens to a channel a subgraph declared (`@eventSubscription`); its payloads arrive parsed with the
+   * generic declared-event schema (anything else is dropped). The channel is subscribed with the first
+   * listener and unsubscribed after the last. The fixed channels are refused: they have their own schema.
    */
-  onChannel(channel: string, listener: (payload: Record<string, unknown>) => void): () => void {
+  onChannel(channel: string, listener: (event: DeclaredEvent) => void): () => void {
+    if (isFixedChannel(channel)) throw new Error(`${channel} is one of the gateway's own event channels, not a declared one`);
     this.declared.on(channel, listener);
-    if (this.declared.listenerCount(channel) === 1 && this.redis && !FIXED_CHANNELS.has(channel)) {
-      const redis = this.redis;
+    if (this.declared.listenerCount(channel) === 1 && this.redis) {
       this.declaredSubscriptions.set(
         channel,
-        redis.subscribe(channel).then(
+        this.redis.subscribe(channel).then(
           () => undefined,
           (err: Error) => this.logger.warn({ err: err.message, channel }, 'could not subscribe to a declared event channel (ioredis retries on reconnect)'),
         ),
@@ -124,7 +77,7 @@ export class EventBus {
     }
     return () => {
       this.declared.off(channel, listener);
-      if (this.declared.listenerCount(channel) > 0 || !this.redis || FIXED_CHANNELS.has(channel)) return;
+      if (this.declared.listenerCount(channel) > 0 || !this.redis) return;
       this.declaredSubscriptions.delete(channel);
       this.redis.unsubscribe(channel).catch(() => undefined);
     };
@@ -132,21 +85,17 @@ export class EventBus {
 
   /** Resolves once the SUBSCRIBE of a channel listened to with onChannel is acknowledged. */
   channelReady(channel: string): Promise<void> {
-    return FIXED_CHANNELS.has(channel) ? this.subscribed : (this.declaredSubscriptions.get(channel) ?? Promise.resolve());
+    return isFixedChannel(channel) ? this.subscribed : (this.declaredSubscriptions.get(channel) ?? Promise.resolve());
   }
 
   private emitDeclared(channel: string, message: string): void {
-    let v: unknown;
-    try {
-      v = JSON.parse(message);
-    } catch {
-      v = undefined;
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v)) {
-      this.logger.warn({ channel }, 'dropping a declared event that is not a JSON object');
+    if (this.declared.listenerCount(channel) === 0) return; // unsubscribed a moment ago
+    const event = parseDeclaredEvent(message);
+    if (!event) {
+      this.logger.warn({ channel }, 'dropping a declared event that is not a JSON object with an id');
       return;
     }
-    this.declared.emit(channel, v);
+    this.declared.emit(channel, event);
   }
 
   listenerCount(channel: Channel): number {

@@ -4,10 +4,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { extractToken, isServiceUnavailable, type AuthUser, type Logger } from '@dream/common';
 import type { GatewayContext } from '../context';
-import { listCourses } from '../rest/shims';
-import type { Gateway } from '../server';
-import type { CourseEvent, EventBus } from '../subscriptions/event-bus';
-import { CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, ticketOf } from '../subscriptions/graphql-ws';
+import type { GatewayExecutor } from '../graphql/executor';
+import { listCourses } from '../graphql/operations';
+import { COURSE_CHANNELS, type CourseEvent } from '@dream/common/events';
+import type { EventBus } from '../subscriptions/event-bus';
+import { CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED } from './close-codes';
+import { ticketOf, type WsTickets } from './tickets';
 
 /** The spec's WS item: `{courseId, name, Description, price}` (Description capitalised as written). */
 export interface SpecCourse {
@@ -88,13 +90,14 @@ export class CourseListServer {
   private readonly pinger: NodeJS.Timeout;
 
   constructor(
-    private readonly gw: Gateway,
+    private readonly executor: GatewayExecutor,
+    private readonly tickets: Pick<WsTickets, 'redeem'>,
     bus: EventBus,
     private readonly logger: Logger,
     private readonly opts: { keepAliveMs: number; maxPayloadBytes: number; max: number },
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes });
-    for (const channel of ['course.created', 'course.updated', 'course.deleted'] as const) {
+    for (const channel of COURSE_CHANNELS) {
       this.offs.push(bus.on(channel, (e) => this.changed(e)));
     }
     // Keep-alive: a peer that did not answer the previous ping is gone (half-open TCP): terminate it.
@@ -124,9 +127,9 @@ export class CourseListServer {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: { ownerId?: string }): Promise<void> {
     // headers, or a single-use ticket for browsers: a long-lived token is never taken from the URL
-    const token = extractToken(req.headers) ?? (await this.gw.tickets.redeem(ticketOf(req)).catch(() => undefined));
+    const token = extractToken(req.headers) ?? (await this.tickets.redeem(ticketOf(req)).catch(() => undefined));
     const verified = token
-      ? this.gw.authenticator.verify(token).then(
+      ? this.executor.verify(token).then(
           (user) => ({ user, token }),
           (err: unknown) => (isServiceUnavailable(err) ? ('unavailable' as const) : undefined),
         )
@@ -174,11 +177,11 @@ export class CourseListServer {
   }
 
   private context(client: Client): GatewayContext {
-    return this.gw.contextFor(client.request, randomUUID(), { token: client.token, user: client.user });
+    return this.executor.contextFor(client.request, randomUUID(), { token: client.token, user: client.user });
   }
 
   private async fetch(ownerId: string | undefined, client: Client): Promise<string> {
-    const courses = await listCourses<{ id: string; name: string; info: string; price: number; cursor: string }>(this.gw, this.context(client), {
+    const courses = await listCourses<{ id: string; name: string; info: string; price: number; cursor: string }>(this.executor, this.context(client), {
       ownerId,
       max: this.opts.max,
       query: LIST_QUERY,
@@ -217,7 +220,7 @@ export class CourseListServer {
       const c = this.clients.get(ws);
       if (!c) continue;
       try {
-        this.gw.authenticator.jwt.verify(c.token);
+        this.executor.verifyLocally(c.token);
       } catch {
         this.unauthorized(feed, ws);
       }
@@ -230,7 +233,7 @@ export class CourseListServer {
       const c = this.clients.get(ws);
       if (!c) continue;
       try {
-        await this.gw.authenticator.verify(c.token);
+        await this.executor.verify(c.token);
         return c;
       } catch (err) {
         // the denylist is unreachable: no refresh this time, but nobody is signed out for it

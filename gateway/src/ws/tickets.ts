@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Redis } from '@dream/common';
 
 const key = (ticket: string) => `ws:ticket:${ticket}`;
@@ -43,3 +44,6 @@ export class WsTickets {
     for (const [t, v] of this.local) if (v.expires <= now) this.local.delete(t);
   }
 }
+
+/** `?ticket=` of an upgrade request. */
+export const ticketOf = (request: IncomingMessage) => new URL(request.url ?? '/', 'http://localhost').searchParams.get('ticket');

@@ -10,6 +10,12 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
+  /** A body of a type the endpoint does not take, e.g. an upload that is not a video (415). */
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  /** A well-formed request whose content cannot be used, e.g. an uploaded file that is not playable (422). */
+  | 'UNPROCESSABLE_CONTENT'
+  /** A byte range outside the file (416). */
+  | 'RANGE_NOT_SATISFIABLE'
   | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE'
   /** A proxied upstream failed before it answered (502). */
@@ -26,6 +32,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE_CONTENT: 422,
+  RANGE_NOT_SATISFIABLE: 416,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
   BAD_GATEWAY: 502,

@@ -1,4 +1,4 @@
-import { eventMatchesArguments, eventSubscriptionsOf, EVENT_SUBSCRIPTION_DIRECTIVE_SDL } from '../src/event-subscriptions';
+import { eventMatchesArguments, eventSubscriptionsOf, EVENT_SUBSCRIPTION_DIRECTIVE_SDL } from '../src/events';
 
 describe('@eventSubscription in a subgraph SDL', () => {
   it('finds the declared fields with their channel, query field and arguments', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DummyDriver, Kysely } from 'kysely';
 import { OracleAdapter, OracleIntrospector, OracleQueryCompiler } from 'kysely-oracledb';
-import { compileOnly } from '@dream/common';
+import { compileOnly } from '@dream/common/db';
 import { lintOracleSql, OracleDouble } from '@dream/common/testing';
 import { coursesMigrations } from '../src/data/migrations';
 import { CoursesRepository } from '../src/data/courses-repository';

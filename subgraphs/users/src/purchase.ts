@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { badInput, callMetadata, forbidden, hasRole, unauthenticated, type AuthUser } from '@dream/common';
-import type { CoursesClient } from './courses-client';
+import { badInput, forbidden, hasRole, unauthenticated, type AuthUser } from '@dream/common';
+import { callMetadata } from '@dream/common/grpc';
+import type { CoursesClient } from './grpc/courses-client';
 import type { UsersRepository } from './data/users-repository';
 
 const TOKEN_RE = /^[A-Za-z0-9._:-]{1,128}$/;

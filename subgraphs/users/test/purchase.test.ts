@@ -1,10 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { callMetadata, getProtos } from '@dream/common';
+import { callMetadata, getProtos } from '@dream/common/grpc';
 import { waitFor } from '@dream/common/testing';
 import { rawUnary } from '../../../packages/common/test/grpc-helpers';
 import type { Gateway } from '../../../gateway/src/server';
-import type { CoursesSubgraph } from '../../courses/src/server';
-import type { UsersSubgraph } from '../src/server';
+import type { CoursesSubgraph } from '../../courses/src/service';
+import type { UsersSubgraph } from '../src/service';
 import { BUY, PurchaseStack, auth, createCourse, gql, signup } from './purchase-stack';
 
 jest.setTimeout(60000);

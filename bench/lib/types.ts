@@ -1,0 +1,27 @@
+import type { LoadResult } from './load';
+
+/** One line of a results table: a workload against one target. */
+export interface Row {
+  workload: string;
+  target: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  callsPerRequest?: number;
+  rssMb?: number;
+  cpuPercent?: number;
+  /** The target process's CPU time per answered request (ms): what a request costs it, whatever else runs on the machine. */
+  cpuMsPerRequest?: number;
+  note?: string;
+  raw?: LoadResult;
+}
+
+/** The data the read workloads run on, seeded once per topology. */
+export interface Seed {
+  owners: number;
+  ownerIds: string[];
+  courseIds: string[];
+  courseMeta: Record<string, { ownerId: string; category: string }>;
+  tokens: string[];
+}

@@ -1,0 +1,3 @@
+export * from './token';
+export { answerRange, type RangeAnswer } from './range';
+export { createPlaybackHandler, type PlaybackRouteOptions } from './routes';

@@ -1,0 +1,55 @@
+import type { Readable } from 'node:stream';
+
+/** An inclusive byte range, as HTTP Range speaks it (`bytes=start-end`). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface StoredObject {
+  /** Size in bytes. */
+  size: number;
+}
+
+/**
+ * Where media files live: the service core, the transcoder and the playback routes all go through this,
+ * so the local disk and S3 are interchangeable. Keys are `/`-separated relative paths checked by
+ * `assertSafeKey`; a bad key throws `UnsafeKeyError` on every backend. Nothing here buffers a whole file.
+ */
+export interface Storage {
+  /** Copies a local file to `key` (replacing it); readers never see it half-written. */
+  putFile(key: string, localPath: string): Promise<void>;
+  /** Writes a stream to `key`; readers never see it half-written. */
+  putStream(key: string, body: Readable): Promise<void>;
+  /** Copies every file under `localDir` to `prefix/<relative path>`. */
+  putFolder(prefix: string, localDir: string): Promise<void>;
+  /** Size of `key`, or null when there is no such object. */
+  stat(key: string): Promise<StoredObject | null>;
+  /** The object's bytes (only `range` when given) as a stream; rejects with `NotStoredError` when missing. */
+  read(key: string, range?: ByteRange): Promise<Readable>;
+  /** Deletes every object whose key starts with `prefix/` (and `prefix` itself); missing is not an error. */
+  deletePrefix(prefix: string): Promise<void>;
+  /** Sum of the sizes of the objects under `prefix/`, e.g. a per-owner folder for quotas. */
+  usedBytes(prefix: string): Promise<number>;
+  /**
+   * A URL a client can GET the object from without us in the path, valid `expiresInSeconds`, when the
+   * backend supports it (S3: a presigned URL); null otherwise (local disk).
+   */
+  presignedUrl(key: string, expiresInSeconds: number): Promise<string | null>;
+}
+
+/** A key that could leave the storage root or is not a plain relative path. */
+export class UnsafeKeyError extends Error {
+  constructor(key: string, why: string) {
+    super(`Unsafe storage key ${JSON.stringify(key.slice(0, 200))}: ${why}`);
+    this.name = 'UnsafeKeyError';
+  }
+}
+
+/** The object does not exist. */
+export class NotStoredError extends Error {
+  constructor(key: string) {
+    super(`No stored object at ${JSON.stringify(key.slice(0, 200))}`);
+    this.name = 'NotStoredError';
+  }
+}
