@@ -20,6 +20,7 @@ module.exports = {
     project('discovery', '<rootDir>/discovery'),
     project('users', '<rootDir>/subgraphs/users'),
     project('courses', '<rootDir>/subgraphs/courses'),
+    project('media', '<rootDir>/subgraphs/media'),
     project('gateway', '<rootDir>/gateway'),
     project('testenv', '<rootDir>/packages/testenv'),
     // repository-wide checks: compose file, supergraph drift, k6 scripts

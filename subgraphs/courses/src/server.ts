@@ -29,6 +29,7 @@ import { CacheOutbox } from './cache-outbox';
 import { RedisCourseEvents, RedisNotifier, type CourseEvents, type Notifier } from './events';
 import { createLoaders } from './loaders';
 import { PurchaseService } from './purchase';
+import { CourseAccessService, requireServiceCaller } from './course-access';
 import { buildCoursesSchema } from './schema';
 
 /**
@@ -66,7 +67,7 @@ export interface CoursesSubgraph {
   /** http://127.0.0.1:<port>/graphql */
   url: string;
   port: number;
-  /** The bound gRPC port (PurchaseService, health, reflection). */
+  /** The bound gRPC port (PurchaseService, CourseAccessService, health, reflection). */
   grpcPort: number;
   db: CoursesDatabase;
   redis: Redis;
@@ -110,6 +111,7 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
   redis.on('ready', onRedisReady);
   const notifier = overrides.notifier ?? new RedisNotifier(redis, logger);
   const purchases = new PurchaseService({ courses, enrollments, notifier, logger });
+  const access = new CourseAccessService({ courses, enrollments });
 
   let server;
   let grpcServer: GrpcServerHandle | undefined;
@@ -127,6 +129,25 @@ export async function startCoursesSubgraph(config: CoursesConfig, overrides: Cou
                 // The buyer is the token's user; UNAUTHENTICATED without a valid token.
                 const user = await authenticateCall(call, authenticator, config.SERVICE_TOKEN);
                 return purchases.buy(user, call.request, requestIdOfCall(call));
+              },
+              { logger },
+            ),
+          },
+        },
+        {
+          definition: getProtos().courseAccessService,
+          implementation: {
+            GetCourseAccess: wrapUnary(
+              async (call) => {
+                requireServiceCaller(call, config.SERVICE_TOKEN);
+                return access.access(call.request);
+              },
+              { logger },
+            ),
+            ListCourseStudents: wrapUnary(
+              async (call) => {
+                requireServiceCaller(call, config.SERVICE_TOKEN);
+                return access.students(call.request);
               },
               { logger },
             ),

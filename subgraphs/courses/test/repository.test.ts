@@ -255,6 +255,8 @@ describe('every repository query compiles for Oracle', () => {
     followByUserCategory: eq.followByUserCategory('u1', 'c').compile().sql,
     insertFollow: eq.insertFollow('u1', 'c', 't').compile().sql,
     followersOfCategory: eq.followersOfCategory('c').compile().sql,
+    enrolledCourseIdsOfUser: eq.enrolledCourseIdsOfUser('u1', ['c1', 'c2']).compile().sql,
+    studentIdsOfCourse: eq.studentIdsOfCourse('c1').compile().sql,
   };
 
   test.each(Object.entries(compiled))('%s', (_name, text) => {
