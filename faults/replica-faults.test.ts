@@ -1,7 +1,7 @@
 import { sdlHash } from '@dream/common';
 import { freePort, waitFor } from '@dream/common/testing';
 import { Stack, breakerOf, servedAt, startHangingServer, waitForPool, type ChildService } from '@dream/testenv';
-import { coursesSdl } from '../subgraphs/courses/src/schema';
+import { typeDefs as coursesSdl } from '../subgraphs/courses/src/service';
 import type { Gateway } from '../gateway/src/server';
 import { signup } from '../gateway/test/client/api';
 import { gqlWsClient, subscribe } from '../gateway/test/client/ws-clients';
@@ -418,7 +418,7 @@ describe('courses replica faults under a bounded load', () => {
                 {
                   service: 'courses',
                   url: hang.url,
-                  sdlHash: sdlHash(coursesSdl()),
+                  sdlHash: sdlHash(coursesSdl),
                 },
                 { heartbeatMs: 500 },
               );

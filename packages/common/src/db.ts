@@ -8,6 +8,7 @@ import {
   SqliteDialect,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  sql,
   type Migration,
   type MigrationProvider,
 } from 'kysely';
@@ -119,9 +120,12 @@ export async function openDatabase<DB>(opts: OpenDatabaseOptions): Promise<Datab
     sqlite.pragma('synchronous = NORMAL');
     db = new Kysely<DB>({ dialect: new AsyncBusySqliteDialect({ database: cachePreparedStatements(sqlite) }, opts.busyTimeoutMs ?? 2000), log });
   } else {
+    const { default: oracledb } = await import('oracledb');
+    // CLOB columns (JSON documents) come back as strings; oracledb would otherwise hand back Lob streams.
+    oracledb.fetchAsString = [oracledb.CLOB];
     const pool =
       opts.oraclePool ??
-      (await (await import('oracledb')).default.createPool({
+      (await oracledb.createPool({
         user: target.user,
         password: target.password,
         connectString: target.connectString,
@@ -220,4 +224,15 @@ export function mapDbError(e: unknown, conflictMessage = 'That record already ex
   if (isUniqueViolation(e)) throw conflict(conflictMessage);
   if (isUnavailable(e)) throw serviceUnavailable('The database is unavailable, try again shortly.');
   throw e;
+}
+
+/** True when the database answers the cheapest statement its dialect accepts. */
+export async function databaseHealthy<DB>(database: Database<DB>): Promise<boolean> {
+  try {
+    const probe = database.dialect === 'oracle' ? sql`select 1 from dual` : sql`select 1`;
+    await probe.execute(database.db);
+    return true;
+  } catch {
+    return false;
+  }
 }

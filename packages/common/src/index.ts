@@ -19,3 +19,6 @@ export * from './announce';
 export * from './cache';
 export * from './client-address';
 export * from './service-auth';
+export * from './lifecycle';
+export * from './subgraph-config';
+export * from './subgraph-service';

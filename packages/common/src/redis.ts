@@ -138,3 +138,22 @@ export async function redisHealthy(client: Redis): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * QUIT when Redis is there (flushes pending commands), disconnect otherwise: with Redis down, QUIT
+ * would wait in the offline queue forever and SIGTERM would never finish.
+ */
+export async function closeRedis(redis: Redis, graceMs = 1000): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  const timer = setTimeout(() => redis.disconnect(), graceMs);
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -79,3 +79,17 @@ export function installShutdown(
     run,
   };
 }
+
+/**
+ * A service's process entry: starts it, stops it in order on SIGTERM/SIGINT, and on a failed start
+ * prints the reason plainly (a ConfigError names each bad variable) and exits 1.
+ */
+export function runService(start: () => Promise<{ logger: Logger; stop(): Promise<void> }>): void {
+  start().then(
+    (service) => void installShutdown([() => service.stop()], service.logger),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
+}

@@ -9,9 +9,9 @@ import { Disposables, fetchBody, freePort, metricValue, startRedisServer, waitFo
 import { loadDiscoveryConfig } from '../../../discovery/src/config';
 import { startDiscovery, type DiscoveryHandle } from '../../../discovery/src/server';
 import { loadCoursesConfig } from '../../../subgraphs/courses/src/config';
-import { startCoursesSubgraph, type CoursesSubgraph } from '../../../subgraphs/courses/src/server';
+import { startCoursesSubgraph, type CoursesSubgraph } from '../../../subgraphs/courses/src/service';
 import { loadUsersConfig } from '../../../subgraphs/users/src/config';
-import { startUsersSubgraph, type UsersSubgraph } from '../../../subgraphs/users/src/server';
+import { startUsersSubgraph, type UsersSubgraph } from '../../../subgraphs/users/src/service';
 import { loadGatewayConfig } from '../../../gateway/src/config';
 import { startGateway, type Gateway } from '../../../gateway/src/server';
 

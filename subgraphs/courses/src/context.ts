@@ -1,10 +1,10 @@
-import type { AuthUser, Logger } from '@dream/common';
-import type { CourseCache } from './course-cache';
+import type { AuthUser, Authenticator, Logger, RequestInfo } from '@dream/common';
 import type { CacheOutbox } from './cache-outbox';
+import type { CourseCache } from './course-cache';
 import type { CoursesRepository } from './data/courses-repository';
 import type { EnrollmentsRepository } from './data/enrollments-repository';
 import type { CourseEvents, Notifier } from './events';
-import type { Loaders } from './loaders';
+import { createLoaders, type Loaders } from './loaders';
 
 /** Per-request GraphQL context. */
 export interface CoursesContext {
@@ -21,4 +21,22 @@ export interface CoursesContext {
   /** Per-user notifications (lobby joins, new courses in followed categories); optional for embedders. */
   notifier?: Notifier;
   logger: Logger;
+}
+
+export interface ContextDeps {
+  authenticator: Authenticator;
+  courses: CoursesRepository;
+  enrollments: EnrollmentsRepository;
+  cache?: CourseCache;
+  outbox?: CacheOutbox;
+  events: CourseEvents;
+  notifier?: Notifier;
+}
+
+/** The context of one request: its caller, fresh loaders (batching is per request) and its logger. */
+export function contextFactory(deps: ContextDeps) {
+  return async ({ req, logger }: RequestInfo): Promise<CoursesContext> => {
+    const { authenticator, ...shared } = deps;
+    return { ...shared, user: await authenticator.fromHeaders(req.headers), loaders: createLoaders(deps.courses, deps.enrollments, deps.cache), logger };
+  };
 }

@@ -1,6 +1,6 @@
 import { Disposables, metricValue, waitFor } from '@dream/common/testing';
 import { loadCoursesConfig } from '../src/config';
-import { startCoursesSubgraph, type CoursesSubgraph } from '../src/server';
+import { startCoursesSubgraph, type CoursesSubgraph } from '../src/service';
 import { CREATE, DELETE, LIST, UPDATE, courseInput, startTestCourses, type GqlResult, type TestCourses } from './helpers';
 
 /** Redis cache-aside for courses and course lists: batching, coherence across replicas, outages, metrics. */

@@ -7,10 +7,9 @@ import { ApolloServer } from '@apollo/server';
 import { parse } from 'graphql';
 import { Disposables, startRedisServer } from '@dream/common/testing';
 import { loadUsersConfig } from '../../users/src/config';
-import { startUsersSubgraph, typeDefsSource as usersSdl } from '../../users/src/server';
+import { startUsersSubgraph, typeDefs as usersSdl } from '../../users/src/service';
 import { loadCoursesConfig } from '../src/config';
-import { coursesSdl } from '../src/schema';
-import { startCoursesSubgraph } from '../src/server';
+import { startCoursesSubgraph, typeDefs as coursesSdl } from '../src/service';
 
 /**
  * Both subgraphs compose, and a federated query crosses them through an in-process ApolloGateway:
@@ -27,7 +26,7 @@ let gateway: ApolloServer<Ctx>;
 function compose(urls: { users: string; courses: string }) {
   return composeServices([
     { name: 'users', typeDefs: parse(usersSdl), url: urls.users },
-    { name: 'courses', typeDefs: parse(coursesSdl()), url: urls.courses },
+    { name: 'courses', typeDefs: parse(coursesSdl), url: urls.courses },
   ]);
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { JwtService, loadJwtKeys, type JwtKeys, type Role } from '@dream/common';
 import { fetchBody, Disposables, startRedisServer, type RedisServerHandle } from '@dream/common/testing';
 import { loadCoursesConfig, type CoursesConfig } from '../src/config';
-import { startCoursesSubgraph, type CoursesSubgraph } from '../src/server';
+import { startCoursesSubgraph, type CoursesSubgraph } from '../src/service';
 
 export interface GqlResult {
   status: number;

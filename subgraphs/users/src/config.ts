@@ -1,18 +1,11 @@
 import { z } from 'zod';
-import { announceEnv, subgraphSecrets, baseEnv, ConfigError, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv, signingKeyProblems } from '@dream/common';
+import { ConfigError, loadSubgraphConfig, optionalString, positiveInt, signingKeyProblems, subgraphEnv, subgraphSecrets, type SubgraphConfigOf } from '@dream/common';
 
 /** Every environment variable the users subgraph reads, with the defaults that make `npm start` work. */
 export const usersEnv = {
-  ...baseEnv,
-  ...announceEnv,
-  PORT: port(4001),
-  HOST: z.string().default('0.0.0.0'),
-  DATABASE_URL: z.string().default('sqlite:./data/users.db'),
-  REDIS_URL: optionalString(),
-  ...redisSentinelEnv,
+  ...subgraphEnv({ port: 4001, database: 'sqlite:./data/users.db' }),
+  /** PEM (\n escapes allowed). Users is the one service that signs tokens. */
   JWT_PRIVATE_KEY: optionalString(),
-  JWT_PUBLIC_KEY: optionalString(),
-  JWT_KEYS_DIR: optionalString(),
   JWT_TTL_SECONDS: positiveInt(3600),
   /** Failed logins allowed per (username, client address) within the window before RATE_LIMITED. */
   LOGIN_MAX_ATTEMPTS: positiveInt(10),
@@ -27,8 +20,6 @@ export const usersEnv = {
    * the gateway, which sends the address it saw. A peer outside the list is the client itself.
    */
   TRUSTED_PROXIES: z.string().default('loopback,uniquelocal'),
-  /** gRPC (UserService, health, reflection); 0 = a free port, advertised to discovery. */
-  GRPC_PORT: port(0),
   /**
    * Courses gRPC addresses (`host:port`, comma-separated) for running without discovery. Ignored when
    * DISCOVERY_URL is set: then the courses instances come from discovery.
@@ -36,21 +27,17 @@ export const usersEnv = {
   COURSES_GRPC_URL: optionalString(),
   /** Deadline of each gRPC attempt to courses (a retried purchase can take twice this). */
   GRPC_DEADLINE_MS: positiveInt(2000),
-  /** Cache-aside for user profiles in Redis. */
-  CACHE_ENABLED: flag(true),
-  CACHE_TTL_SECONDS: positiveInt(300),
 };
 
-/** REDIS_URL is always set after loading: the given URL, the sentinel URL, or the local default. */
-export type UsersConfig = Omit<z.infer<z.ZodObject<typeof usersEnv>>, 'REDIS_URL'> & { REDIS_URL: string };
+export type UsersConfig = SubgraphConfigOf<typeof usersEnv>;
 
 /** Reads and validates the environment once; throws ConfigError naming each bad variable. */
 export function loadUsersConfig(env: NodeJS.ProcessEnv = process.env): UsersConfig {
-  const c = loadConfig('users', usersEnv, env);
+  const c = loadSubgraphConfig('users', usersEnv, env);
   // Users signs tokens: a half key pair would start fine and then have every token refused elsewhere.
   const problems = signingKeyProblems(c);
   if (problems.length > 0) throw new ConfigError('users', problems);
-  return { ...c, REDIS_URL: redisUrlFromEnv('users', c, 'redis://127.0.0.1:6379') };
+  return c;
 }
 
 /** The service secrets this subgraph refuses to start without under NODE_ENV=production (deploy checks read this too). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { badInput, callMetadata, forbidden, hasRole, unauthenticated, type AuthUser } from '@dream/common';
-import type { CoursesClient } from './courses-client';
+import type { CoursesClient } from './grpc/courses-client';
 import type { UsersRepository } from './data/users-repository';
 
 const TOKEN_RE = /^[A-Za-z0-9._:-]{1,128}$/;

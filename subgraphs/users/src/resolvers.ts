@@ -8,7 +8,7 @@ import {
   type JwtService,
 } from '@dream/common';
 import type { UsersContext } from './context';
-import type { CoursesClient } from './courses-client';
+import type { CoursesClient } from './grpc/courses-client';
 import type { UserRecord, UsersRepository } from './data/users-repository';
 import type { LoginRateLimiter } from './login-rate-limit';
 import { dummyHash, hashPassword, verifyPassword } from './passwords';

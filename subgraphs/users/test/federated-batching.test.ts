@@ -1,6 +1,6 @@
 import type { Gateway } from '../../../gateway/src/server';
-import type { CoursesSubgraph } from '../../courses/src/server';
-import type { UsersSubgraph } from '../src/server';
+import type { CoursesSubgraph } from '../../courses/src/service';
+import type { UsersSubgraph } from '../src/service';
 import { PurchaseStack, auth, gql, signup } from './purchase-stack';
 
 jest.setTimeout(60000);

@@ -3,7 +3,7 @@ import { composeServices } from '@apollo/composition';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { parse } from 'graphql';
 import { Disposables } from '@dream/common/testing';
-import { typeDefsSource } from '../src/server';
+import { typeDefs } from '../src/service';
 import { ME, SIGNUP, newUser, startTestUsers, type TestUsers } from './helpers';
 
 const d = new Disposables();
@@ -21,7 +21,7 @@ describe('users through @apollo/gateway', () => {
     expect(result.errors).toBeUndefined();
     expect(result.supergraphSdl).toContain('join__type(graph: USERS, key: "id")');
     // the file on disk is what is served
-    expect(typeDefsSource).toContain('type User @key(fields: "id")');
+    expect(typeDefs).toContain('type User @key(fields: "id")');
   });
 
   it('signup and me work through an in-process gateway that forwards the token', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchBody, Disposables, startRedisServer, type RedisServerHandle } from '@dream/common/testing';
 import { loadUsersConfig, type UsersConfig } from '../src/config';
-import { startUsersSubgraph, type UsersSubgraph } from '../src/server';
+import { startUsersSubgraph, type UsersSubgraph } from '../src/service';
 
 export interface GqlResult {
   status: number;

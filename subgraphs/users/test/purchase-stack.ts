@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { Stack, gql, type Replica } from '../../../gateway/test/helpers';
 import { loadCoursesConfig } from '../../courses/src/config';
-import { startCoursesSubgraph, type CoursesSubgraph } from '../../courses/src/server';
+import { startCoursesSubgraph, type CoursesSubgraph } from '../../courses/src/service';
 import { loadUsersConfig } from '../src/config';
-import { startUsersSubgraph, type UsersSubgraph } from '../src/server';
+import { startUsersSubgraph, type UsersSubgraph } from '../src/service';
 
 export { gql };
 

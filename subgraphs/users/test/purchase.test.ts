@@ -3,8 +3,8 @@ import { callMetadata, getProtos } from '@dream/common';
 import { waitFor } from '@dream/common/testing';
 import { rawUnary } from '../../../packages/common/test/grpc-helpers';
 import type { Gateway } from '../../../gateway/src/server';
-import type { CoursesSubgraph } from '../../courses/src/server';
-import type { UsersSubgraph } from '../src/server';
+import type { CoursesSubgraph } from '../../courses/src/service';
+import type { UsersSubgraph } from '../src/service';
 import { BUY, PurchaseStack, auth, createCourse, gql, signup } from './purchase-stack';
 
 jest.setTimeout(60000);

@@ -1,6 +1,6 @@
 import { authenticateCall, badInput, type Authenticator, type EntityCache, type GetUsersRequest, type GetUsersResponse } from '@dream/common';
-import { MAX_IDS_PER_QUERY, type UsersRepository } from './data/users-repository';
-import { loadProfiles, type UserProfile } from './user-cache';
+import { MAX_IDS_PER_QUERY, type UsersRepository } from '../data/users-repository';
+import { loadProfiles, type UserProfile } from '../user-cache';
 
 /**
  * users.v1.UserService/GetUsers: public profiles (no email) for a batch of ids, from the cache and at
