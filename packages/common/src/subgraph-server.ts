@@ -20,6 +20,16 @@ export interface RequestInfo {
   logger: Logger;
 }
 
+/**
+ * Plain HTTP served beside GraphQL under a path prefix (e.g. a subgraph's `/media` uploads and playback).
+ * The handler owns the response (streaming, status, headers); a thrown AppError becomes its JSON error.
+ */
+export interface HttpRoute {
+  /** `/media`: matches `/media` and everything under `/media/`. */
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, info: RequestInfo): Promise<void>;
+}
+
 export interface SubgraphServerOptions<Ctx extends BaseContext> {
   name: string;
   schema: GraphQLSchema;
@@ -30,6 +40,7 @@ export interface SubgraphServerOptions<Ctx extends BaseContext> {
   health?: () => Promise<HealthReport>;
   maxBodyBytes?: number;
   registry?: Registry;
+  routes?: HttpRoute[];
 }
 
 export interface SubgraphServer {
@@ -77,6 +88,7 @@ export async function startSubgraphServer<Ctx extends BaseContext>(opts: Subgrap
     const requestId = requestIdOf(req);
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const path = (req.url ?? '/').split('?')[0];
+    let route: HttpRoute | undefined;
     try {
       if (path === '/graphql') {
         requests.inc();
@@ -89,6 +101,8 @@ export async function startSubgraphServer<Ctx extends BaseContext>(opts: Subgrap
       } else if (path === '/metrics' && req.method === 'GET') {
         res.setHeader('content-type', registry.contentType);
         res.end(await registry.metrics());
+      } else if ((route = opts.routes?.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`)))) {
+        await route.handle(req, res, { req, requestId, logger: opts.logger.child({ requestId }) });
       } else {
         sendError(res, 'NOT_FOUND', `No route for ${req.method} ${path}.`);
       }

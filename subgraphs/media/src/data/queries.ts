@@ -38,7 +38,7 @@ export function mediaQueries(db: Kysely<MediaDb>, dialect: SqlDialect) {
     shiftPositionsAside: (courseId: string, from: number, to: number, delta: number) =>
       db
         .updateTable('lessons')
-        .set((eb) => ({ position: eb.neg(eb('position', '+', delta)) }))
+        .set((eb) => ({ position: eb(eb.val(-delta), '-', eb.ref('position')) }))
         .where('course_id', '=', courseId)
         .where('position', '>=', from)
         .where('position', '<=', to),
