@@ -1,6 +1,6 @@
 import { badInput, forbidden, requireUser } from '@dream/common';
 import type { MediaContext } from '../context';
-import { accessTo, mayWatch } from '../lessons/access';
+import { accessTo, isOwner, mayWatch } from '../lessons/access';
 import type { Lesson } from '../lessons/lesson';
 import type { ProgressState } from './rules';
 
@@ -25,7 +25,9 @@ export async function recordProgress(ctx: MediaContext, lesson: Lesson | undefin
   checkSeconds(report.positionSeconds, 'positionSeconds');
   checkSeconds(report.watchedSeconds, 'watchedSeconds');
   const access = lesson ? await accessTo(ctx, lesson.courseId) : undefined;
-  if (!lesson || !access || !mayWatch(access, user)) throw forbidden('Only the owner and the students of this course can record progress on its lessons.');
+  // A student learns nothing about lessons they cannot see: unknown, hidden and not theirs answer alike.
+  const visible = lesson && access && mayWatch(access, user) && (lesson.status === 'READY' || isOwner(access, user));
+  if (!visible) throw forbidden('Only the owner and the students of this course can record progress on its READY lessons.');
   if (lesson.status !== 'READY' || lesson.durationSeconds === null) throw badInput('This lesson cannot be watched yet (it is not READY).');
   const applied = await ctx.progress.record(user.id, { id: lesson.id, courseId: lesson.courseId, durationSeconds: lesson.durationSeconds }, report);
   if (applied.newlyCompleted) await completeCourseIfDone(ctx, user, lesson, access.ownerId);
