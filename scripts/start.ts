@@ -207,7 +207,8 @@ async function main(): Promise<void> {
   }
 
   const gatewayUrl = `http://127.0.0.1:${config.GATEWAY_PORT}`;
-  spawnService('gateway', 'gateway', { ...common, PORT: String(config.GATEWAY_PORT), ACCESS_LOG: config.ACCESS_LOG });
+  const subgraphs = replicas.map(([service]) => service).join(',');
+  spawnService('gateway', 'gateway', { ...common, PORT: String(config.GATEWAY_PORT), ACCESS_LOG: config.ACCESS_LOG, SUBGRAPHS: subgraphs });
   // /health answers 500 (logged as a failure) until the supergraph is composed: poll it gently
   await waitFor(() => httpOk(`${gatewayUrl}/health`), { timeoutMs, intervalMs: 500, what: 'gateway /health' });
 

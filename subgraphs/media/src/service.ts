@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import { checkSecrets, readTypeDefs, startSubgraphService, type RequestInfo, type SubgraphInfra, type SubgraphParts, type SubgraphService } from '@dream/common';
+import { readTypeDefs, startSubgraphService, type RequestInfo, type SubgraphInfra, type SubgraphParts, type SubgraphService } from '@dream/common';
 import { localAssetFiles } from './asset-files';
-import { loadMediaConfig, requiredSecrets, type MediaConfig } from './config';
+import { loadMediaConfig, type MediaConfig } from './config';
 import type { MediaContext, MediaSettings } from './context';
 import { LessonsRepository } from './data/lessons-repository';
 import { mediaMigrations } from './data/migrations';
@@ -62,7 +62,6 @@ export function courseAccessFor(config: MediaConfig, logger: SubgraphInfra<Media
 function mediaParts(overrides: MediaOverrides) {
   return async (infra: SubgraphInfra<MediaConfig, MediaDb>): Promise<SubgraphParts<MediaContext, MediaParts>> => {
     const { config, logger, db, redis, authenticator } = infra;
-    checkSecrets('media', config, requiredSecrets(config), logger);
     const signingSecret = loadSigningSecret(config, logger);
     const lessons = new LessonsRepository(db.db, db.dialect);
     const progress = new ProgressRepository(db.db, db.dialect);

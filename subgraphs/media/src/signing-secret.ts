@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '@dream/common';
+import { ConfigError, type Logger } from '@dream/common';
 
 /** Shortest MEDIA_SIGNING_SECRET accepted: 32 bytes of entropy as base64 is 43 characters. */
 export const MIN_SIGNING_SECRET_LENGTH = 32;
@@ -11,13 +11,15 @@ export const MIN_SIGNING_SECRET_LENGTH = 32;
  * ./data/keys, next to the JWT development pair) with a warning, so every replica on the host signs and
  * verifies with the same key. Production requires the variable (checked with the other secrets).
  */
-export function loadSigningSecret(env: { MEDIA_SIGNING_SECRET?: string; JWT_KEYS_DIR?: string }, logger?: Logger): string {
+export function loadSigningSecret(env: { MEDIA_SIGNING_SECRET?: string; JWT_KEYS_DIR?: string; NODE_ENV: string }, logger?: Logger): string {
   if (env.MEDIA_SIGNING_SECRET) {
     if (env.MEDIA_SIGNING_SECRET.length < MIN_SIGNING_SECRET_LENGTH) {
-      throw new Error(`media: invalid configuration:\n  - MEDIA_SIGNING_SECRET: at least ${MIN_SIGNING_SECRET_LENGTH} characters`);
+      throw new ConfigError('media', [`MEDIA_SIGNING_SECRET: at least ${MIN_SIGNING_SECRET_LENGTH} characters`]);
     }
     return env.MEDIA_SIGNING_SECRET;
   }
+  // Fail closed: a secret made up on one host would sign URLs no other replica accepts, or be guessable.
+  if (env.NODE_ENV === 'production') throw new ConfigError('media', ['MEDIA_SIGNING_SECRET: required when NODE_ENV=production']);
   const dir = env.JWT_KEYS_DIR ?? join(process.cwd(), 'data', 'keys');
   const path = join(dir, 'media-signing.secret');
   if (!existsSync(path)) {

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSigningSecret } from '../src/signing-secret';
 import { signUploadTicket, verifyUploadTicket } from '../src/upload-ticket';
 import { hmacPlaybackSigner, verifyPlaybackToken } from '../src/lessons/playback';
 
@@ -49,5 +53,23 @@ describe('playback tokens', () => {
     // an upload ticket is never a playback token, nor the other way round, even with the same secret
     expect(verifyPlaybackToken(signUploadTicket(ticket, secret), secret)).toBeUndefined();
     expect(codeOf(() => verifyUploadTicket(token, secret))).toMatch(/^UNAUTHENTICATED/);
+  });
+});
+
+describe('MEDIA_SIGNING_SECRET', () => {
+  const dir = () => mkdtempSync(join(tmpdir(), 'media-secret-'));
+
+  test('required in production, at least 32 characters when given', () => {
+    expect(() => loadSigningSecret({ NODE_ENV: 'production', JWT_KEYS_DIR: dir() })).toThrow(/MEDIA_SIGNING_SECRET: required when NODE_ENV=production/);
+    expect(() => loadSigningSecret({ NODE_ENV: 'development', MEDIA_SIGNING_SECRET: 'short' })).toThrow(/at least 32 characters/);
+    expect(loadSigningSecret({ NODE_ENV: 'production', MEDIA_SIGNING_SECRET: secret })).toBe(secret);
+  });
+
+  test('in development one secret is generated and shared by every replica using the same keys folder', () => {
+    const keys = dir();
+    const first = loadSigningSecret({ NODE_ENV: 'development', JWT_KEYS_DIR: keys });
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(loadSigningSecret({ NODE_ENV: 'development', JWT_KEYS_DIR: keys })).toBe(first);
+    rmSync(keys, { recursive: true, force: true });
   });
 });
