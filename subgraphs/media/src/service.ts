@@ -8,6 +8,7 @@ import { mediaMigrations } from './data/migrations';
 import { ProgressRepository } from './data/progress-repository';
 import type { MediaDb } from './data/types';
 import { courseAccessLoader, createCourseAccessClient, type CourseAccessSource } from './grpc/course-access';
+import { CourseDeletions } from './lessons/course-deletions';
 import { RedisMediaEvents, type MediaEvents } from './lessons/events';
 import type { Lesson } from './lessons/lesson';
 import { LessonLifecycle, type AssetFiles, type TranscodeJobs } from './lessons/lifecycle';
@@ -70,6 +71,9 @@ function mediaParts(overrides: MediaOverrides) {
     const events = overrides.events ?? new RedisMediaEvents(redis, logger);
     const files = overrides.files ?? localAssetFiles(config.MEDIA_DIR);
     const lifecycle = new LessonLifecycle({ lessons, events, access, files, jobs: overrides.jobs, logger });
+    const deletions = new CourseDeletions({ redis, lessons, lifecycle, logger });
+    await deletions.start();
+    infra.onStop('course deletion subscriber', () => deletions.stop());
     const playback = hmacPlaybackSigner(signingSecret, config.MEDIA_PUBLIC_PATH);
     const settings = settingsOf(config, signingSecret);
     const context = async ({ req, requestId, logger: reqLogger }: RequestInfo): Promise<MediaContext> => {

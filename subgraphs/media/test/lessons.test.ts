@@ -129,6 +129,18 @@ test('deleting a lesson removes the files of its assets', async () => {
   expect(await t.media.lessons.findAsset(lesson.currentAssetId!)).toBeUndefined();
 });
 
+test('deleting a course removes its lessons and their files', async () => {
+  const c = await t.course(owner);
+  const lesson = await t.makeReady(await create(c, 'Goes with the course'), 5);
+  const folder = join(t.dir, 'media', 'assets', lesson.currentAssetId!);
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'video.mp4'), 'x');
+  await t.courses.gql(`mutation($id: ID!) { deleteCourse(id: $id) { id } }`, { id: c }, owner.token);
+  // files go after the rows: once the folder is gone, the lesson is too
+  await waitFor(() => !existsSync(folder), { what: 'the files removed' });
+  expect(await t.media.lessons.findById(lesson.id)).toBeUndefined();
+});
+
 describe('who sees what', () => {
   let c: string;
   let draft: string;
