@@ -1,5 +1,6 @@
 import type { HttpRoute } from '@dream/common';
 import type { LessonLifecycle } from './lessons/lifecycle';
+import type { UploadGate } from './lessons/upload-gate';
 import type { LessonsRepository } from './data/lessons-repository';
 import type { MediaConfig } from './config';
 
@@ -9,6 +10,8 @@ export interface MediaRouteDeps {
   signingSecret: string;
   lessons: LessonsRepository;
   lifecycle: LessonLifecycle;
+  /** Ticket, size, quota and single-use checks of each tus request. */
+  uploads: UploadGate;
 }
 
 /**

@@ -13,6 +13,7 @@ import { RedisMediaEvents, type MediaEvents } from './lessons/events';
 import type { Lesson } from './lessons/lesson';
 import { LessonLifecycle, type AssetFiles, type TranscodeJobs } from './lessons/lifecycle';
 import { hmacPlaybackSigner } from './lessons/playback';
+import { UploadGate } from './lessons/upload-gate';
 import { resolvers } from './resolvers';
 import { mountMediaRoutes } from './routes';
 import { loadSigningSecret } from './signing-secret';
@@ -28,6 +29,7 @@ export interface MediaParts {
   progress: ProgressRepository;
   lifecycle: LessonLifecycle;
   access: CourseAccessSource;
+  uploads: UploadGate;
   signingSecret: string;
 }
 
@@ -71,6 +73,7 @@ function mediaParts(overrides: MediaOverrides) {
     const events = overrides.events ?? new RedisMediaEvents(redis, logger);
     const files = overrides.files ?? localAssetFiles(config.MEDIA_DIR);
     const lifecycle = new LessonLifecycle({ lessons, events, access, files, jobs: overrides.jobs, logger });
+    const uploads = new UploadGate({ lessons, signingSecret, ownerQuotaBytes: config.MEDIA_OWNER_QUOTA_BYTES });
     const deletions = new CourseDeletions({ redis, lessons, lifecycle, logger });
     await deletions.start();
     infra.onStop('course deletion subscriber', () => deletions.stop());
@@ -88,8 +91,8 @@ function mediaParts(overrides: MediaOverrides) {
       resolvers,
       context,
       grpcServices: [],
-      httpRoutes: mountMediaRoutes({ config, signingSecret, lessons, lifecycle }),
-      exposed: { lessons, progress, lifecycle, access, signingSecret },
+      httpRoutes: mountMediaRoutes({ config, signingSecret, lessons, lifecycle, uploads }),
+      exposed: { lessons, progress, lifecycle, access, uploads, signingSecret },
     };
   };
 }

@@ -49,11 +49,14 @@ const isWire = (v: unknown): v is Wire => {
   );
 };
 
-/** The ticket a token carries. Throws UNAUTHENTICATED (401) for a missing, malformed, tampered or expired token. */
-export function verifyUploadTicket(token: string | undefined, secret: string, nowMs = Date.now()): UploadTicket {
+/**
+ * The ticket a token carries. Throws UNAUTHENTICATED (401) for a missing, malformed, tampered or expired
+ * token; `allowExpired` for the requests that continue an upload started in time (a resume may come later).
+ */
+export function verifyUploadTicket(token: string | undefined, secret: string, opts: { nowMs?: number; allowExpired?: boolean } = {}): UploadTicket {
   if (!token) throw unauthenticated('Upload ticket required: send `Authorization: Bearer <token>` from requestLessonUpload.');
   const wire = openToken(PREFIX, PURPOSE, token, secret);
   if (!isWire(wire)) throw unauthenticated('Invalid upload ticket.');
-  if (wire.e * 1000 <= nowMs) throw unauthenticated('Upload ticket expired: ask for a new one with requestLessonUpload.');
+  if (!opts.allowExpired && wire.e * 1000 <= (opts.nowMs ?? Date.now())) throw unauthenticated('Upload ticket expired: ask for a new one with requestLessonUpload.');
   return { uploadId: wire.u, lessonId: wire.l, assetId: wire.a, ownerId: wire.o, maxBytes: wire.m, expiresAt: wire.e };
 }
