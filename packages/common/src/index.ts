@@ -22,3 +22,4 @@ export * from './service-auth';
 export * from './lifecycle';
 export * from './subgraph-config';
 export * from './subgraph-service';
+export * from './write-once';

@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, type Logger } from '@dream/common';
+import { ConfigError, writeFileOnce, type Logger } from '@dream/common';
 
 /** Shortest MEDIA_SIGNING_SECRET accepted: 32 bytes of entropy as base64 is 43 characters. */
 export const MIN_SIGNING_SECRET_LENGTH = 32;
@@ -22,19 +22,8 @@ export function loadSigningSecret(env: { MEDIA_SIGNING_SECRET?: string; JWT_KEYS
   if (env.NODE_ENV === 'production') throw new ConfigError('media', ['MEDIA_SIGNING_SECRET: required when NODE_ENV=production']);
   const dir = env.JWT_KEYS_DIR ?? join(process.cwd(), 'data', 'keys');
   const path = join(dir, 'media-signing.secret');
-  if (!existsSync(path)) {
-    mkdirSync(dir, { recursive: true });
-    // Written aside and linked into place: atomic, and a replica that loses the race uses the winner's.
-    const tmp = join(dir, `.media-signing.${process.pid}.${randomUUID()}`);
-    writeFileSync(tmp, randomBytes(32).toString('base64url'), { mode: 0o600 });
-    try {
-      linkSync(tmp, path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    } finally {
-      unlinkSync(tmp);
-    }
-  }
+  // Every replica on the host ends up with the same secret, whichever wrote it first.
+  if (!existsSync(path)) writeFileOnce(path, randomBytes(32).toString('base64url'));
   logger?.warn({ path }, 'MEDIA_SIGNING_SECRET not set: using a generated development secret. Do not use it in production.');
   return readFileSync(path, 'utf8').trim();
 }
