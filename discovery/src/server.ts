@@ -1,21 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EventEmitter } from 'node:events';
-import {
-  AppError,
-  checkSecrets,
-  closeServer,
-  extractToken,
-  secretMatches,
-  createLogger,
-  createRedis,
-  listen,
-  readJson,
-  requestIdOf,
-  sendError,
-  sendJson,
-  REQUEST_ID_HEADER,
-  type Logger,
-} from '@dream/common';
+import { AppError, checkSecrets, extractToken, secretMatches, createLogger, createRedis, type Logger } from '@dream/common';
+import { readJson, Router, sendJson, startHttpService, type RequestContext } from '@dream/common/http';
 import { type DiscoveryConfig, requiredSecrets } from './config';
 import { CHANGED_CHANNEL, Registry } from './registry';
 import { parseRegistration, SERVICE_NAME } from './validation';
@@ -129,21 +115,21 @@ export async function startDiscovery(config: DiscoveryConfig, logger?: Logger): 
     }
   };
 
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const health = async () => {
+    try {
+      const pong = await withTimeout(redis.ping(), HEALTH_TIMEOUT_MS, 'redis did not answer PING in time');
+      if (pong !== 'PONG') throw new Error(`unexpected PING reply ${pong}`);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: `redis: ${(err as Error).message}` };
+    }
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse, { path }: RequestContext): Promise<void> => {
     const u = new URL(req.url ?? '/', 'http://discovery');
-    const parts = u.pathname.split('/').filter(Boolean);
+    const parts = path.split('/').filter(Boolean);
     const method = req.method ?? 'GET';
 
-    if (method === 'GET' && u.pathname === '/health') {
-      try {
-        const pong = await withTimeout(redis.ping(), HEALTH_TIMEOUT_MS, 'redis did not answer PING in time');
-        if (pong !== 'PONG') throw new Error(`unexpected PING reply ${pong}`);
-        return sendJson(res, 200, { status: 'ok' });
-      } catch (err) {
-        return sendJson(res, 500, { status: 'down', reason: `redis: ${(err as Error).message}` });
-      }
-    }
-    if (parts[0] !== 'v1') throw new AppError('NOT_FOUND', `No route ${method} ${u.pathname}.`);
     // A rogue registration would receive clients' requests and tokens through the gateway; the
     // listing names internal addresses: every /v1 call proves it is one of our services.
     if (config.DISCOVERY_TOKEN && !secretMatches(extractToken(req.headers), config.DISCOVERY_TOKEN)) {
@@ -204,31 +190,22 @@ export async function startDiscovery(config: DiscoveryConfig, logger?: Logger): 
 
     if (parts[1] === 'watch' && parts.length === 2 && method === 'GET') return handleWatch(req, res, u.searchParams);
 
-    throw new AppError('NOT_FOUND', `No route ${method} ${u.pathname}.`);
+    throw new AppError('NOT_FOUND', `No route for ${method} ${path}.`);
   };
 
-  const server = createServer((req, res) => {
-    const requestId = requestIdOf(req);
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    const started = Date.now();
-    route(req, res)
-      .catch((err: unknown) => {
-        if (res.headersSent) return;
-        if (err instanceof AppError) {
-          const extra = err.fields?.length ? { field: err.fields[0]!.field, fields: err.fields } : {};
-          return sendError(res, err.code, err.message, extra);
-        }
-        // Anything else comes from Redis (down, timing out): a dependency problem, not our bug.
-        log.warn({ requestId, err: (err as Error).message }, 'request failed: store unavailable');
-        return sendError(res, 'SERVICE_UNAVAILABLE', 'Discovery store (Redis) is unavailable, try again shortly.');
-      })
-      .finally(() => {
-        log.debug({ requestId, method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 'request');
-      });
+  const http = await startHttpService({
+    port: config.PORT,
+    host: config.HOST,
+    logger: log,
+    router: new Router().addPrefix('*', '/v1/', route),
+    health,
+    // Anything but an AppError comes from Redis (down, timing out): a dependency problem, not our bug.
+    unexpectedError: (err, { requestId }) => {
+      log.warn({ requestId, err: (err as Error).message }, 'request failed: store unavailable');
+      return new AppError('SERVICE_UNAVAILABLE', 'Discovery store (Redis) is unavailable, try again shortly.');
+    },
   });
-
-  const port = await listen(server, config.PORT, config.HOST);
-  const url = `http://127.0.0.1:${port}`;
+  const { port, base: url } = http;
   log.info({ url, ttlSeconds: config.DISCOVERY_TTL_SECONDS, sweepMs: config.DISCOVERY_SWEEP_MS }, 'discovery listening');
 
   let stopped: Promise<void> | undefined;
@@ -236,7 +213,7 @@ export async function startDiscovery(config: DiscoveryConfig, logger?: Logger): 
     (stopped ??= (async () => {
       clearInterval(sweepTimer);
       changes.emit('stop'); // answer pending long-polls now instead of holding shutdown for 25 s
-      await closeServer(server);
+      await http.stop();
       sub.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     })());

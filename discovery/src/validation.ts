@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '@dream/common';
+import { parseInput } from '@dream/common';
 import type { InstanceInput } from './registry';
 
 export const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -34,12 +34,5 @@ const registrationSchema = z.object({
 
 /** Validates a registration body; the 400 names the first field at fault (and lists all). */
 export function parseRegistration(body: unknown): InstanceInput {
-  const result = registrationSchema.safeParse(body);
-  if (result.success) return result.data;
-  const fields = result.error.issues.map((i) => ({
-    field: i.path.length ? i.path.map(String).join('.') : 'body',
-    message: i.message,
-  }));
-  const first = fields[0]!;
-  throw new AppError('BAD_USER_INPUT', `Invalid registration: ${first.field} ${first.message}`, { fields });
+  return parseInput(registrationSchema, body, { root: 'body', summary: ([first]) => `Invalid registration: ${first.field} ${first.message}` });
 }

@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { AppError, callMetadata, createPurchaseServiceClient, serviceAuthValue } from '@dream/common';
+import { AppError, serviceAuthValue } from '@dream/common';
+import { callMetadata, createPurchaseServiceClient } from '@dream/common/grpc';
 import { Disposables, waitFor } from '@dream/common/testing';
 import type { Gateway } from '../src/server';
 import { api, signup } from './client/api';

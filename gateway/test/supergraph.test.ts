@@ -1,6 +1,7 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { createLogger, startSubgraphServer, type SubgraphServer } from '@dream/common';
+import { createLogger } from '@dream/common';
+import { startSubgraphServer, type SubgraphServer } from '@dream/common/subgraph';
 import { waitFor, waitForEvent } from '@dream/common/testing';
 import { Stack, gql, waitForPool } from './helpers';
 import type { Gateway } from '../src/server';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badInput, type FieldError, type Role } from '@dream/common';
+import { badInput, parseInput, type Role } from '@dream/common';
 
 /** "is required" for a missing field, "must be a <type>" for a wrong one: the message names the field. */
 const text = (type = 'a string') =>
@@ -40,13 +40,10 @@ export const buyBody = object({ userId: text(), courseId: text().optional() });
 
 /** Parses a body with `schema`; a mismatch is a 400 naming every bad field (`field: problem`). */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const r = schema.safeParse(body);
-  if (r.success) return r.data;
-  const fields: FieldError[] = r.error.issues.map((i) => ({
-    field: i.path.length ? i.path.map(String).join('.') : 'body',
-    message: i.message,
-  }));
-  throw badInput(fields.map((f) => (f.field === 'body' ? f.message : `${f.field} ${f.message}`)).join('; ') + '.', fields);
+  return parseInput(schema, body, {
+    root: 'body',
+    summary: (fields) => fields.map((f) => (f.field === 'body' ? f.message : `${f.field} ${f.message}`)).join('; ') + '.',
+  });
 }
 
 const ROLE_NAMES: readonly Role[] = ['STUDENT', 'OWNER'];

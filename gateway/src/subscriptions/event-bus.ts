@@ -1,58 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { createRedis, type Logger, type Redis } from '@dream/common';
+import { EVENT_CHANNELS, parseEvent, type EventChannel, type EventMap } from '@dream/common/events';
 
-/** Redis pub/sub channels the subgraphs publish to after a write commits (see DESIGN.md). */
-export const COURSE_CHANNELS = ['course.created', 'course.updated', 'course.deleted'] as const;
-export type CourseChannel = (typeof COURSE_CHANNELS)[number];
-export const NOTIFICATION_CHANNEL = 'notification';
-export type Channel = CourseChannel | typeof NOTIFICATION_CHANNEL;
-
-export interface CourseEvent {
-  courseId: string;
-  ownerId: string;
-  category: string;
-}
-
-export interface NotificationEvent {
-  userId: string;
-  kind: string;
-  courseId?: string | null;
-  text: string;
-  createdAt?: string;
-}
-
-export interface EventMap {
-  'course.created': CourseEvent;
-  'course.updated': CourseEvent;
-  'course.deleted': CourseEvent;
-  notification: NotificationEvent;
-}
-
-const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-
-/** Events come from other processes: anything that does not have the contract's shape is dropped. */
-function parse(channel: Channel, raw: string): EventMap[Channel] | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (!v || typeof v !== 'object') return undefined;
-  const o = v as Record<string, unknown>;
-  if (channel === NOTIFICATION_CHANNEL) {
-    if (!str(o.userId) || !str(o.kind) || typeof o.text !== 'string') return undefined;
-    return {
-      userId: o.userId,
-      kind: o.kind,
-      text: o.text,
-      courseId: str(o.courseId) ? o.courseId : null,
-      createdAt: str(o.createdAt) ? o.createdAt : undefined,
-    };
-  }
-  if (!str(o.courseId) || !str(o.ownerId) || typeof o.category !== 'string') return undefined;
-  return { courseId: o.courseId, ownerId: o.ownerId, category: o.category };
-}
+export { COURSE_CHANNELS, NOTIFICATION_CHANNEL, type CourseChannel, type CourseEvent, type EventMap, type NotificationEvent } from '@dream/common/events';
+export type Channel = EventChannel;
 
 /**
  * One Redis subscriber connection per gateway, fanned out in-process: every graphql-ws subscription
@@ -74,14 +25,14 @@ export class EventBus {
     // No command timeout: a subscriber connection sits idle by design. ioredis re-subscribes on reconnect.
     this.redis = createRedis(redisUrl, logger, { commandTimeout: undefined, maxRetriesPerRequest: null });
     this.redis.on('message', (channel: string, message: string) => {
-      const event = parse(channel as Channel, message);
+      const event = parseEvent(channel as Channel, message);
       if (!event) {
         logger.warn({ channel }, 'dropping a malformed domain event');
         return;
       }
       this.emitter.emit(channel, event);
     });
-    this.subscribed = this.redis.subscribe(...COURSE_CHANNELS, NOTIFICATION_CHANNEL).then(
+    this.subscribed = this.redis.subscribe(...EVENT_CHANNELS).then(
       () => undefined,
       (err: Error) => logger.warn({ err: err.message }, 'could not subscribe to domain events (ioredis retries on reconnect)'),
     );

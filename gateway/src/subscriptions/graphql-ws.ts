@@ -20,7 +20,7 @@ import { handleProtocols } from 'graphql-ws';
 import { costProblem, limitProblem, queryLimitsOf, queryTooComplex } from '../limits';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AppError, isServiceUnavailable, type AuthUser, type Logger } from '@dream/common';
+import { AppError, extractToken, isServiceUnavailable, tokenFromValue, type AuthUser, type Logger } from '@dream/common';
 import type { Gateway } from '../server';
 import { courseQueryFor, COURSE_ID_VAR, COURSE_KEY } from './course-selection';
 import type { CourseEvent, EventBus, NotificationEvent } from './event-bus';
@@ -60,14 +60,10 @@ export const MAX_GROUP_BACKLOG = 64;
  */
 export function tokenOf(payload: Record<string, unknown> | undefined | null, request: IncomingMessage): string | undefined {
   for (const key of ['jwt', 'Authorization', 'authorization', 'token']) {
-    const v = payload?.[key];
-    if (typeof v === 'string' && v.trim()) return v.replace(/^Bearer\s+/i, '').trim();
+    const token = tokenFromValue(payload?.[key]);
+    if (token) return token;
   }
-  const auth = request.headers.authorization;
-  if (auth) return auth.replace(/^Bearer\s+/i, '').trim();
-  const jwt = request.headers.jwt;
-  if (typeof jwt === 'string' && jwt) return jwt.replace(/^Bearer\s+/i, '').trim();
-  return undefined;
+  return extractToken(request.headers);
 }
 
 /** `?ticket=` of an upgrade request. */

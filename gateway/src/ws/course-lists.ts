@@ -6,7 +6,8 @@ import { extractToken, isServiceUnavailable, type AuthUser, type Logger } from '
 import type { GatewayContext } from '../context';
 import { listCourses } from '../rest/shims';
 import type { Gateway } from '../server';
-import type { CourseEvent, EventBus } from '../subscriptions/event-bus';
+import { COURSE_CHANNELS, type CourseEvent } from '@dream/common/events';
+import type { EventBus } from '../subscriptions/event-bus';
 import { CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, ticketOf } from '../subscriptions/graphql-ws';
 
 /** The spec's WS item: `{courseId, name, Description, price}` (Description capitalised as written). */
@@ -94,7 +95,7 @@ export class CourseListServer {
     private readonly opts: { keepAliveMs: number; maxPayloadBytes: number; max: number },
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes });
-    for (const channel of ['course.created', 'course.updated', 'course.deleted'] as const) {
+    for (const channel of COURSE_CHANNELS) {
       this.offs.push(bus.on(channel, (e) => this.changed(e)));
     }
     // Keep-alive: a peer that did not answer the previous ping is gone (half-open TCP): terminate it.

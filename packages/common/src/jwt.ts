@@ -130,19 +130,19 @@ function header(headers: HeaderBag, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** A token as a client sends it, `Bearer <token>` or bare; undefined when there is none. */
+export function tokenFromValue(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const token = value.trim().replace(/^Bearer\s+/i, '').trim();
+  return token || undefined;
+}
+
 /**
  * The token from `Authorization: Bearer …` or the spec's `jwt: …` header (which clients
  * sometimes send as `Bearer …` too). Returns undefined when neither is present.
  */
 export function extractToken(headers: HeaderBag): string | undefined {
-  const auth = header(headers, 'authorization');
-  if (auth) {
-    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
-    return m ? m[1].trim() : auth.trim();
-  }
-  const raw = header(headers, 'jwt');
-  if (raw) return raw.replace(/^Bearer\s+/i, '').trim();
-  return undefined;
+  return tokenFromValue(header(headers, 'authorization')) ?? tokenFromValue(header(headers, 'jwt'));
 }
 
 export function hasRole(user: Pick<AuthUser, 'roles'> | undefined, role: Role): boolean {

@@ -1,18 +1,14 @@
-import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { handleGraphQLHttp } from './apollo-http';
-import { AppError, formatGraphQLError } from './errors';
-import { closeServer, listen, requestIdOf, sendError, sendJson, REQUEST_ID_HEADER } from './http';
+import { formatGraphQLError } from './errors';
+import { Router, startHttpService, type HealthReport, type RouteHandler } from './http-service';
 import type { Logger } from './logger';
 
-export interface HealthReport {
-  ok: boolean;
-  reason?: string;
-  [k: string]: unknown;
-}
+export type { HealthReport };
 
 export interface RequestInfo {
   req: IncomingMessage;
@@ -58,20 +54,9 @@ export function createMetricsRegistry(): Registry {
   return registry;
 }
 
-/**
- * Serves a subgraph schema on node:http: POST/GET /graphql, /health (200 ok / 500 with a reason)
- * and /metrics. Every request gets a request id (the gateway's when it sent one) on its log lines.
- */
-export async function startSubgraphServer<Ctx extends BaseContext>(opts: SubgraphServerOptions<Ctx>): Promise<SubgraphServer> {
-  const registry = opts.registry ?? new Registry();
-  if (!opts.registry) collectDefaultMetrics({ register: registry });
-  const requests = new Counter({
-    name: 'subgraph_graphql_requests_total',
-    help: 'GraphQL requests received by this subgraph instance',
-    registers: [registry],
-  });
-  const apollo = new ApolloServer<Ctx>({
-    schema: opts.schema,
+function apolloServer<Ctx extends BaseContext>(schema: GraphQLSchema): ApolloServer<Ctx> {
+  return new ApolloServer<Ctx>({
+    schema,
     formatError: formatGraphQLError,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: false,
@@ -81,55 +66,50 @@ export async function startSubgraphServer<Ctx extends BaseContext>(opts: Subgrap
     // Inline (ftv1) traces only serve Apollo Studio reporting, which we do not use; they cost CPU per request.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
+}
+
+/**
+ * Serves a subgraph schema on the common HTTP skeleton: POST/GET /graphql, /health (200 ok / 500 with
+ * a reason) and /metrics. Every request gets a request id (the gateway's when it sent one) on its log lines.
+ */
+export async function startSubgraphServer<Ctx extends BaseContext>(opts: SubgraphServerOptions<Ctx>): Promise<SubgraphServer> {
+  const registry = opts.registry ?? createMetricsRegistry();
+  const requests = new Counter({ name: 'subgraph_graphql_requests_total', help: 'GraphQL requests received by this subgraph instance', registers: [registry] });
+  const apollo = apolloServer<Ctx>(opts.schema);
   await apollo.start();
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
-
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const requestId = requestIdOf(req);
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    const path = (req.url ?? '/').split('?')[0];
-    let route: HttpRoute | undefined;
-    try {
-      if (path === '/graphql') {
-        requests.inc();
-        const logger = opts.logger.child({ requestId });
-        await handleGraphQLHttp(apollo, req, res, () => opts.context({ req, requestId, logger }), maxBody);
-      } else if (path === '/health' && req.method === 'GET') {
-        const report = opts.health ? await opts.health() : { ok: true };
-        const { ok, ...rest } = report;
-        sendJson(res, ok ? 200 : 500, { status: ok ? 'ok' : 'down', service: opts.name, ...rest });
-      } else if (path === '/metrics' && req.method === 'GET') {
-        res.setHeader('content-type', registry.contentType);
-        res.end(await registry.metrics());
-      } else if ((route = opts.routes?.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`)))) {
-        await route.handle(req, res, { req, requestId, logger: opts.logger.child({ requestId }) });
-      } else {
-        sendError(res, 'NOT_FOUND', `No route for ${req.method} ${path}.`);
-      }
-    } catch (e) {
-      if (e instanceof AppError) {
-        if (!res.headersSent) sendError(res, e.code, e.message);
-        return;
-      }
-      opts.logger.error({ err: e, requestId }, 'unhandled request error');
-      if (!res.headersSent) sendError(res, 'INTERNAL_SERVER_ERROR', 'Internal server error.');
-      else res.destroy();
-    }
-  };
-
-  const server = createServer((req, res) => void handle(req, res));
-  server.keepAliveTimeout = 65_000;
-  const port = await listen(server, opts.port, opts.host ?? '0.0.0.0');
-  const url = `http://127.0.0.1:${port}/graphql`;
-  opts.logger.info({ port, url }, `${opts.name} subgraph listening`);
-  return {
-    server,
-    port,
-    url,
-    registry,
-    stop: async () => {
-      await closeServer(server);
-      await apollo.stop();
-    },
-  };
+  const router = new Router().add('*', '/graphql', async (req, res, { requestId, logger }) => {
+    requests.inc();
+    await handleGraphQLHttp(apollo, req, res, () => opts.context({ req, requestId, logger }), maxBody);
+  });
+  for (const route of opts.routes ?? []) {
+    const handler: RouteHandler = (req, res, { requestId, logger }) => route.handle(req, res, { req, requestId, logger });
+    router.add('*', route.prefix, handler).addPrefix('*', `${route.prefix}/`, handler);
+  }
+  const health = opts.health ?? (async () => ({ ok: true }));
+  try {
+    const http = await startHttpService({
+      port: opts.port,
+      host: opts.host,
+      logger: opts.logger,
+      router,
+      metrics: registry,
+      health: async () => ({ ...(await health()), service: opts.name }),
+    });
+    const url = `${http.base}/graphql`;
+    opts.logger.info({ port: http.port, url }, `${opts.name} subgraph listening`);
+    return {
+      server: http.server,
+      port: http.port,
+      url,
+      registry,
+      stop: async () => {
+        await http.stop();
+        await apollo.stop();
+      },
+    };
+  } catch (err) {
+    await apollo.stop();
+    throw err;
+  }
 }

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
-import { AppError, ConfigError, formatGraphQLError, loadConfig, parseDatabaseUrl, port, flag } from '../src';
+import { AppError, ConfigError, formatGraphQLError, loadConfig, port, flag } from '../src';
+import { parseDatabaseUrl } from '../src/database';
 
 describe('loadConfig', () => {
   const shape = { PORT: port(8080), DEBUG: flag(false), NAME: z.string().min(2) };

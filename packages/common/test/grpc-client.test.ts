@@ -1,17 +1,16 @@
 import * as grpc from '@grpc/grpc-js';
 import { Disposables, waitFor } from '../src/testing';
+import { AppError, notFound } from '../src';
 import {
-  AppError,
   GrpcServiceClient,
   createUserServiceClient,
   getProtos,
-  notFound,
   startGrpcServer,
   wrapUnary,
   type GrpcInstance,
   type GrpcServerHandle,
   type UserServiceHandlers,
-} from '../src';
+} from '../src/grpc';
 
 const d = new Disposables();
 afterEach(() => d.disposeAll());

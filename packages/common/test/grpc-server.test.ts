@@ -4,23 +4,18 @@ import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Disposables, waitFor } from '../src/testing';
+import { AppError, Authenticator, HTTP_STATUS, JwtService, createLogger, loadJwtKeys, type ErrorCode } from '../src';
 import {
-  AppError,
-  Authenticator,
   ERROR_CODE_TRAILER,
   GRPC_STATUS_FOR,
   HEALTH_SERVICE_NAME,
-  HTTP_STATUS,
-  JwtService,
   PURCHASE_SERVICE_NAME,
   USER_SERVICE_NAME,
   appCodeForGrpcStatus,
   authenticateCall,
   callMetadata,
-  createLogger,
   fromGrpcError,
   getProtos,
-  loadJwtKeys,
   requestIdOfCall,
   startGrpcServer,
   toGrpcStatus,
@@ -28,13 +23,12 @@ import {
   wrapUnary,
   type BuyCourseRequest,
   type BuyCourseResponse,
-  type ErrorCode,
   type GetUsersRequest,
   type GetUsersResponse,
   type GrpcServerHandle,
   type PurchaseServiceHandlers,
   type UserServiceHandlers,
-} from '../src';
+} from '../src/grpc';
 import { captureLogs, rawUnary } from './grpc-helpers';
 
 const d = new Disposables();

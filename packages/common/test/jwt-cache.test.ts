@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { JwtService, extractToken, loadJwtKeys } from '../src/jwt';
+import { JwtService, extractToken, loadJwtKeys, tokenFromValue } from '../src/jwt';
 
 const keys = loadJwtKeys({ JWT_KEYS_DIR: mkdtempSync(join(tmpdir(), 'keys-')) });
 const user = { id: 'u1', username: 'ann', roles: ['STUDENT' as const] };
@@ -80,5 +80,15 @@ describe('extractToken', () => {
     expect(extractToken({ authorization: undefined })).toBeUndefined();
     expect(extractToken(new Headers({ jwt: 'h' }))).toBe('h');
     expect(extractToken(new Headers())).toBeUndefined();
+  });
+});
+
+describe('tokenFromValue', () => {
+  it('reads a bare or Bearer-prefixed token and nothing else', () => {
+    expect(tokenFromValue(' Bearer  abc ')).toBe('abc');
+    expect(tokenFromValue('abc')).toBe('abc');
+    expect(tokenFromValue('  ')).toBeUndefined();
+    expect(tokenFromValue(42)).toBeUndefined();
+    expect(tokenFromValue(undefined)).toBeUndefined();
   });
 });

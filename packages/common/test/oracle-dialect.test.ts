@@ -5,7 +5,7 @@
  * repository suites on a real one.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
-import { openDatabase, type Database } from '../src';
+import { openDatabase, type Database } from '../src/database';
 import { OracleDouble, type OracleDoubleCall } from '../src/testing';
 
 interface Db {

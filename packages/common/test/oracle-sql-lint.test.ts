@@ -1,6 +1,6 @@
 /** The Oracle 23ai lint: each rule catches what it is for, and leaves valid Oracle SQL alone. */
 import { CompiledQuery, Kysely, sql } from 'kysely';
-import { acquireLockSql, compileOnly, releaseLockSql } from '../src';
+import { acquireLockSql, compileOnly, releaseLockSql } from '../src/database';
 import { lintOracleSql } from '../src/testing';
 
 describe('lintOracleSql', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Migration } from 'kysely';
 import { Disposables, fetchBody, freePort, startRedisServer, type RedisServerHandle } from '../src/testing';
-import { loadSubgraphConfig, startSubgraphService, subgraphEnv, type SubgraphConfig, type SubgraphSpec } from '../src';
+import { loadSubgraphConfig, startSubgraphService, subgraphEnv, type SubgraphConfig, type SubgraphSpec } from '../src/subgraph';
 
 /** A one-table subgraph: enough to run every step of startSubgraphService for real. */
 const migrations: Record<string, Migration> = {

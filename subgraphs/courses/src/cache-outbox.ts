@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Logger, SqlDialect } from '@dream/common';
+import type { Logger } from '@dream/common';
+import type { SqlDialect } from '@dream/common/db';
 import type { CourseCache } from './course-cache';
 import { courseQueries } from './data/queries';
 import type { CoursesDb } from './data/types';

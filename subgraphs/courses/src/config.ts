@@ -1,4 +1,5 @@
-import { loadSubgraphConfig, positiveInt, subgraphEnv, subgraphSecrets, type SubgraphConfigOf } from '@dream/common';
+import { loadSubgraphConfig, subgraphEnv, type SubgraphConfigOf } from '@dream/common/subgraph';
+import { positiveInt, subgraphSecrets } from '@dream/common';
 
 /** Every environment variable the courses subgraph reads; defaults make `npm start -w subgraphs/courses` work. */
 export const coursesEnv = {

@@ -1,4 +1,5 @@
-import type { AuthUser, Authenticator, Logger, RequestInfo } from '@dream/common';
+import type { AuthUser, Authenticator, Logger } from '@dream/common';
+import type { RequestInfo } from '@dream/common/subgraph';
 import type { CacheOutbox } from './cache-outbox';
 import type { CourseCache } from './course-cache';
 import type { CoursesRepository } from './data/courses-repository';

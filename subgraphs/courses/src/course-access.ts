@@ -1,13 +1,5 @@
-import {
-  badInput,
-  verifyServiceAuth,
-  SERVICE_AUTH_KEY,
-  type CourseAccess,
-  type GetCourseAccessRequest,
-  type GetCourseAccessResponse,
-  type ListCourseStudentsRequest,
-  type ListCourseStudentsResponse,
-} from '@dream/common';
+import { badInput, verifyServiceAuth, SERVICE_AUTH_KEY } from '@dream/common';
+import { type CourseAccess, type GetCourseAccessRequest, type GetCourseAccessResponse, type ListCourseStudentsRequest, type ListCourseStudentsResponse } from '@dream/common/grpc';
 import type { CoursesRepository } from './data/courses-repository';
 import type { EnrollmentsRepository } from './data/enrollments-repository';
 

@@ -1,14 +1,5 @@
-import {
-  badInput,
-  conflict,
-  forbidden,
-  hasRole,
-  notFound,
-  type AuthUser,
-  type BuyCourseRequest,
-  type BuyCourseResponse,
-  type Logger,
-} from '@dream/common';
+import { badInput, conflict, forbidden, hasRole, notFound, type AuthUser, type Logger } from '@dream/common';
+import { type BuyCourseRequest, type BuyCourseResponse } from '@dream/common/grpc';
 import type { CoursesRepository } from './data/courses-repository';
 import type { EnrollmentsRepository } from './data/enrollments-repository';
 import type { Notifier } from './events';

@@ -1,4 +1,5 @@
-import { cacheMetrics, readTypeDefs, startSubgraphService, type SubgraphInfra, type SubgraphParts, type SubgraphService } from '@dream/common';
+import { cacheMetrics } from '@dream/common';
+import { readTypeDefs, startSubgraphService, type SubgraphInfra, type SubgraphParts, type SubgraphService } from '@dream/common/subgraph';
 import { CacheOutbox } from './cache-outbox';
 import type { CoursesConfig } from './config';
 import { contextFactory, type CoursesContext } from './context';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { callMetadata, createCourseAccessServiceClient, type GrpcServiceClient, type CourseAccessServiceHandlers } from '@dream/common';
+import { callMetadata, createCourseAccessServiceClient, type GrpcServiceClient, type CourseAccessServiceHandlers } from '@dream/common/grpc';
 import { Disposables } from '@dream/common/testing';
 import { CREATE, courseInput, JOIN, startTestCourses, type TestCourses } from './helpers';
 

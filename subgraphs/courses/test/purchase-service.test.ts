@@ -7,7 +7,8 @@ import { Disposables, startRedisServer, waitFor } from '@dream/common/testing';
 import { CoursesRepository } from '../src/data/courses-repository';
 import { openCoursesDatabase, type CoursesDatabase } from '../src/data/database';
 import { EnrollmentsRepository, scopedIdempotencyKey } from '../src/data/enrollments-repository';
-import { NOTIFICATION_CHANNEL, RedisNotifier, type NotificationEvent } from '../src/events';
+import { NOTIFICATION_CHANNEL, type NotificationMessage } from '@dream/common/events';
+import { RedisNotifier } from '../src/events';
 import { PURCHASE_MESSAGE, PurchaseService } from '../src/purchase';
 
 /**
@@ -21,7 +22,7 @@ describe('PurchaseService', () => {
   let enrollments: EnrollmentsRepository;
   let service: PurchaseService;
   let sub: Redis;
-  const published: NotificationEvent[] = [];
+  const published: NotificationMessage[] = [];
   const logs: Array<Record<string, unknown>> = [];
   let courseId = '';
   let n = 0;
@@ -41,7 +42,7 @@ describe('PurchaseService', () => {
   }
 
   /** Every notification published so far has arrived once `fence` (published last) has. */
-  async function notificationsAfter(fence: () => Promise<unknown>): Promise<NotificationEvent[]> {
+  async function notificationsAfter(fence: () => Promise<unknown>): Promise<NotificationMessage[]> {
     const from = published.length;
     await fence();
     await waitFor(() => published.slice(from).some((e) => e.kind === 'fence'), { what: 'the fence notification' });
@@ -58,7 +59,7 @@ describe('PurchaseService', () => {
     const pub = d.push(new Redis(server.url), (r) => r.disconnect());
     sub = d.push(new Redis(server.url), (r) => r.disconnect());
     await sub.subscribe(NOTIFICATION_CHANNEL);
-    sub.on('message', (_c, m: string) => published.push(JSON.parse(m) as NotificationEvent));
+    sub.on('message', (_c, m: string) => published.push(JSON.parse(m) as NotificationMessage));
     const logger = createLogger('t', { level: 'debug', destination: { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) } as never });
     service = new PurchaseService({ courses, enrollments, notifier: new RedisNotifier(pub, createLogger('t', { level: 'silent' })), logger });
     courseId = (await courses.create({ ownerId: owner.id, name: 'Go', info: 'i', category: 'Programming', price: 42.5 })).id;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { loadSubgraphConfig, optionalString, positiveInt, subgraphEnv, subgraphSecrets, type SubgraphConfigOf } from '@dream/common';
+import { optionalString, positiveInt, subgraphSecrets } from '@dream/common';
+import { loadSubgraphConfig, subgraphEnv, type SubgraphConfigOf } from '@dream/common/subgraph';
 
 /** Every environment variable the media subgraph reads; defaults make `npm start -w subgraphs/media` work. */
 export const mediaEnv = {

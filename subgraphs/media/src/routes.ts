@@ -1,4 +1,4 @@
-import type { HttpRoute } from '@dream/common';
+import type { HttpRoute } from '@dream/common/subgraph';
 import type { LessonLifecycle } from './lessons/lifecycle';
 import type { UploadGate } from './lessons/upload-gate';
 import type { LessonsRepository } from './data/lessons-repository';

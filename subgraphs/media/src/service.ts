@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { readTypeDefs, startSubgraphService, type RequestInfo, type SubgraphInfra, type SubgraphParts, type SubgraphService } from '@dream/common';
+import { readTypeDefs, startSubgraphService, type RequestInfo, type SubgraphInfra, type SubgraphParts, type SubgraphService } from '@dream/common/subgraph';
 import { localAssetFiles } from './asset-files';
 import { loadMediaConfig, type MediaConfig } from './config';
 import type { MediaContext, MediaSettings } from './context';

@@ -1,4 +1,5 @@
-import { closeRedis, createLogger, createRedis, openDatabase, parseDatabaseUrl, type Logger } from '@dream/common';
+import { closeRedis, createLogger, createRedis, type Logger } from '@dream/common';
+import { openDatabase, parseDatabaseUrl } from '@dream/common/db';
 import type { Redis } from 'ioredis';
 import type { MediaConfig } from './config';
 import { LessonsRepository } from './data/lessons-repository';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileOnly } from '@dream/common';
+import { compileOnly } from '@dream/common/db';
 import { lintOracleSql, OracleDouble, oracleMigrationStatements } from '@dream/common/testing';
 import { openMediaDatabase, type MediaDatabase } from '../src/data/database';
 import { LessonsRepository } from '../src/data/lessons-repository';

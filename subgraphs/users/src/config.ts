@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ConfigError, loadSubgraphConfig, optionalString, positiveInt, signingKeyProblems, subgraphEnv, subgraphSecrets, type SubgraphConfigOf } from '@dream/common';
+import { ConfigError, optionalString, positiveInt, signingKeyProblems, subgraphSecrets } from '@dream/common';
+import { loadSubgraphConfig, subgraphEnv, type SubgraphConfigOf } from '@dream/common/subgraph';
 
 /** Every environment variable the users subgraph reads, with the defaults that make `npm start` work. */
 export const usersEnv = {

@@ -1,5 +1,15 @@
 import DataLoader from 'dataloader';
-import { clientAddressOf, extractToken, type AppError, type TrustedProxies, type AuthUser, type Authenticator, type EntityCache, type Logger, type RequestInfo } from '@dream/common';
+import {
+  clientAddressOf,
+  extractToken,
+  type AppError,
+  type TrustedProxies,
+  type AuthUser,
+  type Authenticator,
+  type EntityCache,
+  type Logger,
+} from '@dream/common';
+import { type RequestInfo } from '@dream/common/subgraph';
 import { MAX_IDS_PER_QUERY, type UsersRepository } from './data/users-repository';
 import { loadProfiles, type UserProfile } from './user-cache';
 

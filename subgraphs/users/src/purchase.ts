@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { badInput, callMetadata, forbidden, hasRole, unauthenticated, type AuthUser } from '@dream/common';
+import { badInput, forbidden, hasRole, unauthenticated, type AuthUser } from '@dream/common';
+import { callMetadata } from '@dream/common/grpc';
 import type { CoursesClient } from './grpc/courses-client';
 import type { UsersRepository } from './data/users-repository';
 

@@ -1,15 +1,6 @@
-import {
-  cacheMetrics,
-  getProtos,
-  readTypeDefs,
-  startSubgraphService,
-  trustedProxies,
-  wrapUnary,
-  type EntityCache,
-  type SubgraphInfra,
-  type SubgraphParts,
-  type SubgraphService,
-} from '@dream/common';
+import { cacheMetrics, trustedProxies, type EntityCache } from '@dream/common';
+import { getProtos, wrapUnary } from '@dream/common/grpc';
+import { readTypeDefs, startSubgraphService, type SubgraphInfra, type SubgraphParts, type SubgraphService } from '@dream/common/subgraph';
 import type { UsersConfig } from './config';
 import { contextFactory, type UsersContext } from './context';
 import { migrations } from './data/migrations';

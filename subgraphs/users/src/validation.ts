@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badInput, type FieldError, type Role } from '@dream/common';
+import { badInput, parseInput, type Role } from '@dream/common';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 export const PASSWORD_MIN = 8;
@@ -40,21 +40,13 @@ const loginSchema = z.object({
   password: z.string().min(1, { error: 'Password is required.' }).max(PASSWORD_MAX, { error: `Password must be at most ${PASSWORD_MAX} characters long.` }),
 });
 
-/** One message per field (the first problem found), in input order. */
-function toFieldErrors(error: z.ZodError): FieldError[] {
-  const seen = new Map<string, string>();
-  for (const issue of error.issues) {
-    const field = String(issue.path[0] ?? 'input');
-    if (!seen.has(field)) seen.set(field, issue.message);
-  }
-  return [...seen].map(([field, message]) => ({ field, message }));
-}
-
+/** BAD_USER_INPUT naming each bad field of the form once (its first problem), in input order. */
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const fields = toFieldErrors(result.error);
-  throw badInput(`Invalid input: ${fields.map((f) => `${f.field}: ${f.message}`).join(' ')}`, fields);
+  return parseInput(schema, input, {
+    root: 'input',
+    topLevel: true,
+    summary: (fields) => `Invalid input: ${fields.map((f) => `${f.field}: ${f.message}`).join(' ')}`,
+  });
 }
 
 /** Validates a signup; BAD_USER_INPUT with `extensions.fields` naming every bad field. */

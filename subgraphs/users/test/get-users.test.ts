@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { callMetadata, getProtos, type GetUsersResponse } from '@dream/common';
+import { callMetadata, getProtos, type GetUsersResponse } from '@dream/common/grpc';
 import { Disposables, waitFor } from '@dream/common/testing';
 import { rawUnary } from '../../../packages/common/test/grpc-helpers';
 import { ME, SIGNUP, bearer, newUser, startTestUsers, type TestUsers } from './helpers';

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { callMetadata, getProtos } from '@dream/common';
+import { callMetadata, getProtos } from '@dream/common/grpc';
 import { waitFor } from '@dream/common/testing';
 import { rawUnary } from '../../../packages/common/test/grpc-helpers';
 import type { Gateway } from '../../../gateway/src/server';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileOnly, openDatabase, type Database } from '@dream/common';
+import { compileOnly, openDatabase, type Database } from '@dream/common/db';
 import { lintOracleSql, OracleDouble } from '@dream/common/testing';
 import { migrations } from '../src/data/migrations';
 import { MAX_IDS_PER_QUERY, UsersRepository, type UsersDb } from '../src/data/users-repository';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { mapDbError, type SqlDialect } from '@dream/common';
+import { mapDbError, type SqlDialect } from '@dream/common/db';
 import { toCourse, type Course } from '../domain';
 import { nowIso } from './clock';
 import { courseQueries, type CourseKey } from './queries';

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { conflict, isUniqueViolation, mapDbError, notFound, type SqlDialect } from '@dream/common';
+import { conflict, notFound } from '@dream/common';
+import { isUniqueViolation, mapDbError, type SqlDialect } from '@dream/common/db';
 import { toCourse, type Course } from '../domain';
 import { nowIso } from './clock';
 import { courseQueries, enrollmentQueries } from './queries';

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { SqlDialect } from '@dream/common';
+import type { SqlDialect } from '@dream/common/db';
 
 /**
  * The courses schema for SQLite and Oracle. Types are chosen per dialect only where they must

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { SqlDialect } from '@dream/common';
+import type { SqlDialect } from '@dream/common/db';
 import type { CacheOutboxRow, CourseRow, CoursesDb, EnrollmentRow } from './types';
 
 /** Position of a course in the newest-first order: the keyset behind `cursor`/`after`. */

@@ -1,4 +1,13 @@
-import { authenticateCall, getProtos, requestIdOfCall, wrapUnary, type Authenticator, type BuyCourseRequest, type BuyCourseResponse, type GrpcServiceBinding, type Logger } from '@dream/common';
+import {
+  authenticateCall,
+  getProtos,
+  requestIdOfCall,
+  wrapUnary,
+  type BuyCourseRequest,
+  type BuyCourseResponse,
+  type GrpcServiceBinding,
+} from '@dream/common/grpc';
+import { type Authenticator, type Logger } from '@dream/common';
 import type { PurchaseService } from '../purchase';
 
 /** courses.v1.PurchaseService: BuyCourse for the token's user (UNAUTHENTICATED without a valid token). */

@@ -1,4 +1,5 @@
-import { getProtos, wrapUnary, type GrpcServiceBinding, type Logger } from '@dream/common';
+import { type Logger } from '@dream/common';
+import { getProtos, wrapUnary, type GrpcServiceBinding } from '@dream/common/grpc';
 import { requireServiceCaller, type CourseAccessService } from '../course-access';
 
 /** courses.v1.CourseAccessService: access questions of our other services (service-signed when SERVICE_TOKEN is set). */

@@ -1,4 +1,5 @@
-import { openDatabase, parseDatabaseUrl, type Database, type Logger, type OpenDatabaseOptions } from '@dream/common';
+import { type Logger } from '@dream/common';
+import { openDatabase, parseDatabaseUrl, type Database, type OpenDatabaseOptions } from '@dream/common/db';
 import { mediaMigrations } from './migrations';
 import type { MediaDb } from './types';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { badInput, isUniqueViolation, mapDbError, notFound, type SqlDialect } from '@dream/common';
+import { badInput, notFound } from '@dream/common';
+import { isUniqueViolation, mapDbError, type SqlDialect } from '@dream/common/db';
 import { toLesson, type Lesson } from '../lessons/lesson';
 import { mediaQueries } from './queries';
 import type { AssetRow, LessonRow, MediaDb } from './types';

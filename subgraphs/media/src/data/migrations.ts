@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { SqlDialect } from '@dream/common';
+import type { SqlDialect } from '@dream/common/db';
 
 /**
  * The media schema for SQLite and Oracle. Ids are application-generated UUIDs (Oracle has no

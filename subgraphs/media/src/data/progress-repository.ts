@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { isUniqueViolation, mapDbError, type SqlDialect } from '@dream/common';
+import { isUniqueViolation, mapDbError, type SqlDialect } from '@dream/common/db';
 import { applyReport, type AppliedReport, type ProgressReport, type ProgressState } from '../progress/rules';
 import { mediaQueries } from './queries';
 import type { MediaDb, ProgressRow } from './types';

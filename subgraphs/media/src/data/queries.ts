@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { SqlDialect } from '@dream/common';
+import type { SqlDialect } from '@dream/common/db';
 import type { AssetRow, LessonRow, MediaDb, ProgressRow, UploadRow } from './types';
 
 type LessonPatch = Partial<Omit<LessonRow, 'id' | 'course_id' | 'owner_id' | 'created_at'>>;

@@ -1,16 +1,9 @@
 import DataLoader from 'dataloader';
-import {
-  callMetadata,
-  createCourseAccessServiceClient,
-  grpcInstancesOf,
-  type CourseAccess,
-  type CourseAccessServiceHandlers,
-  type GrpcServiceClient,
-  type Logger,
-} from '@dream/common';
+import { type Logger } from '@dream/common';
+import { callMetadata, createCourseAccessServiceClient, grpcInstancesOf, type CourseAccess, type CourseAccessServiceHandlers, type GrpcServiceClient } from '@dream/common/grpc';
 
 /** What courses.v1.CourseAccessService answers for one (user, course). */
-export type { CourseAccess } from '@dream/common';
+export type { CourseAccess } from '@dream/common/grpc';
 
 /** Access questions to the courses service; implemented over gRPC, and by tests only through the real service. */
 export interface CourseAccessSource {

@@ -1,10 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@dream/common';
+import { parseEvent, type CourseChannel } from '@dream/common/events';
 import type { LessonsRepository } from '../data/lessons-repository';
 import type { LessonLifecycle } from './lifecycle';
 
-/** The courses service's Redis channel for a deleted course (payload `{courseId, ownerId, category}`). */
-export const COURSE_DELETED_CHANNEL = 'course.deleted';
+/** The courses service's Redis channel for a deleted course (the shared events contract). */
+const COURSE_DELETED_CHANNEL = 'course.deleted' satisfies CourseChannel;
 
 /**
  * Removes the lessons and files of courses the courses service deleted. Every replica hears the event and
@@ -31,13 +32,8 @@ export class CourseDeletions {
   }
 
   private async onMessage(text: string): Promise<void> {
-    let courseId: unknown;
-    try {
-      courseId = (JSON.parse(text) as { courseId?: unknown }).courseId;
-    } catch {
-      courseId = undefined;
-    }
-    if (typeof courseId !== 'string') return;
+    const courseId = parseEvent(COURSE_DELETED_CHANNEL, text)?.courseId;
+    if (!courseId) return;
     try {
       await this.removeCourse(courseId);
     } catch (err) {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@dream/common';
+import { NOTIFICATION_CHANNEL, publishEvent, type NotificationMessage } from '@dream/common/events';
 import type { LessonStatus } from '../data/types';
 
 /**
@@ -17,16 +18,10 @@ export interface LessonUpdatedEvent {
   progress?: number;
 }
 
-/** Redis channel of per-user notifications; the gateway delivers them to `myNotifications`. */
-export const NOTIFICATION_CHANNEL = 'notification';
-
-/** `{userId, kind, courseId, text, createdAt}`: userId is the recipient (same shape as the courses service's). */
-export interface NotificationEvent {
-  userId: string;
+/** Media's notifications (on the shared `notification` channel the gateway delivers to `myNotifications`). */
+export interface NotificationEvent extends NotificationMessage {
   kind: 'lesson.ready' | 'course.completed' | 'course.completed-by-student';
   courseId: string;
-  text: string;
-  createdAt?: string;
 }
 
 /**
@@ -45,18 +40,18 @@ export class RedisMediaEvents implements MediaEvents {
   ) {}
 
   lessonUpdated(event: LessonUpdatedEvent): Promise<void> {
-    return this.publish(LESSON_UPDATED_CHANNEL, event, { lessonId: event.id });
+    return this.publish(() => this.redis.publish(LESSON_UPDATED_CHANNEL, JSON.stringify(event)), { channel: LESSON_UPDATED_CHANNEL, lessonId: event.id });
   }
 
   notify(event: NotificationEvent): Promise<void> {
-    return this.publish(NOTIFICATION_CHANNEL, event, { kind: event.kind, userId: event.userId });
+    return this.publish(() => publishEvent(this.redis, NOTIFICATION_CHANNEL, event), { channel: NOTIFICATION_CHANNEL, kind: event.kind, userId: event.userId });
   }
 
-  private async publish(channel: string, event: object, log: Record<string, string>): Promise<void> {
+  private async publish(send: () => Promise<unknown>, log: Record<string, string>): Promise<void> {
     try {
-      await this.redis.publish(channel, JSON.stringify(event));
+      await send();
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message, channel, ...log }, 'could not publish media event');
+      this.logger.warn({ err: (err as Error).message, ...log }, 'could not publish media event');
     }
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { conflict, isUniqueViolation, mapDbError, ROLES, type FieldError, type Role } from '@dream/common';
+import { conflict, ROLES, type FieldError, type Role } from '@dream/common';
+import { isUniqueViolation, mapDbError } from '@dream/common/db';
 
 /** Row shape of the `users` table (see migrations.ts). */
 export interface UsersTable {

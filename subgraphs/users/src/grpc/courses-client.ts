@@ -1,4 +1,5 @@
-import { createPurchaseServiceClient, grpcInstancesOf, type GrpcServiceClient, type Logger, type PurchaseServiceHandlers } from '@dream/common';
+import type { Logger } from '@dream/common';
+import { createPurchaseServiceClient, grpcInstancesOf, type GrpcServiceClient, type PurchaseServiceHandlers } from '@dream/common/grpc';
 
 export interface CoursesClient {
   purchase: GrpcServiceClient<PurchaseServiceHandlers>;

@@ -1,4 +1,5 @@
-import { authenticateCall, badInput, type Authenticator, type EntityCache, type GetUsersRequest, type GetUsersResponse } from '@dream/common';
+import { authenticateCall, type GetUsersRequest, type GetUsersResponse } from '@dream/common/grpc';
+import { badInput, type Authenticator, type EntityCache } from '@dream/common';
 import { MAX_IDS_PER_QUERY, type UsersRepository } from '../data/users-repository';
 import { loadProfiles, type UserProfile } from '../user-cache';
 
