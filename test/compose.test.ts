@@ -32,7 +32,7 @@ const composeCliOnce = composeCli();
 
 describe('docker-compose.yml', () => {
   it('has the platform services', () => {
-    expect(Object.keys(services).sort()).toEqual(['courses', 'discovery', 'gateway', 'oracle', 'redis', 'users']);
+    expect(Object.keys(services).sort()).toEqual(['courses', 'discovery', 'gateway', 'media', 'oracle', 'redis', 'users']);
   });
 
   it('builds our services from the Dockerfile target named after them', () => {
