@@ -166,6 +166,8 @@ async function main(): Promise<void> {
   const secrets = {
     DISCOVERY_TOKEN: process.env.DISCOVERY_TOKEN || randomBytes(24).toString('base64url'),
     SERVICE_TOKEN: process.env.SERVICE_TOKEN || randomBytes(24).toString('base64url'),
+    // media's upload tickets and playback URLs (required under NODE_ENV=production like the others)
+    MEDIA_SIGNING_SECRET: process.env.MEDIA_SIGNING_SECRET || randomBytes(32).toString('base64url'),
   };
   const common = {
     ...secrets,
