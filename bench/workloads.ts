@@ -46,15 +46,15 @@ export async function runExtraWorkloads(ctx: ExtraContext): Promise<void> {
     }
   };
   if (ctx.enabled('rest')) {
-    if (!exists('gateway/src/rest/shims.ts')) ctx.rows.push(pending('rest/mixed', 'REST shims (issue 6) not in the tree'));
+    if (!exists('gateway/src/rest/shims.ts')) ctx.rows.push(pending('rest/mixed', 'REST shims not in the tree'));
     else await guard('rest/mixed', () => restWorkload(ctx));
   }
   if (ctx.enabled('ws')) {
-    if (!exists('gateway/src/subscriptions/graphql-ws.ts')) ctx.rows.push(pending('ws/fan-out', 'subscriptions (issue 6) not in the tree'));
+    if (!exists('gateway/src/subscriptions/graphql-ws.ts')) ctx.rows.push(pending('ws/fan-out', 'subscriptions not in the tree'));
     else await guard('ws/fan-out', () => wsWorkload(ctx));
   }
   if (ctx.enabled('grpc')) {
-    if (!exists('subgraphs/courses/src/purchase.ts')) ctx.rows.push(pending('grpc/buy-course', 'gRPC purchase (issue 7) not in the tree'));
+    if (!exists('subgraphs/courses/src/purchase.ts')) ctx.rows.push(pending('grpc/buy-course', 'gRPC purchase not in the tree'));
     else await guard('grpc/buy-course', () => grpcWorkload(ctx));
   }
 }

@@ -15,6 +15,7 @@ describe('supergraph', () => {
   it('lists every subgraph workspace with the schema file its server loads', () => {
     const workspaces = readdirSync(join(ROOT, 'subgraphs')).filter((d) => existsSync(join(ROOT, 'subgraphs', d, 'package.json')));
     expect(config.subgraphs.map((s) => s.name).sort()).toEqual(workspaces.sort());
+    expect(readFileSync(join(ROOT, 'packages/common/src/subgraph-service.ts'), 'utf8')).toMatch(/readTypeDefs = \(dir: string\).*join\(dir, 'schema\.graphql'\)/);
     for (const s of config.subgraphs) {
       expect(relative(REPO_ROOT, s.schemaFile)).toBe(join('subgraphs', s.name, 'src', 'schema.graphql'));
       // the server reads this very file (next to its sources), so the SDL it serves is the one composed here
@@ -22,7 +23,8 @@ describe('supergraph', () => {
         .filter((f) => f.endsWith('.ts'))
         .map((f) => readFileSync(join(ROOT, 'subgraphs', s.name, 'src', f), 'utf8'))
         .join('\n');
-      expect(src).toMatch(/'schema\.graphql'/);
+      // (through startSubgraphService's readTypeDefs, which reads schema.graphql in the given folder)
+      expect(src).toMatch(/readTypeDefs\(__dirname\)/);
     }
   });
 

@@ -74,8 +74,8 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * Kysely's SQLite driver prepares every statement on every execution (2.6 % of a courses replica's CPU
- * under BuyCourse); our queries are a small fixed set of SQL texts, so prepared statements are reused by
+ * Kysely's SQLite driver prepares every statement on every execution, a visible share of a courses
+ * replica's CPU profile under BuyCourse; our queries are a small fixed set of SQL texts, so prepared statements are reused by
  * SQL text (bounded; the whole cache is dropped when full). Safe: the driver runs one statement at a time
  * on its single connection, and SQLite re-prepares a statement by itself after a schema change.
  */

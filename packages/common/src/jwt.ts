@@ -52,7 +52,7 @@ export class JwtService {
   private readonly audience: string;
   /**
    * The public key parsed once: given a PEM string, jsonwebtoken parses it (createPublicKey) on every
-   * verify, which was 10 % of a courses replica's CPU under the BuyCourse benchmark.
+   * verify, one of the largest items in a courses replica's CPU profile under the BuyCourse benchmark.
    */
   private publicKeyObject?: KeyObject;
 
