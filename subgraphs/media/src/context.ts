@@ -7,6 +7,7 @@ import type { Lesson } from './lessons/lesson';
 import type { LessonLifecycle } from './lessons/lifecycle';
 import type { MediaEvents } from './lessons/events';
 import type { PlaybackPathSigner } from './lessons/playback';
+import type { ProgressState } from './progress/rules';
 
 /** Limits and secrets the resolvers apply (from MediaConfig). */
 export interface MediaSettings {
@@ -28,6 +29,8 @@ export interface MediaContext {
   courseAccess: DataLoader<string, CourseAccess>;
   /** Lessons by id, batched per request. */
   lessonById: DataLoader<string, Lesson | undefined>;
+  /** The caller's progress by lesson id, batched per request (undefined without a caller or a record). */
+  myProgress: DataLoader<string, ProgressState | undefined>;
   lifecycle: LessonLifecycle;
   events: MediaEvents;
   playback: PlaybackPathSigner;

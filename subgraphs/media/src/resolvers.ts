@@ -69,7 +69,7 @@ export const resolvers: GraphQLResolverMap<MediaContext> = {
     playback: (lesson: Lesson, _: unknown, ctx: MediaContext) => playback(lesson, ctx),
     myProgress: async (lesson: Lesson, _: unknown, ctx: MediaContext) => {
       if (!ctx.user) return null;
-      const state = (await ctx.progress.ofUser(ctx.user.id, [lesson.id])).get(lesson.id);
+      const state = await ctx.myProgress.load(lesson.id);
       return state ? progressView(state) : null;
     },
   },

@@ -11,6 +11,7 @@ import { courseAccessLoader, createCourseAccessClient, type CourseAccessSource }
 import { CourseDeletions } from './lessons/course-deletions';
 import { RedisMediaEvents, type MediaEvents } from './lessons/events';
 import type { Lesson } from './lessons/lesson';
+import type { ProgressState } from './progress/rules';
 import { LessonLifecycle, type AssetFiles, type TranscodeJobs } from './lessons/lifecycle';
 import { hmacPlaybackSigner } from './lessons/playback';
 import { UploadGate } from './lessons/upload-gate';
@@ -85,7 +86,12 @@ function mediaParts(overrides: MediaOverrides) {
         const found = new Map((await lessons.findByIds(ids)).map((l) => [l.id, l]));
         return ids.map((id) => found.get(id));
       });
-      return { user, requestId, lessons, progress, courseAccess: courseAccessLoader(access, user?.id, requestId), lessonById, lifecycle, events, playback, settings, logger: reqLogger };
+      // one query for the progress of every lesson a response lists, not one per lesson
+      const myProgress = new DataLoader<string, ProgressState | undefined>(async (ids) => {
+        const found = user ? await progress.ofUser(user.id, ids) : new Map<string, ProgressState>();
+        return ids.map((id) => found.get(id));
+      });
+      return { user, requestId, lessons, progress, courseAccess: courseAccessLoader(access, user?.id, requestId), lessonById, myProgress, lifecycle, events, playback, settings, logger: reqLogger };
     };
     return {
       resolvers,
