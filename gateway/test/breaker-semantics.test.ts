@@ -1,6 +1,6 @@
 import { waitFor } from '@dream/common/testing';
 import type { Gateway } from '../src/server';
-import { Stack, breakerOf, gql, waitForPool, type Replica } from './helpers';
+import { useStack, breakerOf, gql, waitForPool, type Replica } from './helpers';
 
 jest.setTimeout(90_000);
 
@@ -9,13 +9,12 @@ jest.setTimeout(90_000);
  * null data), is as broken as one that does not answer: its breaker opens and queries go elsewhere.
  */
 describe('breaker semantics for answers that report a failure', () => {
-  const stack = new Stack({ discoveryTtlSeconds: 2 });
+  const stack = useStack({ discoveryTtlSeconds: 2 });
   let gw: Gateway;
   let sick: Replica;
   let well: Replica;
 
   beforeAll(async () => {
-    await stack.start();
     await stack.addUsers();
     sick = await stack.addCourses();
     well = await stack.addCourses();
@@ -24,7 +23,6 @@ describe('breaker semantics for answers that report a failure', () => {
     await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed' });
     await waitForPool(gw, 'courses', 2);
   });
-  afterAll(() => stack.stop());
 
   it('a replica answering failures counts against its breaker; every query is answered by the other replica', async () => {
     const direct = async () => {
