@@ -25,10 +25,7 @@ describe('breaker semantics for answers that report a failure', () => {
   });
 
   it('a replica answering failures counts against its breaker; every query is answered by the other replica', async () => {
-    const direct = async () => {
-      const res = await fetch(sick.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ categories }' }) });
-      return { status: res.status, body: (await res.json()) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> } };
-    };
+    const direct = () => sick.gql('{ categories }');
     await sick.service.db.close();
     // the replica itself answers, but with a failure and no data
     const own = await direct();

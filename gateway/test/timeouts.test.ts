@@ -45,12 +45,7 @@ describe('upstream timeouts', () => {
   });
 
   it('a replica that never answers costs a timeout and a retry, never a failed query, and its breaker opens', async () => {
-    const res = await fetch(stack.courses[0].url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ _service { sdl } }' }),
-    });
-    const sdl = ((await res.json()) as { data: { _service: { sdl: string } } }).data._service.sdl;
+    const sdl = (await stack.courses[0].gql('{ _service { sdl } }')).body.data!._service.sdl as string;
     const hanging = await hangingReplica(sdl);
     stack.d.push(hanging.server, (s) => {
       s.closeAllConnections();
