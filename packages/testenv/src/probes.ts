@@ -1,4 +1,5 @@
 import { fetchBody, metricValue, postGraphql, waitFor, type GqlRequest, type GqlResult } from '@dream/common/testing';
+import { connect } from 'node:net';
 import type { Gateway } from '../../../gateway/src/server';
 
 /** One operation against a gateway (or anything serving /graphql under `url`). */
@@ -28,3 +29,11 @@ export function waitForPool(gw: Gateway, service: string, n: number, timeoutMs =
 
 export const breakerOf = (gw: Gateway, service: string, url: string) =>
   gw.pools.get(service).status().find((s) => s.url === url)?.state;
+
+/** True when something accepts TCP connections on 127.0.0.1:port (a leftover check after stop). */
+export const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });

@@ -1,16 +1,7 @@
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
-import { KNOWN_SUBGRAPHS, useStack, type Replica } from '../src';
+import { KNOWN_SUBGRAPHS, listening, useStack, type Replica } from '../src';
 
 jest.setTimeout(60000);
-
-/** True when something accepts TCP connections on 127.0.0.1:port. */
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
 
 const CREATE = 'mutation($i: CreateCourseInput!) { createCourse(input: $i) { id } }';
 const COURSE = 'query($id: ID!) { course(id: $id) { id name } }';
