@@ -134,12 +134,17 @@ export async function openDatabase<DB>(opts: OpenDatabaseOptions): Promise<Datab
       }));
     db = new Kysely<DB>({ dialect: new CommittingOracleDialect({ pool, lockTimeoutSeconds: opts.migrationLockTimeoutSeconds }), log });
   }
+  // Replicas starting together on one new SQLite file would otherwise run the same migration twice
+  // (SQLite's migrator takes no lock: "table already exists"); Oracle locks inside its dialect.
+  const unlock = target.dialect === 'sqlite' && target.file !== ':memory:' ? await lockSqliteMigrations(target.file) : undefined;
   try {
     await migrate(db, opts.migrations, opts.logger);
   } catch (e) {
     // A failed start must not leave the pool's sessions (or SQLite's file handle) open behind it.
     await db.destroy().catch(() => undefined);
     throw e;
+  } finally {
+    unlock?.();
   }
   return {
     db,
@@ -148,6 +153,44 @@ export async function openDatabase<DB>(opts: OpenDatabaseOptions): Promise<Datab
     close: () => db.destroy(),
   };
 }
+
+/** How long a replica waits for another one's migrations on the same SQLite file. */
+const SQLITE_MIGRATION_WAIT_MS = 120_000;
+
+/**
+ * Holds an exclusive lock on a small file beside the database while migrations run: a lock on another
+ * file never blocks the migrations' own statements, and the OS drops it if the process dies.
+ */
+async function lockSqliteMigrations(file: string): Promise<() => void> {
+  // Openers in this process queue here first: the file lock's wait is synchronous, so a second opener
+  // waiting on it would block the event loop that the first one needs to finish.
+  const key = resolve(file);
+  const before = migrationQueue.get(key) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = new Promise<void>((r) => (done = r));
+  const tail = before.then(() => mine);
+  migrationQueue.set(key, tail);
+  await before;
+  const { default: SQLite } = await import('better-sqlite3');
+  const lock = new SQLite(`${file}.migrations-lock`);
+  try {
+    // waiting blocks this process's event loop, which at start-up has nothing else to do
+    lock.pragma(`busy_timeout = ${SQLITE_MIGRATION_WAIT_MS}`);
+    lock.exec('BEGIN EXCLUSIVE');
+  } catch (e) {
+    lock.close();
+    done();
+    throw e;
+  }
+  return () => {
+    lock.exec('COMMIT');
+    lock.close();
+    if (migrationQueue.get(key) === tail) migrationQueue.delete(key);
+    done();
+  };
+}
+
+const migrationQueue = new Map<string, Promise<void>>();
 
 export async function migrate<DB>(db: Kysely<DB>, migrations: Record<string, Migration>, logger?: Logger): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations };
