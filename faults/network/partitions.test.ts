@@ -349,21 +349,25 @@ maybe('network faults between private hosts (namespaces + nftables)', () => {
         // stays in the outbox row written in the same transaction (the write waits at most 2 s on the lock)
         cut = await stack.net.cut(h.c1, h.redis);
         lock.release();
+        const releasedAt = Date.now();
         const acked = await update;
         const recorded = courseRows('select count(*) as n from courses where id = ? and name = ?', id, name);
-        const committedAt = Date.now();
+        // c1 crashes: the process and its host's connections (else its kernel would still deliver the
+        // invalidation it sent into the partition once healed, and the outbox would prove nothing)
         await c1.kill();
+        const connectionsLeft = await stack.net.dropConnections(h.c1, h.redis);
+        if (connectionsLeft !== 0) throw new Error(`${connectionsLeft} connection(s) from c1 to Redis outlived the crash`);
         await cut.heal();
         // c2 never lost Redis: it applies leftover outbox rows on its timer, so the fresh value shows up
         // within about one poll interval of the commit (TTL expiry would take minutes)
         await waitFor(async () => (row.requests++, (await viaC2()) === name), { timeoutMs: 20_000, intervalMs: 50, what: 'c2 serving the change made by the killed writer' });
-        row.recoveryMs = Date.now() - committedAt;
+        row.recoveryMs = Date.now() - releasedAt;
         await waitFor(() => courseRows('select count(*) as n from cache_outbox where course_id = ?', id) === 0, { timeoutMs: 10_000, what: 'the outbox row applied and deleted' });
         const leftInOutbox = courseRows('select count(*) as n from cache_outbox');
         row.failed = acked.ok ? 0 : 1;
         row.lostWrites = acked.ok && recorded !== 1 ? 1 : 0;
         row.duplicates = courseRows('select count(*) as n from courses where name = ?', name) > 1 ? 1 : 0;
-        row.note = `the update was admitted (token checked) while Redis was reachable, committed after c1 was cut from Redis (answer: ${acked.ok ? `ok in ${acked.ms} ms` : `${acked.status} ${acked.code}`}), c1 SIGKILLed; its outbox row was applied by c2; recovery = commit → fresh read on c2`;
+        row.note = `the update was admitted (token checked) while Redis was reachable, committed after c1 was cut from Redis (answer: ${acked.ok ? `ok in ${acked.ms} ms` : `${acked.status} ${acked.code}`}), c1 SIGKILLed with its host's connections; its outbox row was applied by c2; recovery = lock released (commit) → fresh read on c2 after the kill and heal`;
         return { acked, recorded, leftInOutbox };
       } finally {
         lock?.release();
