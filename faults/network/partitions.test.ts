@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { CACHE_KEY_VERSION } from '@dream/common';
-import { waitFor } from '@dream/common/testing';
+import { fetchBody, waitFor } from '@dream/common/testing';
 import type { ChildService } from '@dream/testenv';
 import type { Gateway } from '../../gateway/src/server';
 import { signup } from '../../gateway/test/client/api';
@@ -340,11 +340,15 @@ maybe('network faults between private hosts (namespaces + nftables)', () => {
         await waitFor(async () => (row.requests++, !!(await viaC2())) && (await redis.exists(cacheKey)) === 1, { timeoutMs: 20_000, intervalMs: 200, what: `${cacheKey} cached through c2` });
         // hold the database's write lock, so the update passes its token check (denylist read from Redis)
         // and its ownership check, then waits on the lock: admitted while Redis is reachable
+        // c1 must have Redis (earlier scenarios cut it): else its token check fails closed before the write
+        await waitFor(async () => ((await fetchBody(`${c1.base}/health`)).body as { redis?: string }).redis === 'up', { timeoutMs: 60_000, intervalMs: 100, what: 'c1 reaching Redis again' });
         const waitsBefore = await dbLockWaits(c1);
         lock = holdWriteLock(stack.dir, 'courses');
-        const update = gqlOutcome({ url: c1.base }, 0, 'update', UPDATE, { token: owner.jwt, variables: { id, input: { name } } });
+        let answeredEarly: Awaited<ReturnType<typeof gqlOutcome>> | undefined;
+        const update = gqlOutcome({ url: c1.base }, 0, 'update', UPDATE, { token: owner.jwt, variables: { id, input: { name } } }).then((o) => (answeredEarly = o));
         row.requests++;
-        await waitFor(async () => (await dbLockWaits(c1)) > waitsBefore, { timeoutMs: 10_000, intervalMs: 10, what: 'the update waiting on the database lock' });
+        await waitFor(async () => !!answeredEarly || (await dbLockWaits(c1)) > waitsBefore, { timeoutMs: 10_000, intervalMs: 10, what: 'the update waiting on the database lock' });
+        if (answeredEarly) throw new Error(`the update answered before it reached the write: ${answeredEarly.status} ${answeredEarly.code} ${answeredEarly.message}`);
         // ...then cut c1 from Redis and let the write commit: its invalidation cannot reach Redis, so it
         // stays in the outbox row written in the same transaction (the write waits at most 2 s on the lock)
         cut = await stack.net.cut(h.c1, h.redis);
