@@ -324,6 +324,7 @@ maybe('network faults between private hosts (namespaces + nftables)', () => {
       recordRow(row);
     }
   });
+
   it('an invalidation that could not reach Redis is kept durably: a write admitted, its replica cut from Redis before it commits and SIGKILLed; another replica serves the change fresh', async () => {
     const row = newRow('net: writer ✂ Redis mid-write, SIGKILL, heal');
     const id = ids[7];
@@ -338,10 +339,10 @@ maybe('network faults between private hosts (namespaces + nftables)', () => {
         // the old value sits in the shared cache (a read through c2 fills it once the fence of the course's
         // creation has expired; its TTL is minutes): only an applied invalidation makes c2 answer the new name
         await waitFor(async () => (row.requests++, !!(await viaC2())) && (await redis.exists(cacheKey)) === 1, { timeoutMs: 20_000, intervalMs: 200, what: `${cacheKey} cached through c2` });
-        // hold the database's write lock, so the update passes its token check (denylist read from Redis)
-        // and its ownership check, then waits on the lock: admitted while Redis is reachable
         // c1 must have Redis (earlier scenarios cut it): else its token check fails closed before the write
         await waitFor(async () => ((await fetchBody(`${c1.base}/health`)).body as { redis?: string }).redis === 'up', { timeoutMs: 60_000, intervalMs: 100, what: 'c1 reaching Redis again' });
+        // hold the database's write lock, so the update passes its token check (denylist read from Redis)
+        // and its ownership check, then waits on the lock: admitted while Redis is reachable
         const waitsBefore = await dbLockWaits(c1);
         lock = holdWriteLock(stack.dir, 'courses');
         let answeredEarly: Awaited<ReturnType<typeof gqlOutcome>> | undefined;
