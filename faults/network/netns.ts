@@ -188,6 +188,18 @@ export class TestNet {
   }
 
   /**
+   * What a crashed machine loses besides its processes: the TCP connections its kernel holds. A
+   * SIGKILLed process's sockets outlive it (the kernel keeps retransmitting what was sent), so a command
+   * it sent into a partition still arrives once the partition heals; a crashed host's would not. Aborts
+   * `host`'s TCP connections to `peer` and resolves with how many are left (0 when done).
+   */
+  async dropConnections(host: Host, peer: Host): Promise<number> {
+    await ip('netns', 'exec', host.ns, 'ss', '-K', '-t', 'dst', peer.ip);
+    const left = (await ip('netns', 'exec', host.ns, 'ss', '-H', '-t', '-n', 'dst', peer.ip)).trim();
+    return left ? left.split('\n').length : 0;
+  }
+
+  /**
    * Connections that `from` opens to `target` go to `via` instead (a relay in the root namespace). Only new
    * connections are redirected, so set it up before `from` connects.
    */

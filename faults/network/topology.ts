@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createConnection } from 'node:net';
 import { JwtService, loadJwtKeys } from '@dream/common';
-import { Disposables, fetchBody } from '@dream/common/testing';
+import { Disposables, fetchBody, metricValue } from '@dream/common/testing';
 import { REPO_ROOT, startProcess, type ChildService } from '@dream/testenv';
 import { TestNet, type Host } from './netns';
 
@@ -205,4 +205,10 @@ export async function servedBy(c: ChildService): Promise<number> {
   const { body } = await fetchBody(`${c.base}/metrics`);
   const m = /^subgraph_graphql_requests_total (\d+)/m.exec(String(body));
   return m ? Number(m[1]) : 0;
+}
+
+/** Statements of a replica that found the database locked and waited (its db_lock_waits_total). */
+export async function dbLockWaits(c: ChildService): Promise<number> {
+  const { body } = await fetchBody(`${c.base}/metrics`);
+  return metricValue(String(body), 'db_lock_waits_total');
 }

@@ -53,8 +53,11 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
 export interface Database<DB> {
   db: Kysely<DB>;
   dialect: SqlDialect;
-  /** Statements executed so far; tests read it to prove batching. */
-  readonly stats: { queries: number };
+  /**
+   * Statements executed so far (tests read it to prove batching), and statements that found the
+   * database locked by another writer and waited (SQLite; exported as db_lock_waits_total).
+   */
+  readonly stats: { queries: number; lockWaits: number };
   close(): Promise<void>;
 }
 
@@ -101,7 +104,7 @@ function cachePreparedStatements<T extends object & { prepare(sql: string): unkn
 /** Opens the service's database, runs its migrations, and counts every statement it executes. */
 export async function openDatabase<DB>(opts: OpenDatabaseOptions): Promise<Database<DB>> {
   const target = parseDatabaseUrl(opts.url);
-  const stats = { queries: 0 };
+  const stats = { queries: 0, lockWaits: 0 };
   const log = () => {
     stats.queries++;
   };
@@ -118,7 +121,7 @@ export async function openDatabase<DB>(opts: OpenDatabaseOptions): Promise<Datab
     // In WAL mode NORMAL never corrupts the database; it skips the fsync on every commit (the WAL is
     // synced at checkpoints), so a power loss — not a process crash — can lose the last commits.
     sqlite.pragma('synchronous = NORMAL');
-    db = new Kysely<DB>({ dialect: new AsyncBusySqliteDialect({ database: cachePreparedStatements(sqlite) }, opts.busyTimeoutMs ?? 2000), log });
+    db = new Kysely<DB>({ dialect: new AsyncBusySqliteDialect({ database: cachePreparedStatements(sqlite) }, opts.busyTimeoutMs ?? 2000, () => stats.lockWaits++), log });
   } else {
     const { default: oracledb } = await import('oracledb');
     // CLOB columns (JSON documents) come back as strings; oracledb would otherwise hand back Lob streams.

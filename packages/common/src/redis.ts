@@ -113,7 +113,8 @@ export function createRedis(url: string, logger?: Logger, extra: RedisOptions = 
   if (options.commandTimeout) {
     const send = client.sendCommand.bind(client);
     client.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
-      if (unreachable && client.status !== 'ready') {
+      // 'connect' is a new connection's handshake (INFO, CLIENT …): failing those would fail every reconnect
+      if (unreachable && client.status !== 'ready' && client.status !== 'connect') {
         command.reject(new Error('Redis unreachable (commands timed out; reconnecting)'));
         return command.promise;
       }

@@ -13,10 +13,14 @@ export const SYNC_BUSY_TIMEOUT_MS = 20;
 const isBusy = (err: unknown) => (err as { code?: unknown })?.code === 'SQLITE_BUSY';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Called once per statement that found the database locked and is waiting for it. */
+export type OnLockWait = () => void;
+
 class RetryingConnection implements DatabaseConnection {
   constructor(
     private readonly inner: DatabaseConnection,
     private readonly busyTimeoutMs: number,
+    private readonly onLockWait?: OnLockWait,
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
@@ -26,6 +30,7 @@ class RetryingConnection implements DatabaseConnection {
         return await this.inner.executeQuery<R>(query);
       } catch (err) {
         if (!isBusy(err) || Date.now() + delay > deadline) throw err;
+        if (delay === 5) this.onLockWait?.();
         await sleep(delay);
       }
     }
@@ -41,12 +46,13 @@ class RetryingDriver implements Driver {
   constructor(
     private readonly inner: Driver,
     private readonly busyTimeoutMs: number,
+    private readonly onLockWait?: OnLockWait,
   ) {}
   init = () => this.inner.init();
   async acquireConnection(): Promise<DatabaseConnection> {
     const c = await this.inner.acquireConnection();
     let w = this.wrapped.get(c);
-    if (!w) this.wrapped.set(c, (w = new RetryingConnection(c, this.busyTimeoutMs)));
+    if (!w) this.wrapped.set(c, (w = new RetryingConnection(c, this.busyTimeoutMs, this.onLockWait)));
     return w;
   }
   beginTransaction = (c: DatabaseConnection, s: TransactionSettings) => this.inner.beginTransaction(c, s);
@@ -61,10 +67,11 @@ export class AsyncBusySqliteDialect extends SqliteDialect {
   constructor(
     config: ConstructorParameters<typeof SqliteDialect>[0],
     private readonly busyTimeoutMs: number,
+    private readonly onLockWait?: OnLockWait,
   ) {
     super(config);
   }
   override createDriver(): Driver {
-    return new RetryingDriver(super.createDriver(), this.busyTimeoutMs);
+    return new RetryingDriver(super.createDriver(), this.busyTimeoutMs, this.onLockWait);
   }
 }

@@ -9,6 +9,7 @@ import type { RedisOptions } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { announce } from './announce';
 import { Authenticator } from './auth';
+import { registerDatabaseMetrics } from './db-metrics';
 import { databaseHealthy, openDatabase, parseDatabaseUrl, type Database, type SqlDialect } from './db';
 import { startGrpcServer, type GrpcServiceBinding } from './grpc/server';
 import { JwtService, loadJwtKeys } from './jwt';
@@ -149,6 +150,7 @@ export async function startSubgraphService<Config extends SubgraphConfig, DB, Ct
     started.add('redis', () => closeRedis(redis));
     const authenticator = new Authenticator(jwt, redis, logger);
     const registry = createMetricsRegistry();
+    registerDatabaseMetrics(registry, db.stats);
     const parts = await spec.parts({ config, logger, db, redis, jwt, authenticator, registry, onStop: (part, stop) => started.add(part, stop) });
     const grpc = await startGrpcServer({ port: config.GRPC_PORT, host: config.HOST, logger, services: parts.grpcServices });
     started.add('grpc', () => grpc.stop());
