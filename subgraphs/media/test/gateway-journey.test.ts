@@ -1,13 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tus from 'tus-js-client';
 import { waitFor } from '@dream/common/testing';
 import { gql, Stack } from '@dream/testenv';
-import { loadMediaConfig } from '../src/config';
-import { startMediaSubgraph } from '../src/service';
 import { startMediaWorker } from '../src/worker';
 import { makeTestVideo } from './helpers/files';
+import { startStackMedia } from './helpers/stack';
 
 jest.setTimeout(240_000);
 
@@ -26,17 +23,7 @@ describe('a lesson video through the gateway', () => {
     await stack.start();
     await stack.spawnSubgraph('users');
     await stack.spawnSubgraph('courses');
-    const config = loadMediaConfig({
-      ...stack.subgraphEnv('media'),
-      DISCOVERY_URL: stack.discoveryUrl,
-      ADVERTISE_HOST: '127.0.0.1',
-      GRPC_PORT: '0',
-      MEDIA_DIR: join(stack.dir, 'media'),
-      MEDIA_UPLOAD_DIR: join(stack.dir, 'uploads'),
-      MEDIA_SIGNING_SECRET: randomBytes(32).toString('base64url'),
-    });
-    const media = await startMediaSubgraph(config);
-    stack.d.defer(() => media.stop());
+    const { config } = await startStackMedia(stack);
     const worker = await startMediaWorker(config);
     stack.d.defer(() => worker.stop());
     const gw = await stack.gateway({ SUBGRAPHS: 'users,courses,media' });

@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { waitFor } from '@dream/common/testing';
 import { gql, Stack } from '@dream/testenv';
-import { loadMediaConfig } from '../src/config';
-import { startMediaSubgraph } from '../src/service';
+import { startStackMedia } from './helpers/stack';
 
 jest.setTimeout(120_000);
 
@@ -24,18 +21,7 @@ it('a gateway running without media serves Course.lessons within 2 s of media st
     // before media: the field is not in the supergraph at all
     expect((await gql(gw, LESSONS, { variables: { id: courseId }, headers })).body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
 
-    const media = await startMediaSubgraph(
-      loadMediaConfig({
-        ...stack.subgraphEnv('media'),
-        DISCOVERY_URL: stack.discoveryUrl,
-        ADVERTISE_HOST: '127.0.0.1',
-        GRPC_PORT: '0',
-        MEDIA_DIR: join(stack.dir, 'media'),
-        MEDIA_UPLOAD_DIR: join(stack.dir, 'uploads'),
-        MEDIA_SIGNING_SECRET: randomBytes(32).toString('base64url'),
-      }),
-    );
-    stack.d.defer(() => media.stop());
+    await startStackMedia(stack);
     const answer = await waitFor(
       async () => {
         const res = await gql(gw, LESSONS, { variables: { id: courseId }, headers });
