@@ -54,7 +54,7 @@ async function received(deps: MediaRouteDeps, file: UploadedFile): Promise<void>
  * The plain HTTP routes of the media service: `/media/play/<token>/<file>` (signed playback) and
  * `/media/uploads` (tus). The gateway reaches them through the prefix announced above.
  */
-export function mountMediaRoutes(deps: MediaRouteDeps): { routes: HttpRoute[]; close(): void } {
+export function mountMediaRoutes(deps: MediaRouteDeps): { routes: HttpRoute[]; close(): Promise<void> } {
   const { config, lessons, logger } = deps;
   const playback = createPlaybackHandler({
     storage: deps.storage,
@@ -67,6 +67,7 @@ export function mountMediaRoutes(deps: MediaRouteDeps): { routes: HttpRoute[]; c
       return lesson?.currentAssetId === claims.assetId ? assetKeys.output(claims.lessonId, claims.assetId) : null;
     },
   });
+  const locker = new RedisLocker({ redis: deps.redis });
   const upload = createUploadHandler({
     directory: config.MEDIA_UPLOAD_DIR,
     maxUploadBytes: config.MEDIA_MAX_UPLOAD_BYTES,
@@ -74,7 +75,7 @@ export function mountMediaRoutes(deps: MediaRouteDeps): { routes: HttpRoute[]; c
     validate: (path) => playable(path, deps.transcode),
     onUploaded: (file) => received(deps, file),
     onRejected: async (r) => void (await deps.lifecycle.failed(r.lessonId, r.assetId, NOT_PLAYABLE_MESSAGE)),
-    locker: new RedisLocker({ redis: deps.redis }),
+    locker,
     expireAfterMs: config.MEDIA_UPLOAD_EXPIRY_SECONDS * 1000,
     cleanupIntervalMs: config.MEDIA_UPLOAD_CLEANUP_SECONDS * 1000,
     logger,
@@ -84,6 +85,9 @@ export function mountMediaRoutes(deps: MediaRouteDeps): { routes: HttpRoute[]; c
       { prefix: PLAYBACK_PATH.replace(/\/$/, ''), handle: (req, res) => playback(req, res) },
       { prefix: UPLOAD_PATH, handle: (req, res) => upload.handle(req, res) },
     ],
-    close: () => upload.close(),
+    close: async () => {
+      upload.close();
+      await locker.close();
+    },
   };
 }

@@ -94,7 +94,7 @@ function mediaParts(overrides: MediaOverrides) {
     // gateway-relative URLs: the gateway proxies /media/ to a media replica
     const playback = (claims: PlaybackClaims) => playbackUrls('', claims, signingSecret);
     const media = mountMediaRoutes({ config, signingSecret, lessons, lifecycle, uploads, storage, transcode: transcodeSettings(config), redis, logger });
-    infra.onStop('upload cleanup', async () => media.close());
+    infra.onStop('media routes (upload cleanup, upload lock subscriber)', () => media.close());
     const settings = settingsOf(config, signingSecret);
     const context = async ({ req, requestId, logger: reqLogger }: RequestInfo): Promise<MediaContext> => {
       const user = await authenticator.fromHeaders(req.headers);
