@@ -39,6 +39,7 @@ const serviceNames = [
   ...Array.from({ length: config.USERS_REPLICAS }, (_, i) => `users-${i + 1}`),
   ...Array.from({ length: config.COURSES_REPLICAS }, (_, i) => `courses-${i + 1}`),
   ...Array.from({ length: config.MEDIA_REPLICAS }, (_, i) => `media-${i + 1}`),
+  'media-worker',
   'gateway',
 ];
 /** Set when the logs are shown pretty; undefined: every process writes its JSON lines straight to stdout. */
@@ -199,13 +200,16 @@ async function main(): Promise<void> {
       PORT: '0',
       GRPC_PORT: '0',
       DATABASE_URL: process.env[`${service.toUpperCase()}_DATABASE_URL`] ?? `sqlite:${join(config.DATA_DIR, `${service}.db`)}`,
-      ...(service === 'media' ? { MEDIA_DIR: join(config.DATA_DIR, 'media') } : {}),
+      // media replicas and the worker share one file store and one upload folder
+      ...(service === 'media' ? { MEDIA_DIR: join(config.DATA_DIR, 'media'), MEDIA_UPLOAD_DIR: join(config.DATA_DIR, 'uploads') } : {}),
     };
     // The first replica runs the migrations alone; the others start once it is registered.
     spawnService(`${service}-1`, workspace, env);
     await waitFor(async () => (await instanceCount(discoveryUrl, service, secrets.DISCOVERY_TOKEN)) >= 1, { timeoutMs, what: `${service}-1 registered` });
     for (let i = 2; i <= count; i++) spawnService(`${service}-${i}`, workspace, env);
     await waitFor(async () => (await instanceCount(discoveryUrl, service, secrets.DISCOVERY_TOKEN)) >= count, { timeoutMs, what: `${count} ${service} replicas registered` });
+    // the transcoding worker: same configuration as the replicas, its own process (it serves no HTTP)
+    if (service === 'media') spawnService('media-worker', workspace, { ...env, MEDIA_ROLE: 'worker' });
   }
 
   const gatewayUrl = `http://127.0.0.1:${config.GATEWAY_PORT}`;

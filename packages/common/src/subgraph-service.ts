@@ -8,6 +8,7 @@ import type { Migration } from 'kysely';
 import type { RedisOptions } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { announce } from './announce';
+import type { RouteInput } from './route-prefixes';
 import { Authenticator } from './auth';
 import { registerDatabaseMetrics } from './db-metrics';
 import { databaseHealthy, openDatabase, parseDatabaseUrl, type Database, type SqlDialect } from './db';
@@ -47,6 +48,8 @@ export interface SubgraphParts<Ctx extends BaseContext, Exposed> {
   grpcServices: GrpcServiceBinding[];
   /** Plain HTTP routes under path prefixes, served by the same HTTP server as /graphql. */
   httpRoutes?: HttpRoute[];
+  /** Prefixes of those routes the gateway should proxy here (announced with the registration). */
+  announcedRoutes?: readonly RouteInput[];
   /** Extra health checks, by the name they are reported under on /health. */
   health?: Record<string, HealthCheck>;
   /** Handed back to whoever started the service (tests reach the repositories and caches through it). */
@@ -157,7 +160,7 @@ export async function startSubgraphService<Config extends SubgraphConfig, DB, Ct
     const schema = buildSchema(spec.typeDefs, parts.resolvers);
     const http = await startSubgraphServer<Ctx>({ name, schema, port: config.PORT, host: config.HOST, logger, registry, context: parts.context, health: healthOf(db, redis, parts.health), routes: parts.httpRoutes });
     started.add('http', () => http.stop());
-    const registration = await announce({ discoveryUrl: config.DISCOVERY_URL, discoveryToken: config.DISCOVERY_TOKEN, advertiseHost: config.ADVERTISE_HOST, service: name, httpPort: http.port, grpcPort: grpc.port, sdl: spec.typeDefs, logger });
+    const registration = await announce({ discoveryUrl: config.DISCOVERY_URL, discoveryToken: config.DISCOVERY_TOKEN, advertiseHost: config.ADVERTISE_HOST, service: name, httpPort: http.port, grpcPort: grpc.port, sdl: spec.typeDefs, routes: parts.announcedRoutes, logger });
     // Deregistered first on stop, so traffic moves elsewhere before the servers close.
     if (registration) started.add('discovery registration', () => registration.deregister());
     return { ...parts.exposed, url: http.url, port: http.port, grpcPort: grpc.port, logger, db, redis, jwt, authenticator, schema, stop: () => started.stopAll() };

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { optionalString, positiveInt, subgraphSecrets } from '@dream/common';
 import { loadSubgraphConfig, subgraphEnv, type SubgraphConfigOf } from '@dream/common/subgraph';
+import { mediaStorageEnv } from './storage/config';
+import { transcodeEnv } from './transcode/settings';
+import { uploadEnv } from './upload/config';
 
 /** Every environment variable the media subgraph reads; defaults make `npm start -w subgraphs/media` work. */
 export const mediaEnv = {
@@ -13,18 +16,18 @@ export const mediaEnv = {
   COURSES_GRPC_URL: optionalString(),
   /** Deadline of each access question to courses. */
   COURSES_GRPC_DEADLINE_MS: positiveInt(2000),
-  /** Where media files live on local disk. */
-  MEDIA_DIR: z.string().default('./data/media'),
-  /** Public path prefix of the media routes (uploads, playback), as clients reach them through the gateway. */
-  MEDIA_PUBLIC_PATH: z.string().regex(/^(\/[A-Za-z0-9_-]+)+$/, 'a path like /media').default('/media'),
-  /** Largest upload accepted (bytes); larger answers 413. Default 2 GiB. */
-  MEDIA_MAX_UPLOAD_BYTES: positiveInt(2 * 1024 ** 3),
   /** Storage each course owner may use for uploaded sources (bytes); beyond it uploads answer 403. Default 20 GiB. */
   MEDIA_OWNER_QUOTA_BYTES: positiveInt(20 * 1024 ** 3),
   /** How long an upload ticket may start an upload. */
   MEDIA_UPLOAD_TICKET_TTL_SECONDS: positiveInt(3600),
   /** How long playback URLs stay valid. */
   MEDIA_PLAYBACK_TTL_SECONDS: positiveInt(4 * 3600),
+  /** Where files live (MEDIA_STORAGE, MEDIA_DIR, MEDIA_S3_*, MEDIA_PLAYBACK_DELIVERY). */
+  ...mediaStorageEnv,
+  /** The tus endpoint (MEDIA_UPLOAD_DIR, MEDIA_MAX_UPLOAD_BYTES, expiry and cleanup). */
+  ...uploadEnv,
+  /** ffmpeg, ffprobe and the BullMQ worker (FFMPEG_PATH, MEDIA_TRANSCODE_*). */
+  ...transcodeEnv,
 };
 
 export type MediaConfig = SubgraphConfigOf<typeof mediaEnv>;

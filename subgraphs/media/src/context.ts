@@ -6,13 +6,12 @@ import type { CourseAccess } from './grpc/course-access';
 import type { Lesson } from './lessons/lesson';
 import type { LessonLifecycle } from './lessons/lifecycle';
 import type { MediaEvents } from './lessons/events';
-import type { PlaybackPathSigner } from './lessons/playback';
+import type { PlaybackClaims, PlaybackUrls } from './playback';
 import type { ProgressState } from './progress/rules';
 
 /** Limits and secrets the resolvers apply (from MediaConfig). */
 export interface MediaSettings {
   signingSecret: string;
-  publicPath: string;
   maxUploadBytes: number;
   uploadTicketTtlSeconds: number;
   playbackTtlSeconds: number;
@@ -33,7 +32,8 @@ export interface MediaContext {
   myProgress: DataLoader<string, ProgressState | undefined>;
   lifecycle: LessonLifecycle;
   events: MediaEvents;
-  playback: PlaybackPathSigner;
+  /** Signed URLs of one asset for one user (the playback routes verify them). */
+  playback(claims: PlaybackClaims): PlaybackUrls;
   settings: MediaSettings;
   logger: Logger;
 }

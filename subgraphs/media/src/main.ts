@@ -1,6 +1,7 @@
 import { runService } from '@dream/common';
 import { loadMediaConfig } from './config';
 import { startMediaSubgraph } from './service';
+import { startMediaWorker } from './worker';
 
 /**
  * `npm start -w subgraphs/media`: one media API replica configured from the environment. MEDIA_ROLE=worker
@@ -8,9 +9,5 @@ import { startMediaSubgraph } from './service';
  */
 if (require.main === module) {
   const config = loadMediaConfig();
-  if (config.MEDIA_ROLE === 'worker') {
-    console.error('media: MEDIA_ROLE=worker needs the transcoding module, which this build does not include yet.');
-    process.exit(1);
-  }
-  runService(() => startMediaSubgraph(config));
+  runService(() => (config.MEDIA_ROLE === 'worker' ? startMediaWorker(config) : startMediaSubgraph(config)));
 }

@@ -4,7 +4,6 @@ import type { MediaContext } from './context';
 import { accessTo, isOwner, mayWatch, visibleLesson } from './lessons/access';
 import * as commands from './lessons/commands';
 import type { Lesson } from './lessons/lesson';
-import { PLAYBACK_FILES } from './lessons/playback';
 import { progressView, recordProgress } from './progress/record-progress';
 import { coursePercent } from './progress/rules';
 
@@ -19,13 +18,7 @@ async function playback(lesson: Lesson, ctx: MediaContext) {
   if (!ctx.user || lesson.status !== 'READY' || !lesson.currentAssetId) return null;
   if (!mayWatch(await accessTo(ctx, lesson.courseId), ctx.user)) return null;
   const expiresAt = Math.floor(Date.now() / 1000) + ctx.settings.playbackTtlSeconds;
-  const base = ctx.playback.signPlaybackPath({ lessonId: lesson.id, assetId: lesson.currentAssetId, userId: ctx.user.id, expiresAt });
-  return {
-    hlsUrl: `${base}/${PLAYBACK_FILES.hls}`,
-    mp4Url: `${base}/${PLAYBACK_FILES.mp4}`,
-    posterUrl: `${base}/${PLAYBACK_FILES.poster}`,
-    expiresAt: new Date(expiresAt * 1000).toISOString(),
-  };
+  return ctx.playback({ lessonId: lesson.id, assetId: lesson.currentAssetId, userId: ctx.user.id, expiresAt });
 }
 
 async function courseLessons(course: { id: string }, ctx: MediaContext): Promise<Lesson[]> {

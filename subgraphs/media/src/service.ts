@@ -1,6 +1,5 @@
 import DataLoader from 'dataloader';
 import { readTypeDefs, startSubgraphService, type RequestInfo, type SubgraphInfra, type SubgraphParts, type SubgraphService } from '@dream/common/subgraph';
-import { localAssetFiles } from './asset-files';
 import { loadMediaConfig, type MediaConfig } from './config';
 import type { MediaContext, MediaSettings } from './context';
 import { LessonsRepository } from './data/lessons-repository';
@@ -13,10 +12,14 @@ import { RedisMediaEvents, type MediaEvents } from './lessons/events';
 import type { Lesson } from './lessons/lesson';
 import type { ProgressState } from './progress/rules';
 import { LessonLifecycle, type AssetFiles, type TranscodeJobs } from './lessons/lifecycle';
-import { hmacPlaybackSigner } from './lessons/playback';
+import type { PlaybackClaims } from './playback';
 import { UploadGate } from './lessons/upload-gate';
 import { resolvers } from './resolvers';
-import { mountMediaRoutes } from './routes';
+import { storageAssetFiles, transcodeJobsOf } from './media-files';
+import { playbackUrls } from './playback';
+import { MEDIA_ANNOUNCED_ROUTES, mountMediaRoutes } from './routes';
+import { createStorage, storageSettingsFromEnv, type Storage } from './storage';
+import { TranscodeQueue, transcodeSettings } from './transcode';
 import { loadSigningSecret } from './signing-secret';
 
 export const SERVICE_NAME = 'media';
@@ -31,12 +34,13 @@ export interface MediaParts {
   lifecycle: LessonLifecycle;
   access: CourseAccessSource;
   uploads: UploadGate;
+  storage: Storage;
   signingSecret: string;
 }
 
 export type MediaSubgraph = SubgraphService<MediaDb, MediaParts>;
 
-/** Parts a caller may supply instead of the defaults (the transcoding queue, the storage's file removal). */
+/** Parts a caller may supply instead of the defaults (tests: a queue or events of their own). */
 export interface MediaOverrides {
   jobs?: TranscodeJobs;
   files?: AssetFiles;
@@ -45,7 +49,6 @@ export interface MediaOverrides {
 
 const settingsOf = (config: MediaConfig, signingSecret: string): MediaSettings => ({
   signingSecret,
-  publicPath: config.MEDIA_PUBLIC_PATH,
   maxUploadBytes: config.MEDIA_MAX_UPLOAD_BYTES,
   uploadTicketTtlSeconds: config.MEDIA_UPLOAD_TICKET_TTL_SECONDS,
   playbackTtlSeconds: config.MEDIA_PLAYBACK_TTL_SECONDS,
@@ -63,6 +66,15 @@ export function courseAccessFor(config: MediaConfig, logger: SubgraphInfra<Media
   });
 }
 
+/** The producer side of the transcoding queue, so uploads and retranscodeLesson can queue jobs. */
+function transcodeQueueOf(infra: SubgraphInfra<MediaConfig, MediaDb>) {
+  const { config, logger } = infra;
+  const settings = transcodeSettings(config);
+  const queue = new TranscodeQueue({ redisUrl: config.REDIS_URL, logger, attempts: settings.attempts, backoffMs: settings.backoffMs });
+  infra.onStop('transcode queue', () => queue.close());
+  return transcodeJobsOf(queue);
+}
+
 function mediaParts(overrides: MediaOverrides) {
   return async (infra: SubgraphInfra<MediaConfig, MediaDb>): Promise<SubgraphParts<MediaContext, MediaParts>> => {
     const { config, logger, db, redis, authenticator } = infra;
@@ -72,13 +84,17 @@ function mediaParts(overrides: MediaOverrides) {
     const access = courseAccessFor(config, logger);
     infra.onStop('course access client', () => access.close());
     const events = overrides.events ?? new RedisMediaEvents(redis, logger);
-    const files = overrides.files ?? localAssetFiles(config.MEDIA_DIR);
-    const lifecycle = new LessonLifecycle({ lessons, events, access, files, jobs: overrides.jobs, logger });
+    const storage = createStorage(storageSettingsFromEnv(SERVICE_NAME, config));
+    const files = overrides.files ?? storageAssetFiles(storage);
+    const lifecycle = new LessonLifecycle({ lessons, events, access, files, jobs: overrides.jobs ?? transcodeQueueOf(infra), logger });
     const uploads = new UploadGate({ lessons, signingSecret, ownerQuotaBytes: config.MEDIA_OWNER_QUOTA_BYTES });
     const deletions = new CourseDeletions({ redis, lessons, lifecycle, logger });
     await deletions.start();
     infra.onStop('course deletion subscriber', () => deletions.stop());
-    const playback = hmacPlaybackSigner(signingSecret, config.MEDIA_PUBLIC_PATH);
+    // gateway-relative URLs: the gateway proxies /media/ to a media replica
+    const playback = (claims: PlaybackClaims) => playbackUrls('', claims, signingSecret);
+    const media = mountMediaRoutes({ config, signingSecret, lessons, lifecycle, uploads, storage, transcode: transcodeSettings(config), redis, logger });
+    infra.onStop('media routes (upload cleanup, upload lock subscriber)', () => media.close());
     const settings = settingsOf(config, signingSecret);
     const context = async ({ req, requestId, logger: reqLogger }: RequestInfo): Promise<MediaContext> => {
       const user = await authenticator.fromHeaders(req.headers);
@@ -97,8 +113,9 @@ function mediaParts(overrides: MediaOverrides) {
       resolvers,
       context,
       grpcServices: [],
-      httpRoutes: mountMediaRoutes({ config, signingSecret, lessons, lifecycle, uploads }),
-      exposed: { lessons, progress, lifecycle, access, uploads, signingSecret },
+      httpRoutes: media.routes,
+      announcedRoutes: MEDIA_ANNOUNCED_ROUTES,
+      exposed: { lessons, progress, lifecycle, access, uploads, storage, signingSecret },
     };
   };
 }

@@ -1,52 +1,63 @@
-import { closeRedis, createLogger, createRedis, type Logger } from '@dream/common';
+import { closeRedis, createLogger, createRedis } from '@dream/common';
 import { openDatabase, parseDatabaseUrl } from '@dream/common/db';
-import type { Redis } from 'ioredis';
 import type { MediaConfig } from './config';
 import { LessonsRepository } from './data/lessons-repository';
 import { mediaMigrations } from './data/migrations';
 import type { MediaDb } from './data/types';
-import { localAssetFiles } from './asset-files';
 import { RedisMediaEvents } from './lessons/events';
-import type { Lesson } from './lessons/lesson';
-import { LessonLifecycle, type AssetFiles, type TranscodeJobs } from './lessons/lifecycle';
+import { LessonLifecycle } from './lessons/lifecycle';
+import { assetKeys, storageAssetFiles, transcodeJobsOf, transcodeStorageOf } from './media-files';
 import { courseAccessFor } from './service';
+import { createStorage, storageSettingsFromEnv } from './storage';
+import { reconcileTranscodes, startTranscodeWorker, TranscodeQueue, transcodeSettings, type TranscodeCallbacks } from './transcode';
 
-/**
- * What the transcoding module's worker gets from the core: the Redis connection its queue runs on, where
- * files live, the life-cycle callbacks it reports to, and the lessons left PROCESSING for its reconciler.
- */
-export interface TranscodeWorkerDeps {
-  redis: Redis;
-  logger: Logger;
-  mediaDir: string;
-  /** progress(lessonId, assetId, percent), ready(…, {durationSeconds}), failed(…, reason). */
-  lifecycle: Pick<LessonLifecycle, 'progress' | 'ready' | 'failed'>;
-  /** Lessons PROCESSING now (the reconciler re-queues those with no job). */
-  processingLessons(): Promise<Lesson[]>;
+/** The worker's reports mapped onto the lesson's life cycle (rows, lesson.updated, READY notifications). */
+function lifecycleCallbacks(lifecycle: LessonLifecycle): TranscodeCallbacks {
+  return {
+    onProcessing: (job) => lifecycle.progress(job.lessonId, job.assetId, 0),
+    onProgress: (job, fraction) => lifecycle.progress(job.lessonId, job.assetId, Math.min(99, Math.floor(fraction * 100))),
+    onReady: async (job, result) => void (await lifecycle.ready(job.lessonId, job.assetId, { durationSeconds: result.durationSeconds })),
+    onFailed: async (job, reason) => void (await lifecycle.failed(job.lessonId, job.assetId, reason)),
+  };
 }
-
-/** The transcoding module's entry: starts consuming jobs; stop() lets the current job end or be retried. */
-export type StartTranscodeWorker = (deps: TranscodeWorkerDeps) => Promise<{ jobs: TranscodeJobs; stop(): Promise<void> }>;
 
 /**
  * MEDIA_ROLE=worker: the transcoding worker in a process of its own, scaled on its own. It shares the API
- * replicas' database, Redis and files, and reports through the same life cycle (events, notifications).
+ * replicas' database, Redis and Storage, and reports through the same life cycle (events, notifications).
+ * At start it re-queues lessons left PROCESSING with no live job.
  */
-export async function startMediaWorker(config: MediaConfig, startTranscodeWorker: StartTranscodeWorker, files?: AssetFiles) {
+export async function startMediaWorker(config: MediaConfig) {
   const logger = createLogger('media-worker', { level: config.LOG_LEVEL });
   const db = await openDatabase<MediaDb>({ url: config.DATABASE_URL, migrations: mediaMigrations(parseDatabaseUrl(config.DATABASE_URL).dialect), logger });
   const redis = createRedis(config.REDIS_URL, logger);
+  const settings = transcodeSettings(config);
+  const storage = createStorage(storageSettingsFromEnv('media', config));
+  const queue = new TranscodeQueue({ redisUrl: config.REDIS_URL, logger, attempts: settings.attempts, backoffMs: settings.backoffMs });
   const lessons = new LessonsRepository(db.db, db.dialect);
   const access = courseAccessFor(config, logger);
-  const lifecycle = new LessonLifecycle({ lessons, events: new RedisMediaEvents(redis, logger), access, files: files ?? localAssetFiles(config.MEDIA_DIR), logger });
-  const worker = await startTranscodeWorker({ redis, logger, mediaDir: config.MEDIA_DIR, lifecycle, processingLessons: () => lessons.processing() });
+  const events = new RedisMediaEvents(redis, logger);
+  const lifecycle = new LessonLifecycle({ lessons, events, access, files: storageAssetFiles(storage), jobs: transcodeJobsOf(queue), logger });
+  const worker = await startTranscodeWorker({ redisUrl: config.REDIS_URL, logger, storage: transcodeStorageOf(storage), callbacks: lifecycleCallbacks(lifecycle), settings });
+  await reconcileTranscodes({ queue, logger, listProcessing: () => processingJobs(lessons) });
+  logger.info('media transcoding worker started');
   return {
     logger,
     stop: async () => {
-      await worker.stop();
+      await worker.close();
+      await queue.close();
       await access.close();
       await closeRedis(redis);
       await db.close();
     },
   };
+}
+
+/** The lessons left PROCESSING as the jobs that would finish them (their pending asset's source). */
+async function processingJobs(lessons: LessonsRepository) {
+  return (await lessons.processing())
+    .filter((l) => l.pendingAssetId)
+    .map((l) => {
+      const assetId = l.pendingAssetId as string;
+      return { lessonId: l.id, assetId, sourceKey: assetKeys.source(l.id, assetId), outputKey: assetKeys.output(l.id, assetId) };
+    });
 }

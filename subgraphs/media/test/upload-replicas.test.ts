@@ -2,6 +2,7 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, Redis } from '@dream/common';
 import { Disposables, startRedisServer } from '@dream/common/testing';
+import { ticketDesk, type TicketDesk } from './helpers/tickets';
 import { createUploadHandler, RedisLocker, type UploadedFile } from '../src/upload';
 import { makeTestVideo, sha256File, tempDir } from './helpers/files';
 import { errorOf, serve } from './helpers/http';
@@ -62,6 +63,11 @@ describe('RedisLocker', () => {
 });
 
 describe('two media replicas sharing the upload folder', () => {
+  let desk: TicketDesk;
+  beforeAll(async () => {
+    desk = await ticketDesk(disposables);
+  });
+
   it('continue on one replica an upload cut on the other', async () => {
     const directory = tempDir(disposables, 'uploads-');
     const receivedDir = tempDir(disposables, 'received-');
@@ -70,8 +76,7 @@ describe('two media replicas sharing the upload folder', () => {
       const handler = createUploadHandler({
         directory,
         maxUploadBytes: 10_000_000,
-        verifyUploadToken: (t) => (t === 'ticket' ? { lessonId: 'L1', ownerId: 'O1', maxBytes: 10_000_000 } : null),
-        quota: { limitBytes: 100_000_000, usedBytes: async () => 0 },
+        checks: desk.gate(),
         validate: probePlayable,
         onUploaded: async (file) => {
           copyFileSync(file.path, join(receivedDir, file.uploadId));
@@ -89,10 +94,11 @@ describe('two media replicas sharing the upload folder', () => {
     const source = await makeTestVideo(tempDir(disposables), { seconds: 4 });
     const video = readFileSync(source);
 
-    const { url, chunkSize } = await uploadHalfThenCut(`${a}/media/uploads`, 'ticket', video);
+    const ticket = await desk.issue();
+    const { url, chunkSize } = await uploadHalfThenCut(`${a}/media/uploads`, ticket, video);
     const onB = url.replace(a, b);
-    expect(await uploadOffset(onB, 'ticket')).toBeGreaterThanOrEqual(2 * chunkSize);
-    await resumeUpload(onB, 'ticket', video);
+    expect(await uploadOffset(onB, ticket)).toBeGreaterThanOrEqual(2 * chunkSize);
+    await resumeUpload(onB, ticket, video);
 
     expect(received.map((r) => r.replica)).toEqual(['b']);
     expect(await sha256File(join(receivedDir, received[0].uploadId))).toBe(await sha256File(source));
@@ -102,8 +108,7 @@ describe('two media replicas sharing the upload folder', () => {
     const handler = createUploadHandler({
       directory: tempDir(disposables, 'uploads-'),
       maxUploadBytes: 1000,
-      verifyUploadToken: () => ({ lessonId: 'L1', ownerId: 'O1', maxBytes: 1000 }),
-      quota: { limitBytes: 1000, usedBytes: async () => 0 },
+      checks: desk.gate(),
       validate: probePlayable,
       onUploaded: async () => undefined,
       locker: disposables.push(new RedisLocker({ redis, prefix: 'stuck:', acquireTimeoutMs: 100, retryMs: 10 }), (x) => x.close()),
@@ -113,12 +118,13 @@ describe('two media replicas sharing the upload folder', () => {
     });
     disposables.defer(() => handler.close());
     const base = await serve(disposables, handler.handle);
-    const created = await createUpload(base, 't', 100);
+    const t = await desk.issue();
+    const created = await createUpload(base, t, 100);
     const id = created.headers.get('location')!.split('/').pop()!;
     // held by a replica that died holding it, for longer than a request waits
     await redis.set(`stuck:${id}`, 'someone-else', 'PX', 60_000);
-    expect((await fetch(`${base}/media/uploads/${id}`, { method: 'HEAD', headers: tusHeaders('t') })).status).toBe(503);
-    const res = await patchUpload(`${base}/media/uploads/${id}`, 't', 0, Buffer.alloc(10));
+    expect((await fetch(`${base}/media/uploads/${id}`, { method: 'HEAD', headers: tusHeaders(t) })).status).toBe(503);
+    const res = await patchUpload(`${base}/media/uploads/${id}`, t, 0, Buffer.alloc(10));
     expect(res.status).toBe(503);
     expect((await errorOf(res)).code).toBe('SERVICE_UNAVAILABLE');
   });

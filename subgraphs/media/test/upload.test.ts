@@ -2,9 +2,10 @@ import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } fr
 import { join } from 'node:path';
 import { createLogger } from '@dream/common';
 import { Disposables, waitFor } from '@dream/common/testing';
-import { createUploadHandler, NOT_PLAYABLE, type UploadGrant, type UploadHandlerOptions, type UploadedFile } from '../src/upload';
+import { createUploadHandler, NOT_PLAYABLE, type UploadHandlerOptions, type UploadedFile } from '../src/upload';
 import { makeTestVideo, sha256File, tempDir } from './helpers/files';
 import { errorOf, rawRequest, serve } from './helpers/http';
+import { ticketDesk, type TicketDesk } from './helpers/tickets';
 import { createUpload, patchUpload, probePlayable, resumeUpload, tusHeaders, uploadHalfThenCut, uploadOffset } from './helpers/tus';
 
 const disposables = new Disposables();
@@ -17,14 +18,13 @@ beforeAll(async () => {
   video = readFileSync(source);
 });
 
-/** Tokens the "service core" issued; the real ones are HMAC tickets checked by the core's verifier. */
-const grants = new Map<string, UploadGrant>();
-let next = 0;
-const issue = (grant: Partial<UploadGrant> = {}) => {
-  const token = `ticket-${++next}`;
-  grants.set(token, { lessonId: 'L1', ownerId: 'O1', maxBytes: 50_000_000, ...grant });
-  return token;
-};
+/** Tickets as requestLessonUpload issues them, checked by the core's real rules (UploadGate). */
+let desk: TicketDesk;
+beforeAll(async () => {
+  desk = await ticketDesk(disposables);
+});
+const issue = (over?: Parameters<TicketDesk['issue']>[0]) => desk.issue(over);
+const ticketOf = (token: string) => desk.ticketOf(token);
 
 interface Harness {
   base: string;
@@ -35,7 +35,7 @@ interface Harness {
   cleanup(): Promise<number>;
 }
 
-async function startUploads(over: Partial<UploadHandlerOptions> = {}): Promise<Harness> {
+async function startUploads(over: Partial<UploadHandlerOptions> & { quotaBytes?: number } = {}): Promise<Harness> {
   const directory = tempDir(disposables, 'uploads-');
   const receivedDir = tempDir(disposables, 'received-');
   const received: UploadedFile[] = [];
@@ -43,8 +43,7 @@ async function startUploads(over: Partial<UploadHandlerOptions> = {}): Promise<H
   const handler = createUploadHandler({
     directory,
     maxUploadBytes: 10_000_000,
-    verifyUploadToken: (t) => grants.get(t) ?? null,
-    quota: { limitBytes: 100_000_000, usedBytes: async () => 0 },
+    checks: desk.gate(over.quotaBytes),
     validate: probePlayable,
     onUploaded: async (file) => {
       copyFileSync(file.path, join(receivedDir, file.uploadId));
@@ -64,7 +63,7 @@ async function startUploads(over: Partial<UploadHandlerOptions> = {}): Promise<H
 describe('tus upload', () => {
   it('resumes an upload cut halfway, and the stored file is byte for byte the source', async () => {
     const h = await startUploads();
-    const token = issue();
+    const token = await issue();
     const { url, chunkSize } = await uploadHalfThenCut(`${h.base}/media/uploads`, token, video);
     expect(url).toMatch(/\/media\/uploads\/[0-9a-f]{32}$/);
     const offset = await uploadOffset(url, token);
@@ -74,7 +73,8 @@ describe('tus upload', () => {
     await resumeUpload(url, token, video);
     expect(h.received).toHaveLength(1);
     const [file] = h.received;
-    expect(file).toMatchObject({ lessonId: 'L1', ownerId: 'O1', size: video.length });
+    const { lessonId, assetId } = ticketOf(token);
+    expect(file).toMatchObject({ lessonId, assetId, ownerId: 'O1', size: video.length });
     expect(file.metadata).toMatchObject({ filename: 'lesson.mp4', filetype: 'video/mp4' });
     expect(await sha256File(join(h.receivedDir, file.uploadId))).toBe(await sha256File(source));
     // handed over, so gone from the upload folder
@@ -83,29 +83,31 @@ describe('tus upload', () => {
 
   it('refuses a file over MEDIA_MAX_UPLOAD_BYTES or the token limit with 413', async () => {
     const h = await startUploads({ maxUploadBytes: 1000 });
-    const res = await createUpload(h.base, issue(), 1001);
+    const res = await createUpload(h.base, await issue(), 1001);
     expect(res.status).toBe(413);
     expect(await errorOf(res)).toEqual({ code: 'PAYLOAD_TOO_LARGE', message: 'The file is 1001 bytes; uploads are limited to 1000 bytes.' });
-    const small = await createUpload(h.base, issue({ maxBytes: 500 }), 501);
+    const small = await createUpload(h.base, await issue({ maxBytes: 500 }), 501);
     expect(small.status).toBe(413);
-    expect((await createUpload(h.base, issue(), 1000)).status).toBe(201);
+    expect((await createUpload(h.base, await issue(), 1000)).status).toBe(201);
   });
 
   it('refuses an upload over the owner quota with 403 naming the quota', async () => {
-    const h = await startUploads({ quota: { limitBytes: 5000, usedBytes: async (owner) => (owner === 'O1' ? 4500 : 0) } });
-    const res = await createUpload(h.base, issue(), 501);
+    const h = await startUploads({ quotaBytes: 5000 });
+    const stored = ticketOf(await issue({ ownerId: 'Q1' }));
+    await desk.lessons.uploadReceived(stored.lessonId, stored.assetId, { key: 'source', sizeBytes: 4500 });
+    const res = await createUpload(h.base, await issue({ ownerId: 'Q1' }), 501);
     expect(res.status).toBe(403);
     const error = await errorOf(res);
     expect(error.code).toBe('FORBIDDEN');
-    expect(error.message).toMatch(/storage quota of 5000 bytes/);
-    expect((await createUpload(h.base, issue(), 500)).status).toBe(201);
-    expect((await createUpload(h.base, issue({ ownerId: 'O2' }), 5000)).status).toBe(201);
+    expect(error.message).toMatch(/^Storage quota exceeded: .*MEDIA_OWNER_QUOTA_BYTES/);
+    expect((await createUpload(h.base, await issue({ ownerId: 'Q1' }), 500)).status).toBe(201);
+    expect((await createUpload(h.base, await issue({ ownerId: 'Q2' }), 5000)).status).toBe(201);
   });
 
   it('refuses a type that is not video/* with 415', async () => {
     const h = await startUploads();
     for (const type of ['text/plain', 'application/octet-stream', 'video', 'video/mp4;evil', '']) {
-      const res = await createUpload(h.base, issue(), 100, type);
+      const res = await createUpload(h.base, await issue(), 100, type);
       expect(res.status).toBe(415);
       expect((await errorOf(res)).code).toBe('UNSUPPORTED_MEDIA_TYPE');
     }
@@ -115,14 +117,14 @@ describe('tus upload', () => {
   it('deletes a complete file that is not playable and answers 422', async () => {
     const h = await startUploads();
     const text = Buffer.from('this is a text file named like a video\n'.repeat(50));
-    const token = issue({ lessonId: 'L7' });
+    const token = await issue();
     const created = await createUpload(h.base, token, text.length, 'video/mp4', 'notes.mp4');
     expect(created.status).toBe(201);
     const url = new URL(created.headers.get('location')!, h.base).href;
     const res = await patchUpload(url, token, 0, text);
     expect(res.status).toBe(422);
     expect(await errorOf(res)).toMatchObject({ code: 'UNPROCESSABLE_CONTENT', message: NOT_PLAYABLE });
-    expect(h.rejected).toEqual([expect.objectContaining({ lessonId: 'L7', reason: expect.any(String) })]);
+    expect(h.rejected).toEqual([expect.objectContaining({ lessonId: ticketOf(token).lessonId, reason: expect.any(String) })]);
     expect(h.received).toEqual([]);
     expect(readdirSync(h.directory).filter((f) => !f.startsWith('.'))).toEqual([]);
   });
@@ -131,14 +133,15 @@ describe('tus upload', () => {
     const h = await startUploads();
     expect((await createUpload(h.base, null, 100)).status).toBe(401);
     expect((await createUpload(h.base, 'forged', 100)).status).toBe(401);
-    const token = issue({ lessonId: 'L1' });
+    const token = await issue();
     const created = await createUpload(h.base, token, 100);
     const url = new URL(created.headers.get('location')!, h.base).href;
     const reused = await createUpload(h.base, token, 100);
     expect(reused.status).toBe(409);
     expect((await fetch(url, { method: 'HEAD', headers: tusHeaders(null) })).status).toBe(401);
-    expect((await fetch(url, { method: 'HEAD', headers: tusHeaders(issue({ lessonId: 'L2' })) })).status).toBe(403);
-    expect((await patchUpload(url, issue({ lessonId: 'L2' }), 0, Buffer.alloc(10))).status).toBe(403);
+    // a ticket of another upload continues nothing
+    expect((await fetch(url, { method: 'HEAD', headers: tusHeaders(await issue()) })).status).toBe(401);
+    expect((await patchUpload(url, await issue(), 0, Buffer.alloc(10))).status).toBe(401);
     expect((await fetch(url, { headers: tusHeaders(token) })).status).toBe(404);
     expect(await uploadOffset(url, token)).toBe(0);
     const unknown = await fetch(`${h.base}/media/uploads/${'0'.repeat(32)}`, { method: 'HEAD', headers: tusHeaders(token) });
@@ -147,7 +150,7 @@ describe('tus upload', () => {
       const res = await rawRequest(h.base, 'HEAD', `/media/uploads/${path}`, tusHeaders(token));
       expect(res.status).toBe(404);
     }
-    const noLength = await fetch(`${h.base}/media/uploads`, { method: 'POST', headers: tusHeaders(issue(), { 'upload-defer-length': '1' }) });
+    const noLength = await fetch(`${h.base}/media/uploads`, { method: 'POST', headers: tusHeaders(await issue(), { 'upload-defer-length': '1' }) });
     expect(noLength.status).toBe(400);
   });
 
@@ -163,7 +166,7 @@ describe('tus upload', () => {
   it('keeps a complete file the core failed to take, and hands it over on the retry', async () => {
     let fail = true;
     const h = await startUploads();
-    const token = issue();
+    const token = await issue();
     const flaky = await startUploads({
       directory: h.directory,
       onUploaded: async (file) => {
@@ -184,7 +187,7 @@ describe('tus upload', () => {
 
   it('removes abandoned uploads once they expire', async () => {
     const h = await startUploads({ expireAfterMs: 1500 });
-    const token = issue();
+    const token = await issue();
     const created = await createUpload(h.base, token, video.length);
     const url = new URL(created.headers.get('location')!, h.base).href;
     expect((await patchUpload(url, token, 0, video.subarray(0, 1000))).status).toBe(204);

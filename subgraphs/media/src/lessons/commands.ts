@@ -1,6 +1,7 @@
 import { badInput, conflict, notFound, serviceUnavailable } from '@dream/common';
 import type { MediaContext } from '../context';
 import { signUploadTicket } from '../upload-ticket';
+import { UPLOAD_PATH } from '../upload';
 import { requireOwner } from './access';
 import type { Lesson } from './lesson';
 
@@ -43,7 +44,7 @@ export async function deleteLesson(ctx: MediaContext, id: string) {
   const lesson = await ownedLesson(ctx, id);
   const deleted = await ctx.lessons.delete(lesson.id);
   if (!deleted) throw notFound(`Lesson ${id} not found.`);
-  await Promise.all(deleted.assetIds.map((assetId) => ctx.lifecycle.removeFiles(assetId)));
+  await Promise.all(deleted.assetIds.map((assetId) => ctx.lifecycle.removeFiles(lesson.id, assetId)));
   ctx.logger.info({ lessonId: id, courseId: lesson.courseId }, 'lesson deleted');
   return { id, courseId: lesson.courseId, message: `Lesson ${id} deleted successfully.` };
 }
@@ -56,7 +57,7 @@ export async function moveLesson(ctx: MediaContext, id: string, position: number
 /** A ticket for one tus upload into a new asset of the lesson (see upload-ticket.ts). */
 export async function requestLessonUpload(ctx: MediaContext, lessonId: string) {
   const lesson = await ownedLesson(ctx, lessonId);
-  const { maxUploadBytes, uploadTicketTtlSeconds, signingSecret, publicPath } = ctx.settings;
+  const { maxUploadBytes, uploadTicketTtlSeconds, signingSecret } = ctx.settings;
   const expiresAt = Math.floor(Date.now() / 1000) + uploadTicketTtlSeconds;
   const issued = await ctx.lessons.issueUpload(lesson, maxUploadBytes, new Date(expiresAt * 1000).toISOString());
   await ctx.lifecycle.announce(issued.lesson);
@@ -64,7 +65,7 @@ export async function requestLessonUpload(ctx: MediaContext, lessonId: string) {
     { uploadId: issued.uploadId, lessonId: lesson.id, assetId: issued.assetId, ownerId: lesson.ownerId, maxBytes: maxUploadBytes, expiresAt },
     signingSecret,
   );
-  return { uploadUrl: `${publicPath}/uploads`, token, expiresAt: new Date(expiresAt * 1000).toISOString(), maxBytes: maxUploadBytes };
+  return { uploadUrl: UPLOAD_PATH, token, expiresAt: new Date(expiresAt * 1000).toISOString(), maxBytes: maxUploadBytes };
 }
 
 /** Transcodes the last uploaded source again (the pending one if it has arrived, else the current one). */

@@ -46,7 +46,7 @@ export class CourseDeletions {
     const lessons = (await this.deps.lessons.ofCourses([courseId], false)).get(courseId) ?? [];
     for (const lesson of lessons) {
       const deleted = await this.deps.lessons.delete(lesson.id);
-      await Promise.all((deleted?.assetIds ?? []).map((assetId) => this.deps.lifecycle.removeFiles(assetId)));
+      await Promise.all((deleted?.assetIds ?? []).map((assetId) => this.deps.lifecycle.removeFiles(lesson.id, assetId)));
     }
     if (lessons.length) this.deps.logger.info({ courseId, lessons: lessons.length }, 'removed the lessons of a deleted course');
     return lessons.length;

@@ -19,7 +19,7 @@ export interface TranscodeJobs {
 
 /** Removes every stored file of an asset (source and outputs); the storage module implements it. */
 export interface AssetFiles {
-  removeAsset(assetId: string): Promise<void>;
+  removeAsset(lessonId: string, assetId: string): Promise<void>;
 }
 
 export interface LessonLifecycleDeps {
@@ -69,7 +69,7 @@ export class LessonLifecycle {
     const change = await this.deps.lessons.assetReady(lessonId, assetId, output.durationSeconds);
     if (!change) return undefined;
     await this.announce(change.lesson);
-    if (change.replacedAssetId) await this.removeFiles(change.replacedAssetId);
+    if (change.replacedAssetId) await this.removeFiles(lessonId, change.replacedAssetId);
     if (change.becameReady) await this.notifyReady(change.lesson);
     return change.lesson;
   }
@@ -77,7 +77,7 @@ export class LessonLifecycle {
   /** The upload or transcoding cannot succeed (e.g. "Not a playable video file"): its files go. */
   async failed(lessonId: string, assetId: string, reason: string): Promise<Lesson | undefined> {
     const lesson = await this.deps.lessons.assetFailed(lessonId, assetId, reason);
-    await this.removeFiles(assetId);
+    await this.removeFiles(lessonId, assetId);
     if (lesson) await this.announce(lesson);
     return lesson;
   }
@@ -91,9 +91,9 @@ export class LessonLifecycle {
     });
   }
 
-  async removeFiles(assetId: string): Promise<void> {
+  async removeFiles(lessonId: string, assetId: string): Promise<void> {
     try {
-      await this.deps.files.removeAsset(assetId);
+      await this.deps.files.removeAsset(lessonId, assetId);
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message, assetId }, 'could not remove the files of an asset');
     }

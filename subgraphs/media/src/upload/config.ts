@@ -9,8 +9,6 @@ export const uploadEnv = {
   MEDIA_UPLOAD_DIR: z.string().min(1).default('./data/uploads'),
   /** Largest accepted upload (413 above). */
   MEDIA_MAX_UPLOAD_BYTES: positiveInt(2 * GIB),
-  /** What one owner may store in total (403 naming the quota above). */
-  MEDIA_QUOTA_BYTES: positiveInt(20 * GIB),
   /** An upload not finished this long after it started is abandoned and deleted. */
   MEDIA_UPLOAD_EXPIRY_SECONDS: positiveInt(24 * 3600),
   /** How often abandoned uploads are looked for. */

@@ -2,9 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FileStore } from '@tus/file-store';
 import { MemoryLocker, Server } from '@tus/server';
 import { requestIdOf, sendError, type ErrorCode } from '@dream/common';
-import { TokenClaims } from './claims';
-import { guarded, grantOf, onIncomingRequest, onResponseError, onUploadCreate, onUploadFinish, type HookContext } from './hooks';
-import type { UploadHandlerOptions, VerifyUploadToken } from './types';
+import { bearerOf, guarded, onIncomingRequest, onResponseError, onUploadCreate, onUploadFinish, type HookContext } from './hooks';
+import type { UploadHandlerOptions } from './types';
 
 export { NOT_PLAYABLE } from './hooks';
 
@@ -14,7 +13,7 @@ export const UPLOAD_PATH = '/media/uploads';
 export interface UploadHandler {
   /** Mount for URLs starting with `UPLOAD_PATH`. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** Deletes expired uploads and stale token claims; returns how many uploads went. */
+  /** Deletes expired uploads and complete ones the core never took; returns how many uploads went. */
   cleanup(): Promise<number>;
   /** Stops the periodic cleanup. */
   close(): void;
@@ -25,10 +24,10 @@ const UPLOAD_URL = /^\/media\/uploads\/[0-9a-f]{32}$/;
 
 /**
  * Refuses, before tus sees it, what tus should never handle: downloads, paths tus does not make (so no
- * upload id can name a file outside the folder), requests without a valid token, and uploads of
+ * upload id can name a file outside the folder), requests without a bearer token, and uploads of
  * unknown length (their size could not be checked against the limits). False when it answered.
  */
-function admit(req: IncomingMessage, res: ServerResponse, verify: VerifyUploadToken): boolean {
+function admit(req: IncomingMessage, res: ServerResponse): boolean {
   const path = (req.url ?? '').split('?')[0];
   const refuse = (code: ErrorCode, message: string) => {
     if (req.method !== 'GET') res.setHeader('tus-resumable', '1.0.0');
@@ -39,7 +38,7 @@ function admit(req: IncomingMessage, res: ServerResponse, verify: VerifyUploadTo
   const pathOk = req.method === 'POST' ? COLLECTION.test(path) : UPLOAD_URL.test(path) || (req.method === 'OPTIONS' && COLLECTION.test(path));
   if (!pathOk) return refuse('NOT_FOUND', 'No such upload.');
   if (req.method === 'OPTIONS') return true;
-  if (!grantOf(verify, req.headers.authorization)) {
+  if (!bearerOf(req.headers.authorization)) {
     res.setHeader('www-authenticate', 'Bearer');
     return refuse('UNAUTHENTICATED', 'A valid upload token is required (Authorization: Bearer <token>).');
   }
@@ -72,7 +71,7 @@ async function removeStaleComplete(store: FileStore, maxAgeMs: number): Promise<
 export function createUploadHandler(options: UploadHandlerOptions): UploadHandler {
   const { logger } = options;
   const store = new FileStore({ directory: options.directory, expirationPeriodInMilliseconds: options.expireAfterMs });
-  const ctx: HookContext = { ...options, store, claims: new TokenClaims(options.directory) };
+  const ctx: HookContext = { ...options, store };
   const tus = new Server({
     path: UPLOAD_PATH,
     datastore: store,
@@ -87,8 +86,6 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
 
   const cleanup = async () => {
     const removed = (await store.deleteExpired()) + (await removeStaleComplete(store, 2 * options.expireAfterMs));
-    // a claim only has to outlive its token, whose expiry is far shorter than two upload lifetimes
-    await ctx.claims.sweep(2 * options.expireAfterMs);
     if (removed > 0) logger.info({ removed }, 'expired uploads removed');
     return removed;
   };
@@ -101,7 +98,7 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    if (!admit(req, res, options.verifyUploadToken)) return;
+    if (!admit(req, res)) return;
     try {
       await tus.handle(req, res);
     } catch (err) {

@@ -1,17 +1,15 @@
 import { join } from 'node:path';
 import type { FileStore } from '@tus/file-store';
 import type { Upload } from '@tus/server';
-import { HTTP_STATUS, type ErrorCode } from '@dream/common';
-import type { TokenClaims } from './claims';
-import type { UploadGrant, UploadHandlerOptions, VerifyUploadToken } from './types';
+import { AppError, HTTP_STATUS, type ErrorCode } from '@dream/common';
+import type { UploadHandlerOptions } from './types';
 
 /** The answer the spec fixes for a file ffprobe does not accept. */
 export const NOT_PLAYABLE = 'Not a playable video file';
 
-/** What the tus hooks need: the handler's options, its store and its token claims. */
+/** What the tus hooks need: the handler's options and its store. */
 export interface HookContext extends UploadHandlerOptions {
   store: FileStore;
-  claims: TokenClaims;
 }
 
 /** An error the tus server sends as it is: our JSON error shape with the code's status. */
@@ -24,11 +22,15 @@ export class TusAnswer {
   }
 }
 
-/** The token and its grant from an Authorization header, or null when missing or refused. */
-export function grantOf(verify: VerifyUploadToken, authorization: string | null | undefined): { token: string; grant: UploadGrant } | null {
-  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-  const grant = m ? verify(m[1]) : null;
-  return m && grant ? { token: m[1], grant } : null;
+/** The bearer token of an Authorization header, or null when there is none. */
+export function bearerOf(authorization: string | null | undefined): string | null {
+  return /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1] ?? null;
+}
+
+function tokenOf(req: Request): string {
+  const token = bearerOf(req.headers.get('authorization'));
+  if (!token) throw new TusAnswer('UNAUTHENTICATED', 'A valid upload token is required.');
+  return token;
 }
 
 function metadataOf(upload: Upload): Record<string, string> {
@@ -39,41 +41,32 @@ function metadataOf(upload: Upload): Record<string, string> {
 
 const VIDEO_TYPE = /^video\/[A-Za-z0-9][A-Za-z0-9.+-]*$/;
 
-/** Before an upload exists: size, type and quota limits, then the token is used up. */
+/**
+ * Before an upload exists: the service's hard size limit and the type are checked here (they need no
+ * token), then the core's checks decide the token, its size, the quota and single use, in that order, so
+ * a refused attempt does not use the token up.
+ */
 export async function onUploadCreate(ctx: HookContext, req: Request, upload: Upload) {
-  const auth = grantOf(ctx.verifyUploadToken, req.headers.get('authorization'));
-  if (!auth) throw new TusAnswer('UNAUTHENTICATED', 'A valid upload token is required.');
-  const { grant } = auth;
+  const token = tokenOf(req);
   const size = upload.size ?? 0;
-  const limit = Math.min(ctx.maxUploadBytes, grant.maxBytes);
-  if (size > limit) throw new TusAnswer('PAYLOAD_TOO_LARGE', `The file is ${size} bytes; uploads are limited to ${limit} bytes.`);
+  if (size > ctx.maxUploadBytes) throw new TusAnswer('PAYLOAD_TOO_LARGE', `The file is ${size} bytes; uploads are limited to ${ctx.maxUploadBytes} bytes.`);
   const filetype = metadataOf(upload).filetype ?? '';
   if (!VIDEO_TYPE.test(filetype)) {
     throw new TusAnswer('UNSUPPORTED_MEDIA_TYPE', `Only video files can be uploaded (Upload-Metadata filetype video/*), not "${filetype.slice(0, 100)}".`);
   }
-  const used = await ctx.quota.usedBytes(grant.ownerId);
-  if (used + size > ctx.quota.limitBytes) {
-    throw new TusAnswer(
-      'FORBIDDEN',
-      `This upload would exceed your storage quota of ${ctx.quota.limitBytes} bytes (${used} bytes used, the file is ${size} bytes).`,
-    );
-  }
-  // last, so a refused attempt does not use the ticket up
-  if (!(await ctx.claims.claim(auth.token))) {
-    throw new TusAnswer('CONFLICT', 'This upload token has already started an upload: resume that one or request a new token.');
-  }
-  return { metadata: { ...upload.metadata, lessonId: grant.lessonId, ownerId: grant.ownerId } };
+  const grant = await ctx.checks.startUpload(token, size);
+  return { metadata: { ...upload.metadata, lessonId: grant.lessonId, assetId: grant.assetId, ownerId: grant.ownerId, ticketId: grant.uploadId } };
 }
 
-/** HEAD, PATCH and DELETE: the token must be for the upload's lesson. */
+/** HEAD, PATCH and DELETE: the token must be the one that created this upload. */
 export async function onIncomingRequest(ctx: HookContext, req: Request, uploadId: string) {
   if (req.method === 'POST') return;
-  const auth = grantOf(ctx.verifyUploadToken, req.headers.get('authorization'));
-  if (!auth) throw new TusAnswer('UNAUTHENTICATED', 'A valid upload token is required.');
+  const token = tokenOf(req);
   const upload = await ctx.store.getUpload(uploadId);
-  if (upload.metadata?.lessonId !== auth.grant.lessonId) {
-    throw new TusAnswer('FORBIDDEN', 'This upload token is not for this upload.');
-  }
+  const ticketId = upload.metadata?.ticketId;
+  if (typeof ticketId !== 'string') throw new TusAnswer('FORBIDDEN', 'This upload token is not for this upload.');
+  const grant = await ctx.checks.continueUpload(token, ticketId);
+  if (upload.metadata?.lessonId !== grant.lessonId) throw new TusAnswer('FORBIDDEN', 'This upload token is not for this upload.');
 }
 
 /**
@@ -82,7 +75,7 @@ export async function onIncomingRequest(ctx: HookContext, req: Request, uploadId
  */
 export async function onUploadFinish(ctx: HookContext, _req: Request, upload: Upload) {
   const meta = metadataOf(upload);
-  const who = { uploadId: upload.id, lessonId: meta.lessonId, ownerId: meta.ownerId };
+  const who = { uploadId: upload.id, lessonId: meta.lessonId, assetId: meta.assetId, ownerId: meta.ownerId };
   const path = join(ctx.directory, upload.id);
   const verdict = await ctx.validate(path);
   if (!verdict.playable) {
@@ -112,6 +105,7 @@ export function guarded<A extends unknown[], R>(ctx: HookContext, what: string, 
       return await fn(ctx, ...a);
     } catch (e) {
       if (e instanceof TusAnswer || (e as { status_code?: number }).status_code) throw e;
+      if (e instanceof AppError) throw new TusAnswer(e.code, e.message);
       ctx.logger.error({ err: e }, `upload ${what} failed`);
       throw new TusAnswer('SERVICE_UNAVAILABLE', 'The upload could not be processed now, try again shortly.');
     }

@@ -47,6 +47,9 @@ export class RedisLocker implements Locker {
     this.subscriber = this.redis.duplicate();
     this.subscriber.on('message', (_channel: string, id: string) => void this.holders.get(id)?.());
     this.ready = this.subscriber.subscribe(this.channel);
+    // a SUBSCRIBE that times out (a slow Redis at start) must not crash the process as an unhandled
+    // rejection: ioredis subscribes again on reconnect, and whenReady() still reports the failure
+    this.ready.catch(() => undefined);
   }
 
   get channel(): string {

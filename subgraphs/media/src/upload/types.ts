@@ -1,23 +1,34 @@
 import type { Locker } from '@tus/server';
 import type { Logger } from '@dream/common';
 
-/** What an upload token grants: one upload of at most `maxBytes` for one lesson, by its owner. */
+/** What an upload token grants: one upload (`uploadId`) of at most `maxBytes` for one lesson, by its owner. */
 export interface UploadGrant {
+  uploadId: string;
   lessonId: string;
+  /** The new asset the upload becomes. */
+  assetId: string;
   ownerId: string;
   maxBytes: number;
 }
 
 /**
- * Checks an upload token (from `Authorization: Bearer <token>`): signature and expiry. The service core
- * owns the token format (its upload ticket module) and passes this in; null means refused.
+ * The service core's rules for upload tokens (`Authorization: Bearer <token>`), the one place they are
+ * decided. Both reject with an AppError whose code is the tus answer's status: 401 bad or expired token,
+ * 413 over the token's size, 403 over the owner's storage quota, 404 for a lesson deleted or re-ticketed,
+ * 409 for a token that already started an upload.
  */
-export type VerifyUploadToken = (token: string) => UploadGrant | null;
+export interface UploadChecks {
+  /** Creation (POST): checks the token and the declared length, then spends the token (single use). */
+  startUpload(token: string, uploadLength: number): Promise<UploadGrant>;
+  /** HEAD/PATCH/DELETE of an existing upload, which the token with `uploadId` created. */
+  continueUpload(token: string, uploadId: string): Promise<UploadGrant>;
+}
 
 /** A complete, validated upload handed to the service core. */
 export interface UploadedFile {
   uploadId: string;
   lessonId: string;
+  assetId: string;
   ownerId: string;
   /** The file on local disk; it is deleted once `onUploaded` resolves, so copy or move it before. */
   path: string;
@@ -34,15 +45,13 @@ export interface UploadHandlerOptions {
   directory: string;
   /** MEDIA_MAX_UPLOAD_BYTES; a token's own `maxBytes` can only lower it. */
   maxUploadBytes: number;
-  verifyUploadToken: VerifyUploadToken;
-  /** Per-owner storage quota: `usedBytes` is what the owner already stores. */
-  quota: { limitBytes: number; usedBytes(ownerId: string): Promise<number> };
+  checks: UploadChecks;
   /** Decides whether the complete file is a playable video (the core passes an ffprobe check). */
   validate(path: string): Promise<UploadVerdict>;
   /** Hands a complete, playable file to the core; the file is deleted when this resolves. */
   onUploaded(file: UploadedFile): Promise<void>;
   /** Told when a complete file was refused (and deleted), so the core can mark the lesson FAILED. */
-  onRejected?(rejected: { uploadId: string; lessonId: string; ownerId: string; reason: string }): Promise<void>;
+  onRejected?(rejected: { uploadId: string; lessonId: string; assetId: string; ownerId: string; reason: string }): Promise<void>;
   /**
    * Exclusive access to one upload while a request works on it. The default is in-process, right for
    * one replica; several replicas sharing `directory` need a shared one (`RedisLocker`).
