@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { ServiceInstance, ServicesSnapshot } from '@dream/common';
+import type { RouteAnnouncement, ServiceInstance, ServicesSnapshot } from '@dream/common';
 
 /**
  * The registry's state, all in Redis so any number of discovery processes (or a restarted one)
@@ -22,6 +22,7 @@ export interface InstanceInput {
   url: string;
   grpcUrl?: string;
   sdlHash?: string;
+  routes?: RouteAnnouncement[];
   meta?: Record<string, unknown>;
 }
 
@@ -35,16 +36,16 @@ export function instanceId(service: string, url: string): string {
 
 const REGISTER = `
 local p, id, service, url = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local grpcUrl, sdlHash, meta, ttl, now = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local grpcUrl, sdlHash, meta, ttl, now, routes = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local key = p .. 'instance:' .. id
 local changed = 1
 if redis.call('EXISTS', key) == 1 then
-  local old = redis.call('HMGET', key, 'grpcUrl', 'sdlHash', 'meta')
-  if old[1] == grpcUrl and old[2] == sdlHash and old[3] == meta then changed = 0 end
+  local old = redis.call('HMGET', key, 'grpcUrl', 'sdlHash', 'meta', 'routes')
+  if old[1] == grpcUrl and old[2] == sdlHash and old[3] == meta and (old[4] or '') == routes then changed = 0 end
 else
   redis.call('HSET', key, 'id', id, 'service', service, 'url', url, 'registeredAt', now)
 end
-redis.call('HSET', key, 'grpcUrl', grpcUrl, 'sdlHash', sdlHash, 'meta', meta, 'lastHeartbeat', now)
+redis.call('HSET', key, 'grpcUrl', grpcUrl, 'sdlHash', sdlHash, 'meta', meta, 'routes', routes, 'lastHeartbeat', now)
 redis.call('PEXPIRE', key, ttl)
 redis.call('SADD', p .. 'services', service)
 redis.call('SADD', p .. 'service:' .. service, id)
@@ -115,6 +116,16 @@ end
 return out
 `;
 
+/** A JSON field we wrote ourselves; a corrupt value is dropped rather than failing the whole listing. */
+function parseStored<T>(raw: string | undefined): T | undefined {
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 function toInstance(flat: string[]): ServiceInstance {
   const h: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
@@ -127,13 +138,10 @@ function toInstance(flat: string[]): ServiceInstance {
   };
   if (h.grpcUrl) inst.grpcUrl = h.grpcUrl;
   if (h.sdlHash) inst.sdlHash = h.sdlHash;
-  if (h.meta) {
-    try {
-      inst.meta = JSON.parse(h.meta) as Record<string, unknown>;
-    } catch {
-      // written by us as JSON; a corrupt value is dropped rather than failing the whole listing
-    }
-  }
+  const meta = parseStored<Record<string, unknown>>(h.meta);
+  if (meta) inst.meta = meta;
+  const routes = parseStored<RouteAnnouncement[]>(h.routes);
+  if (routes) inst.routes = routes;
   return inst;
 }
 
@@ -159,6 +167,7 @@ export class Registry {
       input.meta === undefined ? '' : JSON.stringify(input.meta),
       this.ttlSeconds * 1000,
       Date.now(),
+      input.routes?.length ? JSON.stringify(input.routes) : '',
     ]);
     return { id, version: Number(version) };
   }

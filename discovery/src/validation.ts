@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseInput } from '@dream/common';
+import { parseInput, routesSchema } from '@dream/common';
 import type { InstanceInput } from './registry';
 
 export const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -29,6 +29,7 @@ const registrationSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9+/=_:.-]{1,128}$/, 'must be 1-128 characters of a hash (hex, base64 or algo:digest)')
     .optional(),
+  routes: routesSchema.optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
 });
 

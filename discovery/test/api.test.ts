@@ -94,11 +94,41 @@ describe('malformed registrations', () => {
     ['grpcUrl without port', { service: 'users', url: 'http://a:1/', grpcUrl: 'grpc://host' }, 'grpcUrl'],
     ['grpcUrl as http URL', { service: 'users', url: 'http://a:1/', grpcUrl: 'http://host:50051' }, 'grpcUrl'],
     ['meta not an object', { service: 'users', url: 'http://a:1/', meta: 'x' }, 'meta'],
+    ['route prefix not absolute', { service: 'media', url: 'http://a:1/', routes: ['media/'] }, 'routes.0.prefix'],
+    ['route prefix without trailing slash', { service: 'media', url: 'http://a:1/', routes: ['/media'] }, 'routes.0.prefix'],
+    ['route prefix with ..', { service: 'media', url: 'http://a:1/', routes: ['/media/../api/'] }, 'routes.0.prefix'],
+    ['route prefix /', { service: 'media', url: 'http://a:1/', routes: ['/'] }, 'routes.0.prefix'],
+    ['route prefix over /graphql', { service: 'media', url: 'http://a:1/', routes: [{ prefix: '/graphql/' }] }, 'routes.0.prefix'],
+    ['route prefix under /api', { service: 'media', url: 'http://a:1/', routes: ['/media/', '/api/media/'] }, 'routes.1.prefix'],
+    ['sticky outside the prefix', { service: 'media', url: 'http://a:1/', routes: [{ prefix: '/media/', sticky: { afterPrefix: '/up/' } }] }, 'routes.0.sticky.afterPrefix'],
+    ['route body limit not a number', { service: 'media', url: 'http://a:1/', routes: [{ prefix: '/media/', maxBodyBytes: 'big' }] }, 'routes.0.maxBodyBytes'],
+    ['unknown route field', { service: 'media', url: 'http://a:1/', routes: [{ prefix: '/media/', weight: 2 }] }, 'routes.0'],
+    ['prefix twice', { service: 'media', url: 'http://a:1/', routes: ['/media/', { prefix: '/media/' }] }, 'routes.1'],
     ['array body', [], 'body'],
   ])('%s → 400 naming the field', async (_what, body, field) => {
     const r = await post(body);
     expect(r.status).toBe(400);
     expect(r.body.error).toEqual(expect.objectContaining({ code: 'BAD_USER_INPUT', field, message: expect.any(String) }));
+  });
+
+  it('names the gateway route a prefix would overlap', async () => {
+    const r = await post({ service: 'media', url: 'http://a:1/', routes: ['/metrics/x/'] });
+    expect(r.body.error.message).toBe("Invalid registration: routes.0.prefix overlaps the gateway's own route /metrics");
+  });
+
+  it('stores announced routes (bare prefixes as objects) and lists them', async () => {
+    const routes = ['/files/', { prefix: '/media/', sticky: { afterPrefix: '/media/uploads/' }, maxBodyBytes: 1024 }];
+    const reg = await post({ service: 'media', url: 'http://10.0.0.7:4300/graphql', routes });
+    expect(reg.status).toBe(201);
+    const listed = await http('GET', `${disc.url}/v1/services/media`);
+    expect(listed.body.instances[0].routes).toEqual([{ prefix: '/files/' }, routes[1]]);
+    // a changed announcement is a change watchers hear about
+    const before = listed.body.version;
+    await post({ service: 'media', url: 'http://10.0.0.7:4300/graphql', routes: ['/files/'] });
+    const after = await http('GET', `${disc.url}/v1/services/media`);
+    expect(after.body.version).toBeGreaterThan(before);
+    expect(after.body.instances[0].routes).toEqual([{ prefix: '/files/' }]);
+    await http('DELETE', `${disc.url}/v1/instances/${reg.body.id}`);
   });
 
   it('non-JSON → 400 naming the body', async () => {

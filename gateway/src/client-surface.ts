@@ -8,6 +8,7 @@ import { registerOpenApi } from './http/openapi';
 import { registerRestShims } from './http/rest/shims';
 import type { Router } from './http/router';
 import { registerWsTicket } from './http/ws-ticket';
+import type { DeclaredEventFields } from './subscriptions/declared-events';
 import { EventBus } from './subscriptions/event-bus';
 import type { TrustedDocuments } from './trusted-documents';
 import { PerAddressLimit } from './ws/connection-limits';
@@ -35,6 +36,8 @@ export interface ClientSurfaceParts {
   router: Router;
   tickets: WsTickets;
   trusted: TrustedDocuments;
+  /** The Subscription fields subgraphs declare with @eventSubscription (their owner follows composition). */
+  declared: Pick<DeclaredEventFields, 'get'>;
 }
 
 /**
@@ -42,7 +45,7 @@ export interface ClientSurfaceParts {
  * OpenAPI document, graphql-ws on /graphql and the WS course lists on /courses[/:ownerId], all fed
  * by one Redis subscriber connection.
  */
-export function createClientSurface({ config, logger, executor, router, tickets, trusted }: ClientSurfaceParts): ClientSurface {
+export function createClientSurface({ config, logger, executor, router, tickets, trusted, declared }: ClientSurfaceParts): ClientSurface {
   const events = new EventBus(config.REDIS_URL, logger.child({ part: 'events' }));
   registerRestShims(router, executor, { maxBodyBytes: config.REST_MAX_BODY_BYTES, courseListMax: config.COURSE_LIST_MAX });
   registerWsTicket(router, executor, tickets);
@@ -58,6 +61,7 @@ export function createClientSurface({ config, logger, executor, router, tickets,
     maxQueryTokens: config.MAX_QUERY_TOKENS,
     trusted,
     tickets,
+    declared,
   });
   const courseLists = new CourseListServer(executor, tickets, events, logger.child({ part: 'ws-courses' }), { ...ws, max: config.COURSE_LIST_MAX });
 

@@ -20,6 +20,15 @@ export const gatewayEnv = {
    * in discovery is ignored with a warning, so a stray or rogue registration cannot add to the graph.
    */
   SUBGRAPHS: z.string().default('users,courses'),
+  /**
+   * Services besides SUBGRAPHS whose announced path prefixes (discovery `routes`) the gateway proxies
+   * (comma-separated); a prefix announced by any other service is ignored with a warning.
+   */
+  ROUTE_SERVICES: z.string().default(''),
+  /** Largest request body per proxied request under an announced prefix; a service's own announced limit is capped by it. */
+  ROUTE_MAX_BODY_BYTES: positiveInt(1024 * 1024 * 1024),
+  /** A proxied exchange with no byte in either direction for this long is ended (504 before the answer started). */
+  ROUTE_IDLE_TIMEOUT_MS: positiveInt(30_000),
   /** Optional: the JWT denylist (logout) lives there; without it revoked tokens are not checked here. */
   REDIS_URL: optionalString(),
   ...redisSentinelEnv,

@@ -2,6 +2,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { BREAKER_STATE_VALUE } from '@dream/common';
 import type { Pools } from './pools';
 
+/** What the route gauge reads of each announced path prefix. */
+export interface RouteAvailability {
+  prefix: string;
+  pool: { available: number; size: number };
+}
+
 /** The gateway's Prometheus metrics; one registry per gateway so tests can run several. */
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -52,6 +58,23 @@ export class GatewayMetrics {
         for (const [name, pool] of pools.entries()) {
           this.set({ subgraph: name, available: 'true' }, pool.available);
           this.set({ subgraph: name, available: 'false' }, pool.size - pool.available);
+        }
+      },
+    });
+  }
+
+  /** Instances behind each announced path prefix (the route table is built after the metrics). */
+  trackRoutes(routes: () => RouteAvailability[]): void {
+    new Gauge({
+      name: 'gateway_route_instances',
+      help: 'Instances behind each path prefix services announce in discovery, by availability',
+      labelNames: ['prefix', 'available'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of routes()) {
+          this.set({ prefix: r.prefix, available: 'true' }, r.pool.available);
+          this.set({ prefix: r.prefix, available: 'false' }, r.pool.size - r.pool.available);
         }
       },
     });

@@ -45,6 +45,8 @@ import { Pools } from './pools';
 import { SupergraphManager, type DiscoverySource } from './supergraph-manager';
 import { TrustedDocuments } from './trusted-documents';
 import { UpstreamClient } from './upstream';
+import { registerPrefixRoutes, type PrefixRoutes } from './routes/prefix-routes';
+import { followDeclaredEvents, type DeclaredEventFields } from './subscriptions/declared-events';
 import { WsTickets } from './ws/tickets';
 
 export type { RouteHandler, RouteInfo } from './http/router';
@@ -64,6 +66,8 @@ export interface ReadyReport {
   supergraph: boolean;
   discoveryVersion?: number;
   subgraphs: Record<string, { available: number; instances: InstanceStatus[] }>;
+  /** Announced path prefixes (not part of readiness: a service's HTTP routes do not make the gateway unready). */
+  routes: Record<string, { service: string; available: number; instances: InstanceStatus[] }>;
 }
 
 export interface Gateway {
@@ -100,6 +104,10 @@ export interface Gateway {
   readyReport(): ReadyReport;
   /** The trusted-documents policy of /graphql (HTTP and graphql-ws). */
   trusted: TrustedDocuments;
+  /** Path prefixes services announce in discovery, proxied to their pools (routes/). */
+  prefixRoutes: PrefixRoutes;
+  /** Subscription fields subgraphs declare with @eventSubscription, as of the last composition. */
+  declaredEvents: DeclaredEventFields;
   /** REST shims, OpenAPI, graphql-ws and WS course lists. */
   clientSurface: ClientSurface;
   stop(): Promise<void>;
@@ -243,7 +251,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     const subgraphs: ReadyReport['subgraphs'] = {};
     for (const [name, pool] of pools.entries()) subgraphs[name] = { available: pool.available, instances: pool.status() };
     const ok = !!apollo && supergraph.subgraphs.every((n) => (subgraphs[n]?.available ?? 0) > 0);
-    return { status: ok ? 'ready' : 'not-ready', supergraph: !!apollo, discoveryVersion: supergraph.snapshot?.version, subgraphs };
+    const routes: ReadyReport['routes'] = {};
+    for (const r of prefixRoutes.table.all()) routes[r.prefix] = { service: r.service, available: r.pool.available, instances: r.pool.status() };
+    return { status: ok ? 'ready' : 'not-ready', supergraph: !!apollo, discoveryVersion: supergraph.snapshot?.version, subgraphs, routes };
   };
 
   const serveGraphQL = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
@@ -365,15 +375,28 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   };
 
   // every part is built before the server listens: the first request finds all routes in place
-  const clientSurface = createClientSurface({ config, logger, executor, router: routes, tickets, trusted });
+  const declaredEvents = followDeclaredEvents(supergraph, logger.child({ part: 'declared-events' }));
+  const clientSurface = createClientSurface({ config, logger, executor, router: routes, tickets, trusted, declared: declaredEvents.fields });
+  const prefixRoutes = registerPrefixRoutes({
+    config,
+    logger,
+    router: routes,
+    executor,
+    probe: (url) => upstream.health(url),
+    discovered: (onSnapshot) => supergraph.on('discovered', onSnapshot),
+  });
+  metrics.trackRoutes(() => prefixRoutes.table.all());
   attachGraphiql(routes);
   const server = createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 65_000;
   server.on('upgrade', clientSurface.onUpgrade);
   supergraph.start();
   const port = await listen(server, config.PORT, config.HOST).catch(async (err: unknown) => {
-    // the client surface holds a Redis subscriber and timers: a port that cannot be bound must not leave them open
+    // the client surface holds a Redis subscriber and timers, the route pools their probes: a port that
+    // cannot be bound must not leave them open
     await clientSurface.stop();
+    prefixRoutes.close();
+    declaredEvents.stop();
     throw err;
   });
   const url = `http://127.0.0.1:${port}`;
@@ -389,6 +412,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     },
     pools,
     supergraph,
+    prefixRoutes,
+    declaredEvents: declaredEvents.fields,
     metrics,
     authenticator,
     logger,
@@ -411,11 +436,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       markStopped();
       server.off('upgrade', clientSurface.onUpgrade);
       await clientSurface.stop();
+      declaredEvents.stop();
       await closeServer(server);
       await supergraph.stop();
       if (apollo) await apollo.stop();
       else await gateway.stop().catch(() => undefined);
       pools.close();
+      prefixRoutes.close();
       await upstream.close();
       if (ownsRedis) redis?.disconnect();
     },

@@ -47,7 +47,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
  * vanish keeps its SDL (its pool is empty, so its fields answer SERVICE_UNAVAILABLE instead of
  * disappearing from the schema).
  *
- * Events: 'composed' (supergraphSdl), 'rejected' (errors: string[]), 'snapshot' (ServicesSnapshot).
+ * Events: 'composed' (supergraphSdl), 'rejected' (errors: string[]), 'snapshot' (ServicesSnapshot, the
+ * configured subgraphs only), 'discovered' (ServicesSnapshot, every service, e.g. for announced routes).
  */
 export class SupergraphManager extends EventEmitter {
   private sdls = new Map<string, SubgraphSdl>();
@@ -76,6 +77,11 @@ export class SupergraphManager extends EventEmitter {
   /** Subgraph names in the current supergraph. */
   get subgraphs(): string[] {
     return [...this.sdls.keys()];
+  }
+
+  /** The SDL of every subgraph in the current supergraph, by name. */
+  get subgraphSdls(): Array<[string, string]> {
+    return [...this.sdls].map(([name, s]) => [name, s.sdl]);
   }
 
   /** The last discovery snapshot received. */
@@ -134,6 +140,7 @@ export class SupergraphManager extends EventEmitter {
   }
 
   private onSnapshot(raw: ServicesSnapshot): void {
+    this.emit('discovered', raw);
     const snap = this.allowed(raw);
     this.last = snap;
     this.emit('snapshot', snap);

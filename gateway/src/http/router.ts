@@ -19,6 +19,17 @@ export interface Route {
   handler: RouteHandler;
 }
 
+/** What the server needs of the route that serves a request. */
+export type RouteMatch = Pick<Route, 'label' | 'handler'>;
+
+/**
+ * Routes whose paths are only known at run time (e.g. the path prefixes services announce in
+ * discovery): asked for each request the fixed routes did not take.
+ */
+export interface RouteSource {
+  match(method: string | undefined, path: string): RouteMatch | undefined;
+}
+
 /** Where the client surfaces add their HTTP routes; the server asks it for the route of each request. */
 export interface Router {
   /**
@@ -27,21 +38,32 @@ export interface Router {
    * per-id paths do not explode label cardinality.
    */
   route(method: string, path: string | RegExp, handler: RouteHandler, label?: string): void;
+  /** Adds a source of run-time routes, asked after every fixed route (in the order mounted). */
+  mount(source: RouteSource): void;
 }
 
 export class Routes implements Router {
   private readonly list: Route[] = [];
+  private readonly sources: RouteSource[] = [];
 
   route(method: string, path: string | RegExp, handler: RouteHandler, label?: string): void {
     this.list.push({ method: method.toUpperCase(), path, handler, label: label ?? (typeof path === 'string' ? path : path.source) });
   }
 
-  /** The first route added for this method and path. */
-  match(method: string | undefined, path: string): Route | undefined {
+  mount(source: RouteSource): void {
+    this.sources.push(source);
+  }
+
+  /** The first fixed route added for this method and path, else the first mounted source's route. */
+  match(method: string | undefined, path: string): RouteMatch | undefined {
     for (const r of this.list) {
       if (r.method !== '*' && r.method !== method) continue;
       if (typeof r.path === 'string' ? r.path !== path : !r.path.test(path)) continue;
       return r;
+    }
+    for (const source of this.sources) {
+      const r = source.match(method, path);
+      if (r) return r;
     }
     return undefined;
   }

@@ -21,8 +21,10 @@ import { costProblem, limitProblem, queryTooComplex, type QueryLimits } from '..
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AppError, extractToken, isServiceUnavailable, tokenFromValue, type AuthUser, type Logger } from '@dream/common';
+import { eventMatchesArguments, type DeclaredEvent, type EventSubscriptionField } from '@dream/common/events';
 import type { GatewayExecutor } from '../graphql/executor';
-import { courseQueryFor, COURSE_ID_VAR, COURSE_KEY } from '../subscriptions/course-selection';
+import type { DeclaredEventFields } from '../subscriptions/declared-events';
+import { entityQueryFor, ENTITY_ID_VAR, ENTITY_KEY } from '../subscriptions/entity-selection';
 import type { CourseEvent, EventBus, NotificationEvent } from '../subscriptions/event-bus';
 import { EventStream } from '../subscriptions/event-stream';
 import type { TrustedDocuments } from '../trusted-documents';
@@ -56,6 +58,8 @@ export interface GraphqlWsOptions {
   trusted: Pick<TrustedDocuments, 'checkSubscribe'>;
   /** Redeems a `?ticket=` of the upgrade for the token it stands for. */
   tickets: Pick<WsTickets, 'redeem'>;
+  /** Subscription fields subgraphs declare as fed by a Redis channel (kept in step with composition by its owner). */
+  declared: Pick<DeclaredEventFields, 'get'>;
 }
 
 /** Course events queued for one fan-out group while its previous events resolve; more are dropped (and counted). */
@@ -325,10 +329,13 @@ export class GraphqlWsServer extends EventEmitter {
           () => this.tokenStillValid(session),
         );
       }
-      default:
+      default: {
+        const declared = this.opts.declared.get(field.name.value);
+        if (declared) return this.declaredStream(args, session, field, responseKey, declared, argValues);
         return {
           errors: [new AppError('BAD_USER_INPUT', `Subscription field ${field.name.value} is not served by this gateway.`)],
         };
+      }
     }
   }
 
@@ -348,6 +355,17 @@ export class GraphqlWsServer extends EventEmitter {
     return stream;
   }
 
+  /** The per-event entity query for a subscriber's field, the variables it needs, and who may share its answer. */
+  private entitySelection(args: ExecutionArgs, session: Session, field: FieldNode, rootField: string) {
+    const { query, variableNames } = entityQueryFor(args.document, getOperationAST(args.document, args.operationName)!, field, rootField);
+    const raw = (args.variableValues ?? {}) as Record<string, unknown>;
+    const baseVars: Record<string, unknown> = {};
+    for (const n of variableNames) if (n in raw) baseVars[n] = raw[n];
+    // the answer depends on the selection, its variables and who asks (e.g. User.email is the caller's only)
+    const key = `${query}\u0000${JSON.stringify(baseVars)}\u0000${session.token ?? ''}`;
+    return { query, baseVars, key };
+  }
+
   /** Course events: the course is fetched with the client's selection through the supergraph. */
   private courseStream(
     args: ExecutionArgs,
@@ -357,12 +375,7 @@ export class GraphqlWsServer extends EventEmitter {
     channel: 'course.created' | 'course.updated',
     filter: (e: CourseEvent) => boolean,
   ) {
-    const { query, variableNames } = courseQueryFor(args.document, getOperationAST(args.document, args.operationName)!, field);
-    const raw = (args.variableValues ?? {}) as Record<string, unknown>;
-    const baseVars: Record<string, unknown> = {};
-    for (const n of variableNames) if (n in raw) baseVars[n] = raw[n];
-    // the answer depends on the selection, its variables and who asks (e.g. User.email is the caller's only)
-    const key = `${query}\u0000${JSON.stringify(baseVars)}\u0000${session.token ?? ''}`;
+    const { query, baseVars, key } = this.entitySelection(args, session, field, 'course');
     const operationId = (args.contextValue as { operationId?: unknown } | undefined)?.operationId;
     if (typeof operationId === 'string') {
       return this.fanOutStream(channel, responseKey, key, query, baseVars, session, { id: operationId, socket: session.socket, filter, live: true });
@@ -370,14 +383,46 @@ export class GraphqlWsServer extends EventEmitter {
     return this.track<CourseEvent>(
       session,
       (push) => this.bus.on(channel, (e) => filter(e) && push(e)),
-      (e) => {
-        let memo = this.perEvent.get(e);
-        if (!memo) this.perEvent.set(e, (memo = new Map()));
-        let result = memo.get(key);
-        if (!result) memo.set(key, (result = this.resolveCourse(e, query, baseVars, responseKey, session)));
-        return result.then((r) => r && (r.data ? { ...r, data: { [responseKey]: r.data[COURSE_KEY] } } : r));
-      },
+      (e) => this.resolveShared(e, e.courseId, key, query, baseVars, responseKey, session),
     );
+  }
+
+  /**
+   * A subgraph-declared event field (@eventSubscription): events on its channel whose payload matches
+   * the subscription's arguments; each one's entity is fetched through the declared root query field
+   * with the subscriber's selection and token (an entity the subscriber may not see is not delivered).
+   */
+  private declaredStream(
+    args: ExecutionArgs,
+    session: Session,
+    field: FieldNode,
+    responseKey: string,
+    declared: EventSubscriptionField,
+    argValues: Record<string, unknown>,
+  ) {
+    const { query, baseVars, key } = this.entitySelection(args, session, field, declared.query);
+    return this.track<DeclaredEvent>(
+      session,
+      (push) => this.bus.onChannel(declared.channel, (e) => eventMatchesArguments(e, argValues) && push(e)),
+      (e) => this.resolveShared(e, e.id, key, query, baseVars, responseKey, session),
+    );
+  }
+
+  /** One entity query per event and distinct (selection, variables, token), shared by the subscribers that have the same. */
+  private resolveShared(
+    e: object,
+    id: string,
+    key: string,
+    query: string,
+    baseVars: Record<string, unknown>,
+    responseKey: string,
+    session: Session,
+  ): Promise<ExecutionResult | null> {
+    let memo = this.perEvent.get(e);
+    if (!memo) this.perEvent.set(e, (memo = new Map()));
+    let result = memo.get(key);
+    if (!result) memo.set(key, (result = this.resolveEntity(id, query, baseVars, responseKey, session)));
+    return result.then((r) => r && (r.data ? { ...r, data: { [responseKey]: r.data[ENTITY_KEY] } } : r));
   }
 
   /**
@@ -446,13 +491,8 @@ export class GraphqlWsServer extends EventEmitter {
     group.pending++;
     group.tail = group.tail
       .then(async () => {
-        let memo = this.perEvent.get(e);
-        if (!memo) this.perEvent.set(e, (memo = new Map()));
-        let result = memo.get(key);
-        if (!result) memo.set(key, (result = this.resolveCourse(e, query, baseVars, responseKey, session)));
-        const r = await result;
-        if (!r) return;
-        const payload = r.data ? { ...r, data: { [responseKey]: r.data[COURSE_KEY] } } : r;
+        const payload = await this.resolveShared(e, e.courseId, key, query, baseVars, responseKey, session);
+        if (!payload) return;
         const rest = `,"type":"next","payload":${JSON.stringify(payload)}}`;
         for (const m of targets) {
           if (!m.live || m.socket.readyState !== m.socket.OPEN) continue;
@@ -465,9 +505,9 @@ export class GraphqlWsServer extends EventEmitter {
       .finally(() => group.pending--);
   }
 
-  /** Runs the per-event course query; data stays under COURSE_KEY (each subscriber renames it to its own field). */
-  private async resolveCourse(
-    e: CourseEvent,
+  /** Runs the per-event entity query; data stays under ENTITY_KEY (each subscriber renames it to its own field). */
+  private async resolveEntity(
+    id: string,
     query: string,
     baseVars: Record<string, unknown>,
     responseKey: string,
@@ -476,19 +516,20 @@ export class GraphqlWsServer extends EventEmitter {
     if (!this.executor.serving()) return null;
     try {
       const res = await this.executor.execute(
-        { query, variables: { ...baseVars, [COURSE_ID_VAR]: e.courseId } },
+        { query, variables: { ...baseVars, [ENTITY_ID_VAR]: id } },
         this.contextOf(session),
       );
       if (res.body.kind !== 'single') return null;
       const { data, errors } = res.body.singleResult;
-      const course = (data as Record<string, unknown> | null | undefined)?.[COURSE_KEY];
-      if (course == null && !errors?.length) return null; // deleted again before we looked
+      const entity = (data as Record<string, unknown> | null | undefined)?.[ENTITY_KEY];
+      // deleted again before we looked, or not the subscriber's to see
+      if (entity == null && !errors?.length) return null;
       return {
-        data: course == null ? null : { [COURSE_KEY]: course },
+        data: entity == null ? null : { [ENTITY_KEY]: entity },
         ...(errors?.length ? { errors: errors as unknown as GraphQLError[] } : {}),
       };
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message, courseId: e.courseId, responseKey }, 'could not resolve a subscription event');
+      this.logger.warn({ err: (err as Error).message, id, responseKey }, 'could not resolve a subscription event');
       return null;
     }
   }

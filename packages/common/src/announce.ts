@@ -4,6 +4,7 @@ import { optionalString } from './config';
 import { DiscoveryClient, type Registration } from './discovery-client';
 import { serviceSecretsEnv } from './service-auth';
 import type { Logger } from './logger';
+import { normalizeRoutes, type RouteInput } from './route-prefixes';
 
 /** Environment a discoverable service reads (spread into its loadConfig shape). */
 export const announceEnv = {
@@ -22,6 +23,8 @@ export interface AnnounceOptions {
   grpcPort?: number;
   /** The subgraph's SDL; its hash tells the gateway when to recompose. */
   sdl?: string;
+  /** Path prefixes served over plain HTTP that the gateway should proxy here, e.g. `['/media/']`. */
+  routes?: readonly RouteInput[];
   logger: Logger;
   /** DISCOVERY_TOKEN. */
   discoveryToken?: string;
@@ -30,7 +33,7 @@ export interface AnnounceOptions {
 export const sdlHash = (sdl: string) => createHash('sha256').update(sdl).digest('hex').slice(0, 16);
 
 /**
- * Registers this instance with discovery (GraphQL URL, gRPC address, SDL hash). Resolves at once even
+ * Registers this instance with discovery (GraphQL URL, gRPC address, SDL hash, HTTP path prefixes). Resolves at once even
  * when discovery is down; the client keeps retrying and heartbeating. Undefined when no DISCOVERY_URL.
  */
 export async function announce(opts: AnnounceOptions): Promise<Registration | undefined> {
@@ -44,6 +47,7 @@ export async function announce(opts: AnnounceOptions): Promise<Registration | un
     url: `http://${opts.advertiseHost}:${opts.httpPort}/graphql`,
     ...(opts.grpcPort ? { grpcUrl: `${opts.advertiseHost}:${opts.grpcPort}` } : {}),
     ...(opts.sdl ? { sdlHash: sdlHash(opts.sdl) } : {}),
+    ...(opts.routes?.length ? { routes: normalizeRoutes(opts.routes) } : {}),
   };
   // Heartbeats only while the instance's own /health says it can serve (a lost database stops them).
   const healthUrl = `http://${opts.advertiseHost}:${opts.httpPort}/health`;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { request } from 'undici';
 import type { Logger } from './logger';
+import type { RouteAnnouncement } from './route-prefixes';
 
 /** One live instance as discovery reports it. */
 export interface ServiceInstance {
@@ -12,6 +13,8 @@ export interface ServiceInstance {
   grpcUrl?: string;
   /** Hash of the instance's SDL, so the gateway recomposes only when it changes. */
   sdlHash?: string;
+  /** Path prefixes the instance serves over plain HTTP through the gateway. */
+  routes?: RouteAnnouncement[];
   meta?: Record<string, unknown>;
   /** ISO timestamps. */
   registeredAt: string;
@@ -30,6 +33,7 @@ export interface InstanceInfo {
   url: string;
   grpcUrl?: string;
   sdlHash?: string;
+  routes?: RouteAnnouncement[];
   meta?: Record<string, unknown>;
 }
 

@@ -18,6 +18,10 @@ export type ErrorCode =
   | 'RANGE_NOT_SATISFIABLE'
   | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE'
+  /** A proxied upstream failed before it answered (502). */
+  | 'BAD_GATEWAY'
+  /** A proxied upstream went silent for longer than the gateway waits (504). */
+  | 'GATEWAY_TIMEOUT'
   | 'INTERNAL_SERVER_ERROR';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -33,6 +37,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   RANGE_NOT_SATISFIABLE: 416,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
+  BAD_GATEWAY: 502,
+  GATEWAY_TIMEOUT: 504,
   INTERNAL_SERVER_ERROR: 500,
 };
 

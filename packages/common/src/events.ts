@@ -1,10 +1,14 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
+// The SDL side of declared event subscriptions (directive, parser, argument filter) belongs to this contract too.
+export * from './event-subscriptions';
+
 /**
  * The Redis pub/sub contract between the subgraphs (publishers, after a write commits) and the
  * gateway (one subscriber per replica, fanning out to subscriptions and WS course lists). Written
- * once here so the two sides cannot drift: channel names, and a zod schema per event.
+ * once here so the two sides cannot drift: channel names, and a zod schema per event; channels
+ * subgraphs declare with `@eventSubscription` share one generic schema (declaredEventSchema).
  */
 export const COURSE_CHANNELS = ['course.created', 'course.updated', 'course.deleted'] as const;
 export type CourseChannel = (typeof COURSE_CHANNELS)[number];
@@ -60,7 +64,10 @@ export async function publishEvent<C extends EventChannel>(redis: Pick<Redis, 'p
 /** Events come from other processes: anything without the contract's shape is undefined (dropped). */
 export function parseEvent<C extends EventChannel>(channel: C, raw: string): EventMap[C] | undefined {
   const schema = (EVENT_SCHEMAS as Record<string, z.ZodType | undefined>)[channel];
-  if (!schema) return undefined;
+  return schema ? (parseJson(schema, raw) as EventMap[C] | undefined) : undefined;
+}
+
+function parseJson<S extends z.ZodType>(schema: S, raw: string): z.output<S> | undefined {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -68,5 +75,30 @@ export function parseEvent<C extends EventChannel>(channel: C, raw: string): Eve
     return undefined;
   }
   const result = schema.safeParse(json);
-  return result.success ? (result.data as EventMap[C]) : undefined;
+  return result.success ? result.data : undefined;
+}
+
+/**
+ * Channels a subgraph declares for an `@eventSubscription` field (see event-subscriptions.ts) are not
+ * known here, so their contract is generic: a JSON object naming its entity's `id` (read as a string);
+ * every other field passes through, and the subscription's arguments filter on them.
+ */
+export const declaredEventSchema = z.looseObject({
+  id: z.union([z.string().min(1), z.number().finite()]).transform(String),
+});
+export type DeclaredEvent = z.output<typeof declaredEventSchema>;
+/** What a publisher sends on a declared channel. */
+export type DeclaredEventMessage = { id: string | number } & Record<string, unknown>;
+
+/** A declared channel must not be one of the fixed ones above: those carry their own schema, without `id`. */
+export const isFixedChannel = (channel: string): channel is EventChannel => (EVENT_CHANNELS as readonly string[]).includes(channel);
+
+/** Publishes one event on a channel a subgraph declared with `@eventSubscription`. */
+export async function publishDeclaredEvent(redis: Pick<Redis, 'publish'>, channel: string, event: DeclaredEventMessage): Promise<void> {
+  await redis.publish(channel, JSON.stringify(event));
+}
+
+/** A declared channel's event: anything that is not a JSON object with an `id` is undefined (dropped). */
+export function parseDeclaredEvent(raw: string): DeclaredEvent | undefined {
+  return parseJson(declaredEventSchema, raw);
 }

@@ -20,3 +20,5 @@ export * from './announce';
 export * from './cache';
 export * from './client-address';
 export * from './service-auth';
+export * from './route-prefixes';
+export * from './rendezvous';

@@ -1,6 +1,7 @@
 import { AppError } from './errors';
 import { InstanceBreaker, isBreakerRejection, isNotReachedError, type BreakerOptions, type BreakerState } from './breaker';
 import type { Logger } from './logger';
+import { rendezvousPick } from './rendezvous';
 import { LatencyAverage, ejectionMs, maxEjected, outlierThreshold, resolveOutlierOptions, type OutlierOptions, type ResolvedOutlierOptions } from './outlier';
 
 /** What a pool needs from an instance; discovery's ServiceInstance fits. */
@@ -39,6 +40,11 @@ export interface ExecuteOptions {
    * never reached its instance (connection refused, breaker open), so nothing runs twice.
    */
   idempotent?: boolean;
+  /**
+   * Sticky routing: calls with the same key go to the same live instance (rendezvous hashing over
+   * the instances a call could go to), instead of the next one in round-robin order.
+   */
+  key?: string;
 }
 
 export interface InstanceStatus {
@@ -139,14 +145,14 @@ export class InstancePool<I extends PoolInstance> {
    * failed → AppError SERVICE_UNAVAILABLE, at once rather than after a wait.
    */
   async execute<T>(fn: (instance: I) => Promise<T>, opts: ExecuteOptions = {}): Promise<T> {
-    const first = this.pick();
+    const first = this.pick(undefined, opts.key);
     if (!first) throw this.unavailable();
     try {
       return await this.timed(first, fn);
     } catch (err) {
       const retryable = opts.retryOnce && (opts.idempotent || isNotReachedError(err));
       if (!retryable) throw this.failed(err);
-      const second = this.pick(first) ?? (first.breaker.state === 'closed' && !first.removed ? (first.requests++, first) : undefined);
+      const second = this.pick(first, opts.key) ?? (first.breaker.state === 'closed' && !first.removed ? (first.requests++, first) : undefined);
       if (!second) throw this.failed(err);
       this.opts.logger?.debug({ service: this.service, from: first.instance.id, to: second.instance.id }, 'retrying on another instance');
       try {
@@ -245,14 +251,22 @@ export class InstancePool<I extends PoolInstance> {
   }
 
   /**
-   * Next member in round-robin order whose breaker is closed (skipping `exclude`). Without a
-   * background probe, an open breaker past its cool-down is offered when nothing else is closed,
-   * so live traffic performs the half-open probe.
+   * Next member in round-robin order whose breaker is closed (skipping `exclude`), or with a `key`
+   * the one rendezvous hashing gives among those. Without a background probe, an open breaker past
+   * its cool-down is offered when nothing else is closed, so live traffic performs the half-open probe.
    */
-  private pick(exclude?: Member<I>): Member<I> | undefined {
+  private pick(exclude?: Member<I>, key?: string): Member<I> | undefined {
     const list = this.members;
     const n = list.length;
     if (n === 0) return undefined;
+    if (key !== undefined) {
+      const live = list.filter((m) => m !== exclude && m.breaker.state === 'closed');
+      const m = rendezvousPick(key, live.some((x) => !x.ejectedUntil) ? live.filter((x) => !x.ejectedUntil) : live, (x) => x.instance.id);
+      if (m) {
+        m.requests++;
+        return m;
+      }
+    }
     // ejected latency outliers only when no other closed instance is left (slow beats unavailable)
     for (const allowEjected of [false, true]) {
       for (let i = 0; i < n; i++) {

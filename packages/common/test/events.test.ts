@@ -1,4 +1,4 @@
-import { EVENT_CHANNELS, parseEvent, publishEvent } from '../src/events';
+import { EVENT_CHANNELS, isFixedChannel, parseDeclaredEvent, parseEvent, publishDeclaredEvent, publishEvent } from '../src/events';
 
 describe('the Redis event contract', () => {
   it('reads what a publisher writes, on every channel', async () => {
@@ -23,5 +23,20 @@ describe('the Redis event contract', () => {
       createdAt: undefined,
     });
     expect(parseEvent('notification', JSON.stringify({ userId: 'u', kind: '', text: 't' }))).toBeUndefined();
+  });
+
+  it('reads a declared channel generically: a JSON object with an id, every other field kept', async () => {
+    const sent: string[] = [];
+    await publishDeclaredEvent({ publish: async (_channel: string, message: string) => sent.push(message) }, 'lesson.updated', { id: 'l1', courseId: 'c1', status: 'READY' });
+    expect(parseDeclaredEvent(sent[0])).toEqual({ id: 'l1', courseId: 'c1', status: 'READY' });
+    // a numeric id is read as the string the entity query takes
+    expect(parseDeclaredEvent(JSON.stringify({ id: 7, courseId: 'c1' }))).toEqual({ id: '7', courseId: 'c1' });
+    for (const raw of ['{not json', '[]', '"l1"', 'null', JSON.stringify({ courseId: 'c1' }), JSON.stringify({ id: '' }), JSON.stringify({ id: { x: 1 } }), JSON.stringify({ id: null })])
+      expect(parseDeclaredEvent(raw)).toBeUndefined();
+  });
+
+  it('tells the fixed channels from declared ones', () => {
+    for (const c of EVENT_CHANNELS) expect(isFixedChannel(c)).toBe(true);
+    expect(isFixedChannel('lesson.updated')).toBe(false);
   });
 });

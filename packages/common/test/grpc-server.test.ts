@@ -162,13 +162,16 @@ describe('AppError ↔ gRPC status', () => {
     });
     // a foreign server sends no x-error-code trailer: the status alone decides
     // PAYLOAD_TOO_LARGE, QUERY_TOO_COMPLEX and UNSUPPORTED_MEDIA_TYPE travel as INVALID_ARGUMENT and come back as
-    // BAD_USER_INPUT, RANGE_NOT_SATISFIABLE (OUT_OF_RANGE) too; UNPROCESSABLE_CONTENT (FAILED_PRECONDITION) as CONFLICT
+    // BAD_USER_INPUT, RANGE_NOT_SATISFIABLE (OUT_OF_RANGE) too; UNPROCESSABLE_CONTENT (FAILED_PRECONDITION) as CONFLICT;
+    // the HTTP proxy's BAD_GATEWAY and GATEWAY_TIMEOUT travel as UNAVAILABLE / DEADLINE_EXCEEDED (SERVICE_UNAVAILABLE)
     const lossy: Record<string, string> = {
       PAYLOAD_TOO_LARGE: 'BAD_USER_INPUT',
       QUERY_TOO_COMPLEX: 'BAD_USER_INPUT',
       UNSUPPORTED_MEDIA_TYPE: 'BAD_USER_INPUT',
       RANGE_NOT_SATISFIABLE: 'BAD_USER_INPUT',
       UNPROCESSABLE_CONTENT: 'CONFLICT',
+      BAD_GATEWAY: 'SERVICE_UNAVAILABLE',
+      GATEWAY_TIMEOUT: 'SERVICE_UNAVAILABLE',
     };
     for (const code of codes) expect(appCodeForGrpcStatus(GRPC_STATUS_FOR[code])).toBe(lossy[code] ?? code);
     expect(appCodeForGrpcStatus(grpc.status.FAILED_PRECONDITION)).toBe('CONFLICT');

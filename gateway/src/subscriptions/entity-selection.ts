@@ -10,25 +10,26 @@ import {
   type VariableDefinitionNode,
 } from 'graphql';
 
-/** The variable name the id of the event's course travels in (cannot clash: `__` is reserved). */
-export const COURSE_ID_VAR = '__subscriptionCourseId';
+/** The variable name the id of the event's entity travels in (cannot clash: `__` is reserved). */
+export const ENTITY_ID_VAR = '__subscriptionEntityId';
 /** Response key of the query's root field. */
-export const COURSE_KEY = '__subscriptionCourse';
+export const ENTITY_KEY = '__subscriptionEntity';
 
-export interface CourseQuery {
-  /** `query($__subscriptionCourseId: ID!, …) { __subscriptionCourse: course(id: …) { <selection> } }` */
+export interface EntityQuery {
+  /** `query($__subscriptionEntityId: ID!, …) { __subscriptionEntity: <rootField>(id: …) { <selection> } }` */
   query: string;
-  /** The subscription's variables that the selection uses (to pass along with the course id). */
+  /** The subscription's variables that the selection uses (to pass along with the entity id). */
   variableNames: string[];
 }
 
 /**
  * Turns the client's subscription field (`courseCreated { name owner { username } }`) into a query
- * for that one course with the same selection, so each event is resolved through the federated
- * query path like any other query (entities, @requires, other subgraphs). Fragments and variables
- * the selection uses come along; the rest of the document is dropped (unused ones fail validation).
+ * for the one entity an event names, through `rootField(id:)` (`course`, `lesson`…), with the same
+ * selection, so each event is resolved through the federated query path like any other query
+ * (entities, @requires, other subgraphs). Fragments and variables the selection uses come along; the
+ * rest of the document is dropped (unused ones fail validation).
  */
-export function courseQueryFor(document: DocumentNode, operation: OperationDefinitionNode, field: FieldNode): CourseQuery {
+export function entityQueryFor(document: DocumentNode, operation: OperationDefinitionNode, field: FieldNode, rootField: string): EntityQuery {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
 
@@ -54,7 +55,7 @@ export function courseQueryFor(document: DocumentNode, operation: OperationDefin
   const variableDefinitions: VariableDefinitionNode[] = [
     {
       kind: Kind.VARIABLE_DEFINITION,
-      variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: COURSE_ID_VAR } },
+      variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: ENTITY_ID_VAR } },
       type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
     },
     ...(operation.variableDefinitions ?? []).filter((v) => usedVars.has(v.variable.name.value)),
@@ -65,7 +66,7 @@ export function courseQueryFor(document: DocumentNode, operation: OperationDefin
       {
         kind: Kind.OPERATION_DEFINITION,
         operation: 'query' as OperationDefinitionNode['operation'],
-        name: { kind: Kind.NAME, value: 'SubscriptionCourse' },
+        name: { kind: Kind.NAME, value: 'SubscriptionEntity' },
         variableDefinitions,
         directives: [],
         selectionSet: {
@@ -73,13 +74,13 @@ export function courseQueryFor(document: DocumentNode, operation: OperationDefin
           selections: [
             {
               kind: Kind.FIELD,
-              alias: { kind: Kind.NAME, value: COURSE_KEY },
-              name: { kind: Kind.NAME, value: 'course' },
+              alias: { kind: Kind.NAME, value: ENTITY_KEY },
+              name: { kind: Kind.NAME, value: rootField },
               arguments: [
                 {
                   kind: Kind.ARGUMENT,
                   name: { kind: Kind.NAME, value: 'id' },
-                  value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: COURSE_ID_VAR } },
+                  value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: ENTITY_ID_VAR } },
                 },
               ],
               directives: field.directives,
