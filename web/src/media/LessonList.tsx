@@ -1,9 +1,10 @@
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
-import { Empty, ErrorMessage, Loading } from '../components/Status';
+import { Empty, Loading } from '../components/Status';
 import { COURSE_LESSONS } from '../graphql/documents';
 import { CourseProgressBar } from './ProgressBar';
 import { describeStatus, formatDuration, type CourseProgress, type Lesson } from './types';
+import { MediaError } from './MediaError';
 
 export interface CourseLessonsData {
   course: {
@@ -26,7 +27,7 @@ export function LessonList({ courseId, isOwner, canWatch }: { courseId: string; 
   return (
     <section className="lessons" aria-labelledby="lessons-h">
       <h2 id="lessons-h">Lessons</h2>
-      <ErrorMessage error={result.error} action="Could not load the lessons" />
+      <MediaError error={result.error} action="Could not load the lessons" />
       {result.fetching && !course ? <Loading what="the lessons" /> : null}
       {canWatch && !isOwner ? <CourseProgressBar progress={course?.myProgress} /> : null}
       {course && course.lessons.length === 0 ? (

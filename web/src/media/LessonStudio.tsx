@@ -5,6 +5,7 @@ import { COURSE_LESSONS, CREATE_LESSON, DELETE_LESSON, LESSON_UPDATED, MOVE_LESS
 import type { CourseLessonsData } from './LessonList';
 import { describeStatus, formatDuration, type Lesson } from './types';
 import { UploadButton } from './UploadButton';
+import { MediaError } from './MediaError';
 
 /**
  * The owner's lessons of one course: add, rename, reorder, delete, upload a video and follow its
@@ -66,7 +67,7 @@ export function LessonStudio({ courseId }: { courseId: string }) {
       {failures.map(([state, action]) => (
         <ErrorMessage key={action} error={state.error} action={action} />
       ))}
-      <ErrorMessage error={result.error} action="Could not load the lessons" />
+      <MediaError error={result.error} action="Could not load the lessons" />
       {event.error ? (
         <p role="alert" className="error">
           <strong>Live status stopped: </strong>

@@ -5,6 +5,7 @@ import { Empty, ErrorMessage, Loading } from '../components/Status';
 import { MY_COURSES, MY_LEARNING_PROGRESS } from '../graphql/documents';
 import { CourseProgressBar } from '../media/ProgressBar';
 import type { CourseProgress } from '../media/types';
+import { MediaError } from '../media/MediaError';
 
 export function MyLearningPage() {
   // always asked again: a purchase made in another tab must show
@@ -20,7 +21,7 @@ export function MyLearningPage() {
     <section>
       <h1>My learning</h1>
       <ErrorMessage error={result.error} action="Could not load your courses" />
-      <ErrorMessage error={progress.error} action="Could not load your progress" />
+      <MediaError error={progress.error} action="Could not load your progress" />
       {result.fetching && !courses ? <Loading what="your courses" /> : null}
       {courses && courses.length === 0 ? (
         <Empty>
