@@ -6,6 +6,9 @@ import { waitFor } from '@dream/common/testing';
 import { REPO_ROOT, Stack, waitForPool } from '@dream/testenv';
 import type { Gateway } from '../gateway/src/server';
 
+/** Every account the journeys make has this password. */
+export const PASSWORD = 'correct horse battery';
+
 export const WEB_DIST = join(REPO_ROOT, 'web', 'dist');
 export const SCREENSHOTS = join(REPO_ROOT, 'docs', 'screenshots');
 export const DESKTOP = { width: 1280, height: 800 };
@@ -102,3 +105,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** Waits until the gateway has at least `n` live graphql-ws subscriptions (so events are caused after). */
 export const liveSubscriptions = (gw: Gateway, n: number) =>
   waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= n, { what: `${n} live subscriptions`, timeoutMs: 15000 });
+
+/** Signs up through the form (from the catalogue's "Sign up" link) with the roles given, and waits to be signed in. */
+export async function signUp(page: Page, who: { username: string; email: string }, roles: { student: boolean; owner: boolean }) {
+  await page.goto('/');
+  await page.getByRole('link', { name: 'Sign up' }).click();
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('learn (student)').setChecked(roles.student);
+  await page.getByLabel('teach (course owner)').setChecked(roles.owner);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+/** Fails the test on any serious or critical axe violation of the page as it is. */
+export async function expectAccessible(page: Page, what: string) {
+  expect({ page: what, violations: await seriousViolations(page) }).toEqual({ page: what, violations: [] });
+}

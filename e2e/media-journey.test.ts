@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Stack } from '@dream/testenv';
 import type { Gateway } from '../gateway/src/server';
-import { PHONE, launchChromium, liveSubscriptions, mediaSkipReason, openPage, screenshot, seriousViolations, startPlatform } from './harness';
+import { PHONE, expectAccessible, launchChromium, liveSubscriptions, mediaSkipReason, openPage, screenshot, signUp, startPlatform } from './harness';
 
 jest.setTimeout(300000);
 
@@ -14,7 +14,6 @@ if (skip) process.stdout.write(`media journey skipped: ${skip}\n`);
 const describeMedia = skip ? describe.skip : describe;
 
 const run = Math.random().toString(36).slice(2, 7);
-const PASSWORD = 'correct horse battery';
 const courseName = `Video basics ${run}`;
 const LESSON = 'Colour bars';
 const BROKEN = 'Broken upload';
@@ -25,21 +24,6 @@ function makeVideo(dir: string): string {
   const ffmpeg = process.env.FFMPEG_PATH ?? 'ffmpeg';
   execFileSync(ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=4:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=4', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
   return file;
-}
-
-async function signUp(page: Page, name: string, roles: { student: boolean; owner: boolean }) {
-  await page.goto('/signup');
-  await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Email').fill(`${name}@example.org`);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('learn (student)').setChecked(roles.student);
-  await page.getByLabel('teach (course owner)').setChecked(roles.owner);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-}
-
-async function expectAccessible(page: Page, what: string) {
-  expect({ page: what, violations: await seriousViolations(page) }).toEqual({ page: what, violations: [] });
 }
 
 /** Chooses `file` in the lesson row's "Upload video" file dialog. */
@@ -93,7 +77,7 @@ describeMedia('lessons and video in Chromium, on a real platform with media', ()
     const s = await openPage(browser, gw.url);
     try {
       // the owner: a course, two lessons, a real video and a text file posing as one
-      await signUp(o.page, `vown_${run}`, { student: false, owner: true });
+      await signUp(o.page, { username: `vown_${run}`, email: `vown_${run}@example.org` }, { student: false, owner: true });
       await o.page.getByRole('link', { name: 'Create course' }).click();
       await o.page.getByLabel('Course name').fill(courseName);
       await o.page.getByLabel('Category').fill(`Video${run}`);
@@ -120,7 +104,7 @@ describeMedia('lessons and video in Chromium, on a real platform with media', ()
       await row(BROKEN).getByRole('button', { name: 'Retry' }).waitFor();
 
       // the student: buys the course, sees only the READY lesson, plays it through hls.js
-      await signUp(s.page, `vstu_${run}`, { student: true, owner: false });
+      await signUp(s.page, { username: `vstu_${run}`, email: `vstu_${run}@example.org` }, { student: true, owner: false });
       await s.page.getByRole('link', { name: courseName }).click();
       await s.page.getByRole('button', { name: 'Buy' }).click();
       await s.page.getByText('You own this course').waitFor();
