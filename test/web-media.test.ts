@@ -1,7 +1,7 @@
 // The web app's media logic that needs no browser: durations, statuses, watched time, resume point, upload errors.
 import { describeStatus, formatDuration } from '../web/src/media/types';
 import { distinctSeconds, resumeAt, watchedTotal, type Ranges } from '../web/src/media/watch-progress';
-import { uploadErrorMessage } from '../web/src/media/tus-upload';
+import { isRetryable, uploadErrorMessage } from '../web/src/media/upload-errors';
 
 /** A TimeRanges as the browser gives it for `played`: sorted, merged ranges. */
 const ranges = (...r: Array<[number, number]>): Ranges => ({ length: r.length, start: (i) => r[i][0], end: (i) => r[i][1] });
@@ -45,4 +45,11 @@ test('a failed upload shows the media service’s reason and status, or a senten
   expect(uploadErrorMessage(answer(403, JSON.stringify({ error: { code: 'FORBIDDEN', message: 'Over your storage quota of 5 GB' } })))).toBe('Over your storage quota of 5 GB (HTTP 403)');
   expect(uploadErrorMessage(answer(413, ''))).toBe('The upload was refused (HTTP 413).');
   expect(uploadErrorMessage(Object.assign(new Error('network'), { originalResponse: null }))).toMatch(/cut.*Resume upload/);
+});
+
+test('cuts, server failures and lock conflicts are retried (tus resumes at the offset); refusals are final', () => {
+  const answer = (status: number) => Object.assign(new Error('tus'), { originalResponse: { getStatus: () => status, getBody: () => '' } });
+  expect(isRetryable(Object.assign(new Error('cut'), { originalResponse: null }))).toBe(true);
+  for (const status of [500, 502, 503, 409, 423]) expect({ status, retry: isRetryable(answer(status)) }).toEqual({ status, retry: true });
+  for (const status of [400, 401, 403, 413, 415, 422]) expect({ status, retry: isRetryable(answer(status)) }).toEqual({ status, retry: false });
 });

@@ -6,6 +6,7 @@ import { CataloguePage } from './pages/Catalogue';
 import { CoursePage } from './pages/CoursePage';
 import { MyLearningPage } from './pages/MyLearning';
 import { CreateCoursePage, EditCoursePage, StudioPage } from './pages/Studio';
+import { LoadBoundary } from './components/LoadBoundary';
 import { Loading } from './components/Status';
 import { useSession, type Role } from './session/session';
 
@@ -47,9 +48,11 @@ export function App() {
         <Route path="/course/:id/lessons/:lessonId">
           {(p) => (
             <Guard>
-              <Suspense fallback={<Loading what="the player" />}>
-                <PlayerPage key={p.lessonId} courseId={p.id} lessonId={p.lessonId} />
-              </Suspense>
+              <LoadBoundary>
+                <Suspense fallback={<Loading what="the player" />}>
+                  <PlayerPage key={p.lessonId} courseId={p.id} lessonId={p.lessonId} />
+                </Suspense>
+              </LoadBoundary>
             </Guard>
           )}
         </Route>

@@ -20,17 +20,15 @@ export function UploadButton({ lessonId, describedBy }: { lessonId: string; desc
 
   const send = async (file: File) => {
     setState({ kind: 'sending', sent: 0, total: file.size });
-    const r = await requestTicket({ lessonId });
-    const t = r.data?.requestLessonUpload;
-    if (!t) return setState({ kind: 'idle' }); // the mutation's error is shown below
-    if (file.size > t.maxBytes) return setState({ kind: 'failed', message: `The file is ${mb(file.size)}; the largest upload allowed is ${mb(t.maxBytes)}.`, canResume: false });
     // tus-js-client is loaded when an owner uploads, not by every visitor of the app
     const { startUpload } = await import('./tus-upload');
-    upload.current = startUpload(file, t, {
+    upload.current = await startUpload(file, lessonId, async () => (await requestTicket({ lessonId })).data?.requestLessonUpload, {
       onProgress: (sent, total) => setState({ kind: 'sending', sent, total }),
       onSuccess: () => setState({ kind: 'done' }),
       onError: (message, canResume) => setState({ kind: 'failed', message, canResume }),
     });
+    // no ticket: the mutation's error is shown below; a refused size was reported through onError
+    if (!upload.current) setState((s) => (s.kind === 'sending' ? { kind: 'idle' } : s));
   };
   const resume = () => {
     if (!upload.current) return;
@@ -76,5 +74,3 @@ export function UploadButton({ lessonId, describedBy }: { lessonId: string; desc
     </div>
   );
 }
-
-const mb = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MB`;

@@ -1,8 +1,10 @@
 import { Upload } from 'tus-js-client';
+import { isRetryable, uploadErrorMessage, type TusError } from './upload-errors';
 
 export interface UploadTicket {
   uploadUrl: string;
   token: string;
+  expiresAt: string;
   maxBytes: number;
 }
 
@@ -18,35 +20,48 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 /** After a cut, tus-js-client asks the server for the offset (HEAD) and goes on from there. */
 const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10000, 20000, 30000];
 
-type TusError = Error & { originalResponse?: { getStatus(): number; getBody(): string } | null };
+/** Tickets of unfinished uploads by lesson and file, so the same file chosen again after a reload resumes. */
+const TICKETS_KEY = 'dream-and-study.upload-tickets';
+type StoredTickets = Record<string, UploadTicket>;
 
-/** 4xx answers are final (wrong type, too large, over quota, not a video); cuts, 5xx and lock conflicts are not. */
-function isRetryable(err: TusError): boolean {
-  const status = err.originalResponse?.getStatus() ?? 0;
-  return status === 0 || status >= 500 || status === 409 || status === 423;
+function readTickets(): StoredTickets {
+  try {
+    const all = JSON.parse(localStorage.getItem(TICKETS_KEY) ?? '{}') as StoredTickets;
+    // a ticket only authorises an upload started before it expires: older ones are of no use
+    return Object.fromEntries(Object.entries(all).filter(([, t]) => Date.parse(t.expiresAt) > Date.now()));
+  } catch {
+    return {};
+  }
 }
 
-/** The message of a failed tus request: the body of the server's answer when it has one. */
-export function uploadErrorMessage(err: TusError): string {
-  const res = err.originalResponse;
-  if (!res) return 'The upload was cut and could not be resumed: check your connection and press “Resume upload”.';
-  const body = res.getBody()?.trim() ?? '';
-  let text = body;
-  try {
-    const parsed = JSON.parse(body) as { error?: { message?: string }; message?: string };
-    text = parsed.error?.message ?? parsed.message ?? body;
-  } catch {
-    // a plain-text answer (tus servers write their reason as text)
-  }
-  return text ? `${text} (HTTP ${res.getStatus()})` : `The upload was refused (HTTP ${res.getStatus()}).`;
+function storeTicket(key: string, ticket: (UploadTicket) | undefined) {
+  const all = readTickets();
+  if (ticket) all[key] = ticket;
+  else delete all[key];
+  localStorage.setItem(TICKETS_KEY, JSON.stringify(all));
 }
 
 /**
- * A tus 1.0 upload of `file` with the ticket's token on every request (creation, PATCH, HEAD). The
- * upload URL is remembered in localStorage under the file's fingerprint, so `start()` after an error
- * resumes at the server's offset instead of sending the file again.
+ * A tus 1.0 upload of `file` with the ticket's token on every request (creation, PATCH, HEAD). After a
+ * cut, tus-js-client retries and resumes at the server's offset; `start()` again after the retries run
+ * out does the same. The upload URL (tus-js-client's fingerprint storage) and the ticket are kept in
+ * localStorage, so choosing the same file for the same lesson after a reload resumes too, with the
+ * ticket that authorised it. Resolves undefined when no ticket could be had (`newTicket` shows why).
  */
-export function startUpload(file: File, ticket: UploadTicket, cb: UploadCallbacks): Upload {
+export async function startUpload(
+  file: File,
+  lessonId: string,
+  newTicket: () => Promise<(UploadTicket) | undefined>,
+  cb: UploadCallbacks,
+): Promise<Upload | undefined> {
+  const key = `${lessonId}:${file.name}:${file.size}:${file.lastModified}`;
+  const stored = readTickets()[key];
+  const ticket = stored ?? (await newTicket());
+  if (!ticket) return undefined;
+  if (file.size > ticket.maxBytes) {
+    cb.onError(`The file is ${mb(file.size)}; the largest upload allowed is ${mb(ticket.maxBytes)}.`, false);
+    return undefined;
+  }
   const upload = new Upload(file, {
     endpoint: ticket.uploadUrl,
     headers: { Authorization: `Bearer ${ticket.token}` },
@@ -56,10 +71,24 @@ export function startUpload(file: File, ticket: UploadTicket, cb: UploadCallback
     removeFingerprintOnSuccess: true,
     metadata: { filename: file.name, filetype: file.type },
     onProgress: cb.onProgress,
-    onSuccess: () => cb.onSuccess(),
-    onError: (err) => cb.onError(uploadErrorMessage(err as TusError), isRetryable(err as TusError)),
+    onSuccess: () => {
+      storeTicket(key, undefined);
+      cb.onSuccess();
+    },
+    onError: (err) => {
+      const canResume = isRetryable(err as TusError);
+      if (!canResume) storeTicket(key, undefined); // refused for good: the next try asks for a new ticket
+      cb.onError(uploadErrorMessage(err as TusError), canResume);
+    },
     onShouldRetry: (err) => isRetryable(err as TusError),
   });
+  if (stored) {
+    const previous = await upload.findPreviousUploads();
+    if (previous[0]) upload.resumeFromPreviousUpload(previous[0]);
+  }
+  storeTicket(key, ticket);
   upload.start();
   return upload;
 }
+
+const mb = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MB`;

@@ -28,7 +28,8 @@ export function useProgressSaver(
         watchedSeconds: watchedTotal(previousWatched, video.played, durationSeconds),
       };
       const key = `${report.positionSeconds.toFixed(1)}:${report.watchedSeconds.toFixed(1)}`;
-      if (key === lastSent || report.watchedSeconds === 0) return; // nothing new to say
+      // nothing played in this visit (e.g. leaving before the resume seek) or nothing new: no report that could move the saved position back
+      if (video.played.length === 0 || key === lastSent) return;
       lastSent = key;
       saveProgress(token, report).then(
         (p) => {
