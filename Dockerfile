@@ -3,6 +3,7 @@
 # One Dockerfile, one target per service (they share every layer up to the last COPY):
 #   docker build --target users     -t dream/users .
 #   docker build --target courses   -t dream/courses .
+#   docker build --target media     -t dream/media .
 #   docker build --target discovery -t dream/discovery .
 #   docker build --target gateway   -t dream/gateway .
 # docker-compose.yml builds all four. Services run TypeScript directly with tsx (no build step),
@@ -104,6 +105,18 @@ COPY subgraphs/courses subgraphs/courses
 ENV PORT=4002 GRPC_PORT=50052
 EXPOSE 4002 50052
 CMD ["node", "--import", "tsx", "subgraphs/courses/src/main.ts"]
+
+FROM runtime AS media
+# ffmpeg and ffprobe from Debian: the worker role (MEDIA_ROLE=worker) spawns them; the API probes uploads.
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /app/data/media && chown -R node:node /app/data
+USER node
+# The whole workspace (src, migrations, schema); .dockerignore leaves out test/ and data/.
+COPY subgraphs/media subgraphs/media
+ENV PORT=4003
+EXPOSE 4003
+CMD ["node", "--import", "tsx", "subgraphs/media/src/main.ts"]
 
 FROM runtime AS gateway
 # The whole workspace (src, migrations, schema); .dockerignore leaves out test/ and data/.

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole platform on one machine. A private redis-server (unless REDIS_URL is set),
- * discovery, USERS_REPLICAS users and COURSES_REPLICAS courses subgraph replicas on free ports, then
+ * discovery, USERS_REPLICAS users, COURSES_REPLICAS courses and MEDIA_REPLICAS media subgraph replicas on free ports, then
  * the gateway. Prints the URLs once everything is healthy; Ctrl-C / SIGTERM stops every child.
  * On a terminal the services' JSON logs are shown as short coloured lines (scripts/log-view.ts).
  */
@@ -25,6 +25,7 @@ const config = loadConfig('launcher', {
   DISCOVERY_PORT: port(8500),
   USERS_REPLICAS: positiveInt(2),
   COURSES_REPLICAS: positiveInt(2),
+  MEDIA_REPLICAS: positiveInt(1),
   JWT_KEYS_DIR: z.string().default(join(root, 'data', 'keys')),
   DATA_DIR: z.string().default(join(root, 'data')),
   START_TIMEOUT_MS: positiveInt(90_000),
@@ -37,6 +38,7 @@ const serviceNames = [
   'discovery',
   ...Array.from({ length: config.USERS_REPLICAS }, (_, i) => `users-${i + 1}`),
   ...Array.from({ length: config.COURSES_REPLICAS }, (_, i) => `courses-${i + 1}`),
+  ...Array.from({ length: config.MEDIA_REPLICAS }, (_, i) => `media-${i + 1}`),
   'gateway',
 ];
 /** Set when the logs are shown pretty; undefined: every process writes its JSON lines straight to stdout. */
@@ -164,6 +166,8 @@ async function main(): Promise<void> {
   const secrets = {
     DISCOVERY_TOKEN: process.env.DISCOVERY_TOKEN || randomBytes(24).toString('base64url'),
     SERVICE_TOKEN: process.env.SERVICE_TOKEN || randomBytes(24).toString('base64url'),
+    // media's upload tickets and playback URLs (required under NODE_ENV=production like the others)
+    MEDIA_SIGNING_SECRET: process.env.MEDIA_SIGNING_SECRET || randomBytes(32).toString('base64url'),
   };
   const common = {
     ...secrets,
@@ -185,6 +189,8 @@ async function main(): Promise<void> {
   const replicas: Array<[string, string, number]> = [
     ['users', 'subgraphs/users', config.USERS_REPLICAS],
     ['courses', 'subgraphs/courses', config.COURSES_REPLICAS],
+    // after courses: media asks courses who owns and attends a course
+    ['media', 'subgraphs/media', config.MEDIA_REPLICAS],
   ];
   for (const [service, workspace, count] of replicas) {
     const env = {
@@ -193,6 +199,7 @@ async function main(): Promise<void> {
       PORT: '0',
       GRPC_PORT: '0',
       DATABASE_URL: process.env[`${service.toUpperCase()}_DATABASE_URL`] ?? `sqlite:${join(config.DATA_DIR, `${service}.db`)}`,
+      ...(service === 'media' ? { MEDIA_DIR: join(config.DATA_DIR, 'media') } : {}),
     };
     // The first replica runs the migrations alone; the others start once it is registered.
     spawnService(`${service}-1`, workspace, env);
@@ -202,7 +209,8 @@ async function main(): Promise<void> {
   }
 
   const gatewayUrl = `http://127.0.0.1:${config.GATEWAY_PORT}`;
-  spawnService('gateway', 'gateway', { ...common, PORT: String(config.GATEWAY_PORT), ACCESS_LOG: config.ACCESS_LOG });
+  const subgraphs = replicas.map(([service]) => service).join(',');
+  spawnService('gateway', 'gateway', { ...common, PORT: String(config.GATEWAY_PORT), ACCESS_LOG: config.ACCESS_LOG, SUBGRAPHS: subgraphs });
   // /health answers 500 (logged as a failure) until the supergraph is composed: poll it gently
   await waitFor(() => httpOk(`${gatewayUrl}/health`), { timeoutMs, intervalMs: 500, what: 'gateway /health' });
 
@@ -228,7 +236,7 @@ async function main(): Promise<void> {
     `  gateway status                  ${gatewayUrl}/health  ${gatewayUrl}/ready  ${gatewayUrl}/metrics`,
     `  discovery                       ${discoveryUrl}/v1/services  ${discoveryUrl}/health`,
     `  redis                           ${redisUrl ?? `sentinels ${process.env.REDIS_SENTINELS} (${process.env.REDIS_MASTER_NAME})`}`,
-    `  replicas                        users x${config.USERS_REPLICAS}, courses x${config.COURSES_REPLICAS}`,
+    `  replicas                        users x${config.USERS_REPLICAS}, courses x${config.COURSES_REPLICAS}, media x${config.MEDIA_REPLICAS}`,
     ...(demo ? ['', ...demoLines(demo)] : []),
     'Press Ctrl-C to stop.',
     '',

@@ -9,12 +9,14 @@ import { discoveryEnv, loadDiscoveryConfig } from '../discovery/src/config';
 import { gatewayEnv, loadGatewayConfig } from '../gateway/src/config';
 import { coursesEnv, loadCoursesConfig } from '../subgraphs/courses/src/config';
 import { loadUsersConfig, usersEnv } from '../subgraphs/users/src/config';
+import { loadMediaConfig, mediaEnv } from '../subgraphs/media/src/config';
 import { composeEnv, composeSecrets, dockerfileStages, inherited, OURS, parseDotenv, read } from './lib/compose-file';
 
 const SCHEMAS: Record<string, { keys: string[]; load: (env: NodeJS.ProcessEnv) => object }> = {
   discovery: { keys: Object.keys(discoveryEnv), load: loadDiscoveryConfig },
   users: { keys: Object.keys(usersEnv), load: loadUsersConfig },
   courses: { keys: Object.keys(coursesEnv), load: loadCoursesConfig },
+  media: { keys: Object.keys(mediaEnv), load: loadMediaConfig },
   gateway: { keys: Object.keys(gatewayEnv), load: loadGatewayConfig },
 };
 
@@ -35,7 +37,7 @@ function imageEnv(service: string): Record<string, string> {
 /** What the service process sees: image ENV, then compose's environment, then the entrypoint's ADVERTISE_HOST. */
 function processEnv(service: string, vars: Record<string, string | undefined>) {
   const env: Record<string, string> = { ...imageEnv(service), ...composeEnv(service, vars) };
-  if (service === 'users' || service === 'courses') env.ADVERTISE_HOST ??= 'c0ffee123456';
+  if (service === 'users' || service === 'courses' || service === 'media') env.ADVERTISE_HOST ??= 'c0ffee123456';
   return env;
 }
 

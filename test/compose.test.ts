@@ -32,7 +32,7 @@ const composeCliOnce = composeCli();
 
 describe('docker-compose.yml', () => {
   it('has the platform services', () => {
-    expect(Object.keys(services).sort()).toEqual(['courses', 'discovery', 'gateway', 'oracle', 'redis', 'users']);
+    expect(Object.keys(services).sort()).toEqual(['courses', 'discovery', 'gateway', 'media', 'oracle', 'redis', 'users']);
   });
 
   it('builds our services from the Dockerfile target named after them', () => {
@@ -151,7 +151,7 @@ describe('docker-compose.yml', () => {
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
     // ADVERTISE_HOST is set per container by deploy/docker-entrypoint.sh, not by compose; the subgraphs must read it.
-    const names = [...Object.keys(envOf(services[name])), ...(name === 'users' || name === 'courses' ? ['ADVERTISE_HOST'] : [])];
+    const names = [...Object.keys(envOf(services[name])), ...(name === 'users' || name === 'courses' || name === 'media' ? ['ADVERTISE_HOST'] : [])];
     const unread = names.filter((key) => {
       // process.env.X, env.X, a config shape key `X:` / `X?:`, or env['X']
       const used = new RegExp(`process\\.env\\.${key}\\b|\\benv\\.${key}\\b|\\b${key}\\??\\s*:|\\[['"]${key}['"]\\]`);

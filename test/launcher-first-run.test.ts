@@ -87,7 +87,7 @@ describe('npm start on a fresh data folder', () => {
     const banner = all.findIndex((l) => l === 'Dream and Study is up:');
     const logLines = all.filter((l, i) => l.trim() !== '' && (i < banner - 1 || i > all.findIndex((x) => x === 'Press Ctrl-C to stop.')));
     expect(logLines.length).toBeGreaterThan(10);
-    for (const l of logLines) expect(l).toMatch(/^(launcher|discovery|users-1|courses-1|gateway) +\| /);
+    for (const l of logLines) expect(l).toMatch(/^(launcher|discovery|users-1|courses-1|media-1|gateway) +\| /);
     expect(logLines.some((l) => /^gateway +\| \[\d\d:\d\d:\d\d\] INFO: gateway listening/.test(l))).toBe(true);
     expect(logLines.some((l) => /^launcher +\| .*seeded the demo catalogue/.test(l))).toBe(true);
     // access log off: the GraphQL requests above answered 200 and left no "request" line (the gateway's
@@ -110,7 +110,7 @@ describe('npm start on a fresh data folder', () => {
       .filter((l) => l.startsWith('{'));
     expect(jsonLines.length).toBeGreaterThan(10);
     const services = new Set(jsonLines.map((l) => (JSON.parse(l) as { service: string }).service));
-    expect(services).toEqual(new Set(['launcher', 'discovery', 'users', 'courses', 'gateway']));
+    expect(services).toEqual(new Set(['launcher', 'discovery', 'users', 'courses', 'media', 'gateway']));
     expect(run.output()).not.toContain('seeded the demo catalogue');
     expect(run.output()).not.toMatch(/^\w+ +\| /m);
   });

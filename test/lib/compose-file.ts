@@ -39,6 +39,7 @@ export const WORKSPACES: Record<string, string> = {
   discovery: 'discovery',
   users: 'subgraphs/users',
   courses: 'subgraphs/courses',
+  media: 'subgraphs/media',
   gateway: 'gateway',
 };
 export const OURS = Object.keys(WORKSPACES);

@@ -22,3 +22,4 @@ export * from './client-address';
 export * from './service-auth';
 export * from './route-prefixes';
 export * from './rendezvous';
+export * from './write-once';

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomUUID, createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileOnce } from './write-once';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { unauthenticated } from './errors';
@@ -198,19 +199,9 @@ export function loadJwtKeys(
   const privPath = join(dir, 'jwt-private.pem');
   const pubPath = join(dir, 'jwt-public.pem');
   if (!existsSync(privPath)) {
-    mkdirSync(dir, { recursive: true });
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    // Write aside, then link into place: link is atomic and fails if another replica won the race,
-    // so every replica ends up with the same complete key (never a half-written file).
-    const tmp = join(dir, `.jwt-private.${process.pid}.${randomUUID()}.pem`);
-    writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    try {
-      linkSync(tmp, privPath);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    } finally {
-      unlinkSync(tmp);
-    }
+    // Every replica ends up with the same complete key, whichever wrote it first.
+    writeFileOnce(privPath, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     logger?.warn({ dir }, 'JWT_PRIVATE_KEY/JWT_PUBLIC_KEY not set: generated a development RSA key pair. Do not use it in production.');
   } else {
     logger?.warn({ dir }, 'JWT_PRIVATE_KEY/JWT_PUBLIC_KEY not set: using the development RSA key pair. Do not use it in production.');

@@ -1,11 +1,11 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { handleGraphQLHttp } from './apollo-http';
 import { formatGraphQLError } from './errors';
-import { Router, startHttpService, type HealthReport } from './http-service';
+import { Router, startHttpService, type HealthReport, type RouteHandler } from './http-service';
 import type { Logger } from './logger';
 
 export type { HealthReport };
@@ -14,6 +14,16 @@ export interface RequestInfo {
   req: IncomingMessage;
   requestId: string;
   logger: Logger;
+}
+
+/**
+ * Plain HTTP served beside GraphQL under a path prefix (e.g. a subgraph's `/media` uploads and playback).
+ * The handler owns the response (streaming, status, headers); a thrown AppError becomes its JSON error.
+ */
+export interface HttpRoute {
+  /** `/media`: matches `/media` and everything under `/media/`. */
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, info: RequestInfo): Promise<void>;
 }
 
 export interface SubgraphServerOptions<Ctx extends BaseContext> {
@@ -26,6 +36,7 @@ export interface SubgraphServerOptions<Ctx extends BaseContext> {
   health?: () => Promise<HealthReport>;
   maxBodyBytes?: number;
   registry?: Registry;
+  routes?: HttpRoute[];
 }
 
 export interface SubgraphServer {
@@ -71,6 +82,10 @@ export async function startSubgraphServer<Ctx extends BaseContext>(opts: Subgrap
     requests.inc();
     await handleGraphQLHttp(apollo, req, res, () => opts.context({ req, requestId, logger }), maxBody);
   });
+  for (const route of opts.routes ?? []) {
+    const handler: RouteHandler = (req, res, { requestId, logger }) => route.handle(req, res, { req, requestId, logger });
+    router.add('*', route.prefix, handler).addPrefix('*', `${route.prefix}/`, handler);
+  }
   const health = opts.health ?? (async () => ({ ok: true }));
   try {
     const http = await startHttpService({

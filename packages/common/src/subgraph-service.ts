@@ -17,7 +17,7 @@ import { createLogger, type Logger } from './logger';
 import { closeRedis, createRedis, redactRedisUrl, redisHealthy, type Redis } from './redis';
 import { checkSecrets, subgraphSecrets } from './service-auth';
 import type { SubgraphConfig } from './subgraph-config';
-import { createMetricsRegistry, startSubgraphServer, type HealthReport, type RequestInfo } from './subgraph-server';
+import { createMetricsRegistry, startSubgraphServer, type HealthReport, type HttpRoute, type RequestInfo } from './subgraph-server';
 
 /** The shared parts startSubgraphService has started before it asks the subgraph for its own. */
 export interface SubgraphInfra<Config extends SubgraphConfig, DB> {
@@ -44,6 +44,8 @@ export interface SubgraphParts<Ctx extends BaseContext, Exposed> {
   context(info: RequestInfo): Promise<Ctx>;
   /** gRPC services it serves (health and reflection are added for it). */
   grpcServices: GrpcServiceBinding[];
+  /** Plain HTTP routes under path prefixes, served by the same HTTP server as /graphql. */
+  httpRoutes?: HttpRoute[];
   /** Extra health checks, by the name they are reported under on /health. */
   health?: Record<string, HealthCheck>;
   /** Handed back to whoever started the service (tests reach the repositories and caches through it). */
@@ -151,7 +153,7 @@ export async function startSubgraphService<Config extends SubgraphConfig, DB, Ct
     const grpc = await startGrpcServer({ port: config.GRPC_PORT, host: config.HOST, logger, services: parts.grpcServices });
     started.add('grpc', () => grpc.stop());
     const schema = buildSchema(spec.typeDefs, parts.resolvers);
-    const http = await startSubgraphServer<Ctx>({ name, schema, port: config.PORT, host: config.HOST, logger, registry, context: parts.context, health: healthOf(db, redis, parts.health) });
+    const http = await startSubgraphServer<Ctx>({ name, schema, port: config.PORT, host: config.HOST, logger, registry, context: parts.context, health: healthOf(db, redis, parts.health), routes: parts.httpRoutes });
     started.add('http', () => http.stop());
     const registration = await announce({ discoveryUrl: config.DISCOVERY_URL, discoveryToken: config.DISCOVERY_TOKEN, advertiseHost: config.ADVERTISE_HOST, service: name, httpPort: http.port, grpcPort: grpc.port, sdl: spec.typeDefs, logger });
     // Deregistered first on stop, so traffic moves elsewhere before the servers close.

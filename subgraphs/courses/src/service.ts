@@ -10,6 +10,8 @@ import { coursesMigrations } from './data/migrations';
 import type { CoursesDb } from './data/types';
 import { RedisCourseEvents, RedisNotifier } from './events';
 import { purchaseServiceBinding } from './grpc/buy-course';
+import { courseAccessServiceBinding } from './grpc/course-access';
+import { CourseAccessService } from './course-access';
 import { PurchaseService } from './purchase';
 import { resolvers } from './resolvers';
 
@@ -59,7 +61,10 @@ async function coursesParts(infra: SubgraphInfra<CoursesConfig, CoursesDb>): Pro
   return {
     resolvers,
     context: contextFactory({ authenticator, courses, enrollments, cache, outbox, events, notifier }),
-    grpcServices: [purchaseServiceBinding({ purchases, authenticator, serviceSecret: config.SERVICE_TOKEN, logger })],
+    grpcServices: [
+      purchaseServiceBinding({ purchases, authenticator, serviceSecret: config.SERVICE_TOKEN, logger }),
+      courseAccessServiceBinding({ access: new CourseAccessService({ courses, enrollments }), serviceSecret: config.SERVICE_TOKEN, logger }),
+    ],
     exposed: { courses, enrollments, cache, purchases },
   };
 }

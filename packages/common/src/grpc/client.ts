@@ -6,6 +6,7 @@ import { InstancePool, type InstanceStatus } from '../round-robin';
 import { fromGrpcError, isServiceError, isTransportFailure } from './errors';
 import {
   HEALTH_SERVICE_NAME,
+  type CourseAccessServiceHandlers,
   getProtos,
   type PurchaseServiceHandlers,
   type UserServiceHandlers,
@@ -224,4 +225,11 @@ export function createPurchaseServiceClient(
   opts: Omit<GrpcClientOptions<PurchaseServiceHandlers>, 'definition'>,
 ): GrpcServiceClient<PurchaseServiceHandlers> {
   return new GrpcServiceClient({ ...opts, definition: getProtos().purchaseService });
+}
+
+/** Client for courses.v1.CourseAccessService (both methods are reads: pass `idempotent: true`). */
+export function createCourseAccessServiceClient(
+  opts: Omit<GrpcClientOptions<CourseAccessServiceHandlers>, 'definition'>,
+): GrpcServiceClient<CourseAccessServiceHandlers> {
+  return new GrpcServiceClient({ ...opts, definition: getProtos().courseAccessService });
 }

@@ -3,3 +3,4 @@ export * from './errors';
 export * from './metadata';
 export * from './server';
 export * from './client';
+export * from './instances';

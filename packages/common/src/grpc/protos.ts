@@ -8,7 +8,7 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
  * - the repository stays free of a codegen step (no protoc / ts-proto binaries, nothing to keep in sync in CI);
  * - the same PackageDefinition feeds server reflection, so `grpcurl list/describe` always shows exactly the
  *   files the process serves;
- * - the contracts are two small services, so the hand-written interfaces below are cheap to review against
+ * - the contracts are a few small services, so the hand-written interfaces below are cheap to review against
  *   the .proto files (the tests call both services over the wire, which catches drift).
  *
  * Loader options:
@@ -32,10 +32,12 @@ export const PROTO_DIR = resolve(__dirname, '..', '..', '..', '..', 'proto');
 
 export const USERS_PROTO = 'users/v1/users.proto';
 export const PURCHASE_PROTO = 'courses/v1/purchase.proto';
+export const ACCESS_PROTO = 'courses/v1/access.proto';
 
 /** Fully-qualified service names, as used in health checks, reflection and method paths. */
 export const USER_SERVICE_NAME = 'users.v1.UserService';
 export const PURCHASE_SERVICE_NAME = 'courses.v1.PurchaseService';
+export const COURSE_ACCESS_SERVICE_NAME = 'courses.v1.CourseAccessService';
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 
 // ---- users.v1 -------------------------------------------------------------------------------------
@@ -78,6 +80,35 @@ export interface PurchaseServiceHandlers extends grpc.UntypedServiceImplementati
   BuyCourse: grpc.handleUnaryCall<BuyCourseRequest, BuyCourseResponse>;
 }
 
+export interface GetCourseAccessRequest {
+  userId: string;
+  courseIds: string[];
+}
+
+export interface CourseAccess {
+  courseId: string;
+  exists: boolean;
+  ownerId: string;
+  enrolled: boolean;
+}
+
+export interface GetCourseAccessResponse {
+  courses: CourseAccess[];
+}
+
+export interface ListCourseStudentsRequest {
+  courseId: string;
+}
+
+export interface ListCourseStudentsResponse {
+  userIds: string[];
+}
+
+export interface CourseAccessServiceHandlers extends grpc.UntypedServiceImplementation {
+  GetCourseAccess: grpc.handleUnaryCall<GetCourseAccessRequest, GetCourseAccessResponse>;
+  ListCourseStudents: grpc.handleUnaryCall<ListCourseStudentsRequest, ListCourseStudentsResponse>;
+}
+
 // ---- loading --------------------------------------------------------------------------------------
 
 export interface LoadedProtos {
@@ -85,6 +116,7 @@ export interface LoadedProtos {
   packageDefinition: protoLoader.PackageDefinition;
   userService: grpc.ServiceDefinition<UserServiceHandlers>;
   purchaseService: grpc.ServiceDefinition<PurchaseServiceHandlers>;
+  courseAccessService: grpc.ServiceDefinition<CourseAccessServiceHandlers>;
 }
 
 function serviceOf<T extends grpc.UntypedServiceImplementation>(
@@ -99,7 +131,7 @@ function serviceOf<T extends grpc.UntypedServiceImplementation>(
 
 /** Parses the project's .proto files (plus the standard health proto, so reflection can describe it). */
 export function loadProtos(protoDir: string = PROTO_DIR): LoadedProtos {
-  const packageDefinition = protoLoader.loadSync([join(protoDir, USERS_PROTO), join(protoDir, PURCHASE_PROTO), healthProtoPath], {
+  const packageDefinition = protoLoader.loadSync([join(protoDir, USERS_PROTO), join(protoDir, PURCHASE_PROTO), join(protoDir, ACCESS_PROTO), healthProtoPath], {
     ...PROTO_LOADER_OPTIONS,
     includeDirs: [protoDir],
   });
@@ -107,6 +139,7 @@ export function loadProtos(protoDir: string = PROTO_DIR): LoadedProtos {
     packageDefinition,
     userService: serviceOf<UserServiceHandlers>(packageDefinition, USER_SERVICE_NAME),
     purchaseService: serviceOf<PurchaseServiceHandlers>(packageDefinition, PURCHASE_SERVICE_NAME),
+    courseAccessService: serviceOf<CourseAccessServiceHandlers>(packageDefinition, COURSE_ACCESS_SERVICE_NAME),
   };
 }
 

@@ -6,3 +6,4 @@ export * from './http';
 export * from './metrics';
 export * from './oracle-double';
 export * from './oracle-sql-lint';
+export * from './oracle-migration';

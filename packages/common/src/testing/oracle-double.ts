@@ -124,6 +124,13 @@ export class OracleDouble {
     return this.calls.filter((c) => c.op === 'execute' && (!filter || filter.test(c.sql ?? '')));
   }
 
+  /** `sql → reason` of every statement the lint made this double refuse (what Oracle 23ai would refuse). */
+  refused(): string[] {
+    return this.executed()
+      .filter((c) => /would refuse/.test(c.error ?? ''))
+      .map((c) => `${c.sql} → ${c.error}`);
+  }
+
   /** Sessions open now, and which of them hold an open transaction. */
   get openSessions() {
     return this.sessions.map((s) => ({ id: s.id, borrowed: s.borrowed, inTransaction: s.inTransaction }));

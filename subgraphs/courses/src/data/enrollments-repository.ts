@@ -160,4 +160,24 @@ export class EnrollmentsRepository {
       mapDbError(e);
     }
   }
+
+  /** The subset of `courseIds` the user is enrolled in (deleted courses included; callers check liveness). */
+  async enrolledCourseIds(userId: string, courseIds: readonly string[]): Promise<Set<string>> {
+    if (courseIds.length === 0) return new Set();
+    try {
+      const rows = await enrollmentQueries(this.db).enrolledCourseIdsOfUser(userId, courseIds).execute();
+      return new Set(rows.map((r) => r.course_id));
+    } catch (e) {
+      mapDbError(e);
+    }
+  }
+
+  /** Ids of the users enrolled in a course, oldest enrollment first. */
+  async studentIdsOf(courseId: string): Promise<string[]> {
+    try {
+      return (await enrollmentQueries(this.db).studentIdsOfCourse(courseId).execute()).map((r) => r.user_id);
+    } catch (e) {
+      mapDbError(e);
+    }
+  }
 }

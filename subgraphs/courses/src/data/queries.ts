@@ -146,5 +146,10 @@ export function enrollmentQueries(db: Kysely<CoursesDb>) {
       db.insertInto('category_follows').values({ user_id: userId, category: categoryKey, created_at: at }),
     followersOfCategory: (categoryKey: string) =>
       db.selectFrom('category_follows').select('user_id').where('category', '=', categoryKey),
+    /** Which of `courseIds` the user is enrolled in (the course access check of other services). */
+    enrolledCourseIdsOfUser: (userId: string, courseIds: readonly string[]) =>
+      db.selectFrom('enrollments').select('course_id').where('user_id', '=', userId).where('course_id', 'in', [...courseIds]),
+    studentIdsOfCourse: (courseId: string) =>
+      db.selectFrom('enrollments').select('user_id').where('course_id', '=', courseId).orderBy('created_at').orderBy('user_id'),
   };
 }

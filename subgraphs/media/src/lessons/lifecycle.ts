@@ -1,0 +1,117 @@
+import type { Logger } from '@dream/common';
+import type { LessonsRepository } from '../data/lessons-repository';
+import type { CourseAccessSource } from '../grpc/course-access';
+import type { MediaEvents } from './events';
+import type { Lesson } from './lesson';
+
+/** A transcoding job: what the queue of the transcoding module needs to (re)build one asset. */
+export interface TranscodeJob {
+  lessonId: string;
+  assetId: string;
+  /** Storage key of the uploaded source. */
+  sourceKey: string;
+}
+
+/** The transcoding module's queue as the core uses it. */
+export interface TranscodeJobs {
+  enqueue(job: TranscodeJob): Promise<void>;
+}
+
+/** Removes every stored file of an asset (source and outputs); the storage module implements it. */
+export interface AssetFiles {
+  removeAsset(assetId: string): Promise<void>;
+}
+
+export interface LessonLifecycleDeps {
+  lessons: LessonsRepository;
+  events: MediaEvents;
+  access: CourseAccessSource;
+  files: AssetFiles;
+  /** Absent in a process that cannot queue jobs (retranscode then answers SERVICE_UNAVAILABLE). */
+  jobs?: TranscodeJobs;
+  logger: Logger;
+}
+
+/**
+ * A lesson's way from upload to READY, as the upload handler and the transcoding worker report it. Each
+ * step is applied only while the asset is still the lesson's pending one (a late report of a replaced
+ * upload changes nothing), then announced on `lesson.updated`; the first READY also notifies the owner
+ * and the course's students. These are the callbacks handed to the upload and transcoding modules.
+ */
+export class LessonLifecycle {
+  constructor(private readonly deps: LessonLifecycleDeps) {}
+
+  /** The upload finished and was accepted: queue its transcoding. */
+  async uploadReceived(lessonId: string, assetId: string, source: { key: string; sizeBytes: number }): Promise<Lesson | undefined> {
+    const lesson = await this.deps.lessons.uploadReceived(lessonId, assetId, source);
+    if (!lesson) return undefined;
+    await this.announce(lesson);
+    await this.queue({ lessonId, assetId, sourceKey: source.key });
+    return lesson;
+  }
+
+  canQueue(): boolean {
+    return this.deps.jobs !== undefined;
+  }
+
+  /** Queues a transcoding job; a lesson left PROCESSING without one is re-queued by the reconciler at start. */
+  async queue(job: TranscodeJob): Promise<void> {
+    if (!this.deps.jobs) throw new Error('no transcoding queue in this process');
+    await this.deps.jobs.enqueue(job);
+  }
+
+  async progress(lessonId: string, assetId: string, percent: number): Promise<void> {
+    const lesson = await this.deps.lessons.setProcessingProgress(lessonId, assetId, percent);
+    if (lesson) await this.announce(lesson);
+  }
+
+  async ready(lessonId: string, assetId: string, output: { durationSeconds: number }): Promise<Lesson | undefined> {
+    const change = await this.deps.lessons.assetReady(lessonId, assetId, output.durationSeconds);
+    if (!change) return undefined;
+    await this.announce(change.lesson);
+    if (change.replacedAssetId) await this.removeFiles(change.replacedAssetId);
+    if (change.becameReady) await this.notifyReady(change.lesson);
+    return change.lesson;
+  }
+
+  /** The upload or transcoding cannot succeed (e.g. "Not a playable video file"): its files go. */
+  async failed(lessonId: string, assetId: string, reason: string): Promise<Lesson | undefined> {
+    const lesson = await this.deps.lessons.assetFailed(lessonId, assetId, reason);
+    await this.removeFiles(assetId);
+    if (lesson) await this.announce(lesson);
+    return lesson;
+  }
+
+  async announce(lesson: Lesson): Promise<void> {
+    await this.deps.events.lessonUpdated({
+      id: lesson.id,
+      courseId: lesson.courseId,
+      status: lesson.status,
+      ...(lesson.processingProgress !== null ? { progress: lesson.processingProgress } : {}),
+    });
+  }
+
+  async removeFiles(assetId: string): Promise<void> {
+    try {
+      await this.deps.files.removeAsset(assetId);
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message, assetId }, 'could not remove the files of an asset');
+    }
+  }
+
+  /** The owner and every student hear about a lesson that became playable; never fails the change. */
+  private async notifyReady(lesson: Lesson): Promise<void> {
+    let students: string[] = [];
+    try {
+      students = await this.deps.access.students(lesson.courseId);
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message, lessonId: lesson.id }, 'could not list the students of the course; only its owner is notified');
+    }
+    const recipients = [...new Set([lesson.ownerId, ...students])];
+    await Promise.all(
+      recipients.map((userId) =>
+        this.deps.events.notify({ userId, kind: 'lesson.ready', courseId: lesson.courseId, text: `Lesson "${lesson.title}" is ready to watch.` }),
+      ),
+    );
+  }
+}
