@@ -14,29 +14,28 @@ export const SCREENSHOTS = join(REPO_ROOT, 'docs', 'screenshots');
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
-/** What the media journeys need of @dream/testenv: a media replica and its transcoding worker, registered like the others. */
-interface MediaStack {
-  addMedia(env?: Record<string, string>): Promise<unknown>;
+/** The transcoding worker the upload-and-play journey needs of @dream/testenv (beside Stack.addMedia). */
+interface MediaWorkerStack {
   addMediaWorker(env?: Record<string, string>): Promise<unknown>;
 }
-const mediaStack = (stack: Stack): MediaStack | undefined => {
-  const m = stack as Stack & Partial<MediaStack>;
-  return typeof m.addMedia === 'function' && typeof m.addMediaWorker === 'function' ? (m as Stack & MediaStack) : undefined;
+const workerStack = (stack: Stack): MediaWorkerStack | undefined => {
+  const m = stack as Stack & Partial<MediaWorkerStack>;
+  return typeof m.addMediaWorker === 'function' ? (m as Stack & MediaWorkerStack) : undefined;
 };
 
 /**
- * Why the media journeys cannot run here, or undefined when they can: the media service (API and worker)
- * must be startable by @dream/testenv, and ffmpeg must be installed to make the test video.
+ * Why the upload-and-play journey cannot run here, or undefined when it can: @dream/testenv must be able
+ * to start the transcoding worker, and ffmpeg must be installed to make the test video.
  */
-export function mediaSkipReason(): string | undefined {
-  if (!mediaStack(Stack.prototype as Stack)) return '@dream/testenv cannot start the media subgraph and its worker yet (Stack.addMedia / addMediaWorker)';
+export function videoSkipReason(): string | undefined {
+  if (!workerStack(Stack.prototype as Stack)) return '@dream/testenv cannot start the media transcoding worker yet (Stack.addMediaWorker), and the media service mounts no upload or playback route yet';
   if (!existsSync(process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg')) return 'ffmpeg is missing: apt-get install -y ffmpeg';
   return undefined;
 }
 
 /**
- * The real platform on free ports (Redis, discovery, users, courses and — once testenv can start it —
- * media subgraphs with a transcoding worker, gateway) serving
+ * The real platform on free ports (Redis, discovery, the users, courses and media subgraphs — with a
+ * transcoding worker once testenv can start one — and the gateway) serving
  * the built app, with TRUSTED_DOCUMENTS=required: every operation the app sends must be in the
  * build's manifest, so these journeys also prove the manifest is complete.
  */
@@ -47,19 +46,15 @@ export async function startPlatform(): Promise<{ stack: Stack; gw: Gateway }> {
   const courses = await stack.addCourses();
   const coursesGrpc = { COURSES_GRPC_URL: `127.0.0.1:${(courses.service as { grpcPort: number }).grpcPort}` };
   await stack.addUsers(coursesGrpc);
-  // lessons, the player and uploads need media; the other journeys run with or without it
-  const media = mediaStack(stack);
-  if (media) {
-    await media.addMedia(coursesGrpc);
-    await media.addMediaWorker(coursesGrpc);
-  }
-  const subgraphs = media ? 3 : 2;
+  await stack.addMedia(coursesGrpc);
+  // transcoding, once testenv can start the worker: the upload-and-play journey needs it, the others do not
+  await workerStack(stack)?.addMediaWorker(coursesGrpc);
   const gw = await stack.gateway({ WEB_ROOT: WEB_DIST, TRUSTED_DOCUMENTS: 'required', ACCESS_LOG: 'false' });
   await gw.ready();
-  await waitFor(() => gw.supergraph.subgraphs.length === subgraphs, { what: `${subgraphs} subgraphs composed`, timeoutMs: 20000 });
+  await waitFor(() => gw.supergraph.subgraphs.length === 3, { what: 'the three subgraphs composed', timeoutMs: 20000 });
   await waitForPool(gw, 'courses', 1, 20000);
   await waitForPool(gw, 'users', 1, 20000);
-  if (media) await waitForPool(gw, 'media', 1, 20000);
+  await waitForPool(gw, 'media', 1, 20000);
   return { stack, gw };
 }
 

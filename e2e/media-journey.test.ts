@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Stack } from '@dream/testenv';
 import type { Gateway } from '../gateway/src/server';
-import { PHONE, expectAccessible, launchChromium, liveSubscriptions, mediaSkipReason, openPage, screenshot, signUp, startPlatform } from './harness';
+import { PHONE, expectAccessible, launchChromium, liveSubscriptions, openPage, screenshot, signUp, startPlatform, videoSkipReason } from './harness';
 
 jest.setTimeout(300000);
 
-const skip = mediaSkipReason();
-if (skip) process.stdout.write(`media journey skipped: ${skip}\n`);
-const describeMedia = skip ? describe.skip : describe;
+const skipVideo = videoSkipReason();
+if (skipVideo) process.stdout.write(`upload-and-play journey skipped: ${skipVideo}\n`);
+const videoTest = skipVideo ? test.skip : test;
 
 const run = Math.random().toString(36).slice(2, 7);
 const courseName = `Video basics ${run}`;
@@ -50,7 +50,7 @@ async function savedBy(page: Page, action: () => Promise<unknown>) {
   return ((await res.json()) as { data: { recordLessonProgress: { positionSeconds: number; completed: boolean } } }).data.recordLessonProgress;
 }
 
-describeMedia('lessons and video in Chromium, on a real platform with media', () => {
+describe('lessons and video in Chromium, on a real platform with media', () => {
   let stack: Stack;
   let gw: Gateway;
   let browser: Browser;
@@ -58,6 +58,7 @@ describeMedia('lessons and video in Chromium, on a real platform with media', ()
   const problems: string[] = [];
 
   beforeAll(async () => {
+    // the test video and the text file posing as one are made here and removed after
     dir = mkdtempSync(join(tmpdir(), 'dream-e2e-media-'));
     ({ stack, gw } = await startPlatform());
     browser = await launchChromium();
@@ -71,7 +72,63 @@ describeMedia('lessons and video in Chromium, on a real platform with media', ()
     expect(problems.splice(0)).toEqual([]);
   });
 
-  test('an owner uploads a video and sees it become READY live; a student buys, plays, resumes and completes it', async () => {
+  test('an owner adds, renames, reorders and deletes lessons; students see only published ones', async () => {
+    const o = await openPage(browser, gw.url);
+    const s = await openPage(browser, gw.url);
+    const name = `Lessons ${run}`;
+    try {
+      await signUp(o.page, { username: `lown_${run}`, email: `lown_${run}@example.org` }, { student: false, owner: true });
+      await o.page.getByRole('link', { name: 'Create course' }).click();
+      await o.page.getByLabel('Course name').fill(name);
+      await o.page.getByLabel('Category').fill(`Lessons${run}`);
+      await o.page.getByLabel('Price').fill('0');
+      await o.page.getByRole('button', { name: 'Create course' }).click();
+      await o.page.getByRole('heading', { name }).waitFor();
+      await o.page.getByText('This course has no lesson yet').waitFor();
+      await o.page.getByRole('link', { name: 'Edit it in the Studio' }).click();
+      await o.page.getByText('No lesson yet').waitFor();
+      for (const title of ['Intro', 'Setup', 'Wrap up']) {
+        await o.page.getByLabel('Lesson title').fill(title);
+        await o.page.getByRole('button', { name: 'Add lesson' }).click();
+        await o.page.getByRole('status', { name: `Status of ${title}: No video yet` }).waitFor();
+      }
+      const list = o.page.getByRole('list', { name: 'Your lessons' });
+      const order = () => list.locator('.lesson-title').allTextContents();
+      await expect(order()).resolves.toEqual(['Intro', 'Setup', 'Wrap up']);
+
+      await o.page.getByRole('button', { name: 'Rename Setup' }).click();
+      await o.page.getByLabel('New title for Setup').fill('Install');
+      await o.page.getByRole('button', { name: 'Save', exact: true }).click();
+      await list.getByText('Install', { exact: true }).waitFor();
+      await o.page.getByRole('button', { name: 'Move Wrap up up' }).click();
+      await o.page.waitForFunction(`[...document.querySelectorAll('.lesson-title')].map((e) => e.textContent).join() === 'Intro,Wrap up,Install'`);
+      await expect(o.page.getByRole('button', { name: 'Move Intro up' }).isDisabled()).resolves.toBe(true);
+      await expect(o.page.getByRole('button', { name: 'Move Install down' }).isDisabled()).resolves.toBe(true);
+      await o.page.getByRole('button', { name: 'Delete Intro' }).click();
+      await o.page.getByRole('group', { name: 'Confirm deleting Intro' }).getByRole('button', { name: 'Yes, delete' }).click();
+      await list.getByText('Intro', { exact: true }).waitFor({ state: 'detached' });
+      await expect(order()).resolves.toEqual(['Wrap up', 'Install']);
+      await expectAccessible(o.page, 'studio lessons');
+      await screenshot(o.page, 'studio-lessons-desktop');
+
+      // the owner's course page lists every lesson with its status; a student sees none until one is READY
+      await o.page.goto('/');
+      await o.page.getByRole('link', { name }).click();
+      await o.page.getByRole('heading', { name: 'Lessons' }).waitFor();
+      await expect(o.page.locator('.lesson-list li').count()).resolves.toBe(2);
+      await o.page.getByText('No video yet').first().waitFor();
+      await signUp(s.page, { username: `lstu_${run}`, email: `lstu_${run}@example.org` }, { student: true, owner: false });
+      await s.page.getByRole('link', { name }).click();
+      await s.page.getByText('No lesson is published in this course yet.').waitFor();
+      await expectAccessible(s.page, 'course page without lessons');
+    } finally {
+      problems.push(...o.problems, ...s.problems);
+      await o.context.close();
+      await s.context.close();
+    }
+  });
+
+  videoTest('an owner uploads a video and sees it become READY live; a student buys, plays, resumes and completes it', async () => {
     const video = makeVideo(dir);
     const o = await openPage(browser, gw.url);
     const s = await openPage(browser, gw.url);

@@ -10,6 +10,8 @@ import { loadDiscoveryConfig } from '../../../discovery/src/config';
 import { startDiscovery, type DiscoveryHandle } from '../../../discovery/src/server';
 import { loadCoursesConfig } from '../../../subgraphs/courses/src/config';
 import { startCoursesSubgraph, type CoursesSubgraph } from '../../../subgraphs/courses/src/service';
+import { loadMediaConfig } from '../../../subgraphs/media/src/config';
+import { startMediaSubgraph, type MediaSubgraph } from '../../../subgraphs/media/src/service';
 import { loadUsersConfig } from '../../../subgraphs/users/src/config';
 import { startUsersSubgraph, type UsersSubgraph } from '../../../subgraphs/users/src/service';
 import { loadGatewayConfig } from '../../../gateway/src/config';
@@ -26,8 +28,10 @@ export interface StackOptions {
   discoveryTtlSeconds?: number;
 }
 
+type Subgraph = CoursesSubgraph | UsersSubgraph | MediaSubgraph;
+
 export interface Replica {
-  service: CoursesSubgraph | UsersSubgraph;
+  service: Subgraph;
   registration: Registration;
   port: number;
   url: string;
@@ -91,9 +95,12 @@ export class Stack {
   jwt!: JwtService;
   courses: Replica[] = [];
   users: Replica[] = [];
+  media: Replica[] = [];
   /** Service secrets every part of the stack shares, as in production (discovery and gRPC are authenticated). */
   readonly discoveryToken = randomBytes(24).toString('base64url');
   readonly serviceToken = randomBytes(24).toString('base64url');
+  /** Every media replica signs and checks upload tickets and playback URLs with the same key. */
+  readonly mediaSigningSecret = randomBytes(32).toString('base64url');
 
   async start(): Promise<this> {
     this.dir = mkdtempSync(join(tmpdir(), 'gateway-test-'));
@@ -168,7 +175,17 @@ export class Stack {
     return service;
   }
 
-  private async register(name: string, service: CoursesSubgraph | UsersSubgraph): Promise<Replica> {
+  /** A media API replica (GraphQL and the /media routes) sharing the stack's media folder; `env` needs COURSES_GRPC_URL. */
+  async addMedia(env: Record<string, string> = {}): Promise<Replica> {
+    const service = await startMediaSubgraph(
+      loadMediaConfig(this.subgraphEnv('media', 0, { MEDIA_DIR: join(this.dir, 'media'), MEDIA_SIGNING_SECRET: this.mediaSigningSecret, ...env })),
+    );
+    const r = await this.register('media', service);
+    this.media.push(r);
+    return r;
+  }
+
+  private async register(name: string, service: Subgraph): Promise<Replica> {
     const registration = await this.client.register({ service: name, url: service.url }, { heartbeatMs: 500, retryMs: 100, maxRetryMs: 300 });
     const r: Replica = { service, registration, port: service.port, url: service.url, stopped: false };
     this.d.defer(async () => {

@@ -85,7 +85,7 @@ export function LessonStudio({ courseId }: { courseId: string }) {
         </Empty>
       ) : null}
       {lessons.length > 0 ? (
-        <ol className="lesson-list studio-lessons">
+        <ol className="lesson-list studio-lessons" aria-label="Your lessons">
           {lessons.map((l, i) => (
             <LessonRow
               key={l.id}
