@@ -49,7 +49,7 @@ export async function startPlatform(): Promise<{ stack: Stack; gw: Gateway }> {
   await stack.addMedia(coursesGrpc);
   // transcoding, once testenv can start the worker: the upload-and-play journey needs it, the others do not
   await workerStack(stack)?.addMediaWorker(coursesGrpc);
-  const gw = await stack.gateway({ WEB_ROOT: WEB_DIST, TRUSTED_DOCUMENTS: 'required', ACCESS_LOG: 'false' });
+  const gw = await stack.gateway({ WEB_ROOT: WEB_DIST, TRUSTED_DOCUMENTS: 'required', ACCESS_LOG: 'false', SUBGRAPHS: 'users,courses,media' });
   await gw.ready();
   await waitFor(() => gw.supergraph.subgraphs.length === 3, { what: 'the three subgraphs composed', timeoutMs: 20000 });
   await waitForPool(gw, 'courses', 1, 20000);
