@@ -120,6 +120,7 @@ describe('lessons and video in Chromium, on a real platform with media', () => {
       await expect(o.page.getByRole('button', { name: 'Move Install down' }).isDisabled()).resolves.toBe(true);
       await o.page.getByRole('button', { name: 'Delete Intro' }).click();
       await o.page.getByRole('group', { name: 'Confirm deleting Intro' }).getByRole('button', { name: 'Yes, delete' }).click();
+      await o.page.getByText('Deleted the lesson “Intro”.').waitFor();
       await list.getByText('Intro', { exact: true }).waitFor({ state: 'detached' });
       await expect(order()).resolves.toEqual(['Wrap up', 'Install']);
       await expectAccessible(o.page, 'studio lessons');

@@ -27,7 +27,7 @@ export function LessonStudio({ courseId }: { courseId: string }) {
 
   const [created, create] = useMutation<{ createLesson: Lesson }>(CREATE_LESSON);
   const [moved, move] = useMutation(MOVE_LESSON);
-  const [deleted, remove] = useMutation<{ deleteLesson: { message: string } }>(DELETE_LESSON);
+  const [deleted, remove] = useMutation<{ deleteLesson: { id: string } }>(DELETE_LESSON);
   const [renamed, rename] = useMutation(UPDATE_LESSON);
   const [retried, retry] = useMutation(RETRANSCODE_LESSON);
   const after = async (run: Promise<{ error?: unknown }>) => {
@@ -35,6 +35,8 @@ export function LessonStudio({ courseId }: { courseId: string }) {
   };
 
   const [title, setTitle] = useState('');
+  // the API's answer names the lesson by id: the notice names it by its title
+  const [deletedTitle, setDeletedTitle] = useState<string>();
   const onAdd = async (e: FormEvent) => {
     e.preventDefault();
     const r = await create({ courseId, title: title.trim() });
@@ -77,7 +79,7 @@ export function LessonStudio({ courseId }: { courseId: string }) {
           </button>
         </p>
       ) : null}
-      {deleted.data ? <Notice>{deleted.data.deleteLesson.message}</Notice> : null}
+      {deleted.data && deletedTitle ? <Notice>Deleted the lesson “{deletedTitle}”.</Notice> : null}
       {result.fetching && !result.data ? <Loading what="the lessons" /> : null}
       {result.data && lessons.length === 0 ? (
         <Empty>
@@ -94,7 +96,7 @@ export function LessonStudio({ courseId }: { courseId: string }) {
               last={i === lessons.length - 1}
               onMove={(position) => after(move({ id: l.id, position }))}
               onRename={(t) => after(rename({ id: l.id, input: { title: t } }))}
-              onDelete={() => after(remove({ id: l.id }))}
+              onDelete={() => (setDeletedTitle(l.title), after(remove({ id: l.id })))}
               onRetry={() => after(retry({ lessonId: l.id }))}
             />
           ))}
