@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
@@ -5,6 +6,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { waitFor } from '@dream/common/testing';
 import { REPO_ROOT, Stack, waitForPool } from '@dream/testenv';
 import type { Gateway } from '../gateway/src/server';
+import { loadMediaConfig } from '../subgraphs/media/src/config';
+import { startMediaSubgraph } from '../subgraphs/media/src/service';
 
 /** Every account the journeys make has this password. */
 export const PASSWORD = 'correct horse battery';
@@ -14,7 +17,7 @@ export const SCREENSHOTS = join(REPO_ROOT, 'docs', 'screenshots');
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
-/** The transcoding worker the upload-and-play journey needs of @dream/testenv (beside Stack.addMedia). */
+/** The transcoding worker the upload-and-play journey needs of @dream/testenv. */
 interface MediaWorkerStack {
   addMediaWorker(env?: Record<string, string>): Promise<unknown>;
 }
@@ -46,7 +49,8 @@ export async function startPlatform(): Promise<{ stack: Stack; gw: Gateway }> {
   const courses = await stack.addCourses();
   const coursesGrpc = { COURSES_GRPC_URL: `127.0.0.1:${(courses.service as { grpcPort: number }).grpcPort}` };
   await stack.addUsers(coursesGrpc);
-  await stack.addMedia(coursesGrpc);
+  stack.service('media', (env) => startMediaSubgraph(loadMediaConfig(env)));
+  await stack.subgraph('media', { env: { ...coursesGrpc, MEDIA_DIR: join(stack.dir, 'media'), MEDIA_SIGNING_SECRET: randomBytes(32).toString('base64url') } });
   // transcoding, once testenv can start the worker: the upload-and-play journey needs it, the others do not
   await workerStack(stack)?.addMediaWorker(coursesGrpc);
   const gw = await stack.gateway({ WEB_ROOT: WEB_DIST, TRUSTED_DOCUMENTS: 'required', ACCESS_LOG: 'false', SUBGRAPHS: 'users,courses,media' });

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import WebSocket from 'ws';
 import { AppError, JWT_AUDIENCE, JWT_ISSUER } from '@dream/common';
 import { callMetadata, createPurchaseServiceClient } from '@dream/common/grpc';
-import { Disposables, waitFor } from '@dream/common/testing';
-import { Stack, type ChildService } from '@dream/testenv';
+import { waitFor } from '@dream/common/testing';
+import { useStack, type ChildService } from '@dream/testenv';
 import { countRows } from './db';
 
 jest.setTimeout(240_000);
@@ -29,8 +29,7 @@ interface Res {
 }
 
 describe('abuse matrix', () => {
-  const stack = new Stack();
-  const d = new Disposables();
+  const stack = useStack();
   let gateway: ChildService;
   let users: ChildService;
   let courses: ChildService;
@@ -110,7 +109,6 @@ describe('abuse matrix', () => {
   };
 
   beforeAll(async () => {
-    await stack.start();
     // every service logs at debug into its own file: the last test greps them all
     [users, courses] = await Promise.all([stack.spawnSubgraph('users', { LOG_LEVEL: 'debug' }), stack.spawnSubgraph('courses', { LOG_LEVEL: 'debug' })]);
     gateway = await stack.spawnGateway({ LOG_LEVEL: 'debug', MAX_SUBSCRIPTIONS_PER_CONNECTION: '50' });
@@ -125,10 +123,6 @@ describe('abuse matrix', () => {
     const snap = await stack.client.list();
     grpcUrl = snap.services.courses[0].grpcUrl!;
     before = counts();
-  });
-  afterAll(async () => {
-    await d.disposeAll();
-    await stack.stop();
   });
 
   const REST_POSTS: Array<{ path: string; token?: () => string; valid: () => Record<string, unknown> }> = [
@@ -263,7 +257,7 @@ describe('abuse matrix', () => {
 
     it('every bad token → 401 on REST, UNAUTHENTICATED on GraphQL, 4401 on graphql-ws, UNAUTHENTICATED on gRPC', async () => {
       const grpc = createPurchaseServiceClient({ instances: () => [{ id: 'c', grpcUrl }], deadlineMs: 3000 });
-      d.defer(() => grpc.close());
+      stack.d.defer(() => grpc.close());
       for (const [what, token] of forge()) {
         refused(await call('GET', '/api/courses', { token }), 401, 'UNAUTHENTICATED');
         refused(await call('POST', '/api/course', { body: { courseName: 'n', courseCathegory: 'c', price: 1 }, token }), 401, 'UNAUTHENTICATED');
@@ -338,7 +332,7 @@ describe('abuse matrix', () => {
   function wsCloseCode(params: Record<string, unknown>): Promise<number> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
-      d.defer(() => ws.terminate());
+      stack.d.defer(() => ws.terminate());
       const t = setTimeout(() => reject(new Error('no answer to connection_init')), 5000);
       ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: params })));
       ws.on('message', (m) => {
@@ -359,7 +353,7 @@ describe('abuse matrix', () => {
   describe('graphql-ws', () => {
     it('a flood of subscribe messages is capped per connection; bad frames close with 4400; the gateway stays up', async () => {
       const ws = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
-      d.defer(() => ws.terminate());
+      stack.d.defer(() => ws.terminate());
       const frames: any[] = [];
       ws.on('message', (m) => frames.push(JSON.parse(m.toString())));
       let closedWith = 0;
@@ -383,7 +377,7 @@ describe('abuse matrix', () => {
       // malformed frames close the connection with 4400 (protocol error), never crash the gateway
       for (const bad of ['not json', '{"type":"subscribe"}', JSON.stringify({ type: 'subscribe', id: 'x', payload: { query: 12 } })]) {
         const b = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
-        d.defer(() => b.terminate());
+        stack.d.defer(() => b.terminate());
         await new Promise((r) => b.once('open', r));
         b.send(JSON.stringify({ type: 'connection_init', payload: {} }));
         await new Promise((r) => b.once('message', r));
@@ -399,7 +393,7 @@ describe('abuse matrix', () => {
     /** Runs one operation on a fresh graphql-ws connection and resolves with the first next/error frame. */
     async function wsOperation(query: string, token = student.jwt): Promise<any> {
       const ws = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
-      d.defer(() => ws.terminate());
+      stack.d.defer(() => ws.terminate());
       const frames: any[] = [];
       ws.on('message', (m) => frames.push(JSON.parse(m.toString())));
       await new Promise((r) => ws.once('open', r));
@@ -429,7 +423,7 @@ describe('abuse matrix', () => {
       const open = (path: string, headers: Record<string, string>) =>
         new Promise<number>((resolve) => {
           const ws = new WebSocket(`${base.replace('http', 'ws')}${path}`, { headers });
-          d.defer(() => ws.terminate());
+          stack.d.defer(() => ws.terminate());
           ws.on('close', (c) => resolve(c));
           ws.on('error', () => undefined);
         });
@@ -437,7 +431,7 @@ describe('abuse matrix', () => {
       // browsers cannot send headers: a single-use ticket in the query string (never the JWT itself)
       const ticket = (await call('POST', '/api/ws-ticket', { token: student.jwt })).body.ticket as string;
       const viaQuery = new WebSocket(`${base.replace('http', 'ws')}/courses?ticket=${ticket}`);
-      d.defer(() => viaQuery.terminate());
+      stack.d.defer(() => viaQuery.terminate());
       const first = await new Promise<unknown>((resolve, reject) => {
         viaQuery.once('message', (m) => resolve(JSON.parse(m.toString())));
         viaQuery.once('close', (c) => reject(new Error(`closed ${c}`)));
@@ -449,7 +443,7 @@ describe('abuse matrix', () => {
       expect(await open('/courses', { jwt: 'garbage' })).toBe(4401);
       expect(await open(`/courses/${owner.id}`, { authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' })).toBe(4401);
       const ws = new WebSocket(`${base.replace('http', 'ws')}/courses`, { headers: { authorization: `Bearer ${student.jwt}` } });
-      d.defer(() => ws.terminate());
+      stack.d.defer(() => ws.terminate());
       const got: unknown[] = [];
       ws.on('message', (m) => got.push(JSON.parse(m.toString())));
       await waitFor(() => got.length > 0, { what: 'the initial list' });
@@ -468,7 +462,7 @@ describe('abuse matrix', () => {
   describe('gRPC PurchaseService', () => {
     it('malformed fields and missing tokens → INVALID_ARGUMENT / UNAUTHENTICATED, never INTERNAL', async () => {
       const grpc = createPurchaseServiceClient({ instances: () => [{ id: 'c', grpcUrl }], deadlineMs: 3000 });
-      d.defer(() => grpc.close());
+      stack.d.defer(() => grpc.close());
       const attempt = (req: Record<string, unknown>, token?: string) =>
         grpc.unary('BuyCourse', req as never, { metadata: callMetadata({ token, service: { name: 'users', secret: stack.serviceToken } }) }).then(() => 'OK', (e: unknown) => (e as AppError).code ?? String(e));
       expect(await attempt({ userId: student.id, courseId, idempotencyKey: 'g1' })).toBe('UNAUTHENTICATED');

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Disposables, waitFor } from '@dream/common/testing';
-import { Stack, waitForPool } from '@dream/testenv';
+import { waitFor } from '@dream/common/testing';
+import { useStack, waitForPool } from '@dream/testenv';
 import type { Gateway } from '../gateway/src/server';
 import { signup } from '../gateway/test/client/api';
 import { gqlWsClient, rawSocket, subscribe } from '../gateway/test/client/ws-clients';
@@ -17,8 +17,7 @@ const WRITE = 'mutation Write($input: CreateCourseInput!) { createCourse(input: 
 
 /** Discovery, Redis and the database are shared dependencies: each is taken away mid-load and brought back. */
 describe('shared dependency faults under a bounded load', () => {
-  const stack = new Stack({ discoveryTtlSeconds: 3 });
-  const d = new Disposables();
+  const stack = useStack({ discoveryTtlSeconds: 3 });
   let gw: Gateway;
   let owner: { jwt: string; id: string };
   const ids: string[] = [];
@@ -32,7 +31,6 @@ describe('shared dependency faults under a bounded load', () => {
     });
 
   beforeAll(async () => {
-    await stack.start();
     await stack.addUsers();
     await stack.addCourses();
     await stack.addCourses();
@@ -47,10 +45,6 @@ describe('shared dependency faults under a bounded load', () => {
       if (!r.ok) throw new Error(`seeding failed: ${r.message}`);
       ids.push(r.data!.createCourse.id);
     }
-  });
-  afterAll(async () => {
-    await d.disposeAll();
-    await stack.stop();
   });
 
   it('discovery restarted mid-load: no client-visible error, pools follow discovery again', async () => {
@@ -105,11 +99,11 @@ describe('shared dependency faults under a bounded load', () => {
     // two graphql-ws subscribers (so "events per subscriber" means something) and one /courses WS list
     const subs = [student, await signup(gw, 'STUDENT')].map((u) =>
       subscribe<{ courseCreated: { id: string; name: string } }>(
-        gqlWsClient(d, gw, { jwt: u.jwt }),
+        gqlWsClient(stack.d, gw, { jwt: u.jwt }),
         'subscription { courseCreated(category: "after-redis") { id name } }',
       ),
     );
-    const list = rawSocket(d, gw, '/courses', { headers: { authorization: `Bearer ${student.jwt}` } });
+    const list = rawSocket(stack.d, gw, '/courses', { headers: { authorization: `Bearer ${student.jwt}` } });
     await list.opened;
     await list.inbox.take(Array.isArray, 5000, 'the initial course list');
     await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= 2, { what: 'the graphql-ws subscriptions to be active' });
@@ -118,7 +112,7 @@ describe('shared dependency faults under a bounded load', () => {
 
     const redis = new Redis(stack.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     redis.on('error', () => undefined);
-    d.defer(() => redis.disconnect());
+    stack.d.defer(() => redis.disconnect());
 
     let backAt = 0;
     const row = newRow('Redis restarted mid-load (empty)');
@@ -191,7 +185,7 @@ describe('shared dependency faults under a bounded load', () => {
     // another connection holds the write lock (as a stuck migration or a backup would): writers wait
     // out the busy timeout (2 s) and must then answer 503, not hang, not 500
     const lock = new Database(join(stack.dir, 'courses.db'));
-    d.defer(() => lock.close());
+    stack.d.defer(() => lock.close());
     let locked = false;
     let saw503 = false;
     let unlockedAt = 0;

@@ -181,8 +181,8 @@ export class NetStack {
     return r.subgraphs?.[service]?.instances.find((i) => new URL(i.url).hostname === host.ip);
   }
 
-  stop(): Promise<void> {
-    return this.d.disposeAll();
+  async stop(): Promise<void> {
+    await this.d.disposeAll();
   }
 }
 

@@ -1,6 +1,6 @@
 import { waitFor } from '@dream/common/testing';
 import type { Gateway } from '../src/server';
-import { Stack, breakerOf, gql, waitForPool, type Replica } from './helpers';
+import { useStack, breakerOf, gql, waitForPool, type Replica } from './helpers';
 
 jest.setTimeout(90_000);
 
@@ -9,13 +9,12 @@ jest.setTimeout(90_000);
  * null data), is as broken as one that does not answer: its breaker opens and queries go elsewhere.
  */
 describe('breaker semantics for answers that report a failure', () => {
-  const stack = new Stack({ discoveryTtlSeconds: 2 });
+  const stack = useStack({ discoveryTtlSeconds: 2 });
   let gw: Gateway;
   let sick: Replica;
   let well: Replica;
 
   beforeAll(async () => {
-    await stack.start();
     await stack.addUsers();
     sick = await stack.addCourses();
     well = await stack.addCourses();
@@ -24,13 +23,9 @@ describe('breaker semantics for answers that report a failure', () => {
     await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed' });
     await waitForPool(gw, 'courses', 2);
   });
-  afterAll(() => stack.stop());
 
   it('a replica answering failures counts against its breaker; every query is answered by the other replica', async () => {
-    const direct = async () => {
-      const res = await fetch(sick.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ categories }' }) });
-      return { status: res.status, body: (await res.json()) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> } };
-    };
+    const direct = () => sick.gql('{ categories }');
     await sick.service.db.close();
     // the replica itself answers, but with a failure and no data
     const own = await direct();

@@ -1,15 +1,13 @@
-import { Stack, gql, servedBy, waitForPool } from './helpers';
+import { useStack, gql, servedBy, waitForPool } from './helpers';
 
 // The data source's merging at unit level (one upstream that holds requests) is in dedupe.test.ts; two
 // users kept apart through the whole gateway in isolation.test.ts.
 describe('in-flight merging through the gateway (real subgraphs)', () => {
-  const stack = new Stack();
+  const stack = useStack();
   beforeAll(async () => {
-    await stack.start();
     await stack.addUsers();
     await stack.addCourses();
   });
-  afterAll(() => stack.stop());
 
   it('identical concurrent client queries reach the subgraphs fewer times; per-user queries stay separate', async () => {
     const gw = await stack.gateway({ ACCESS_LOG: 'false' });

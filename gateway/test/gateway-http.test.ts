@@ -1,19 +1,17 @@
 import { waitFor } from '@dream/common/testing';
-import { Stack, gql, getJson, waitForPool } from './helpers';
+import { useStack, gql, getJson, waitForPool } from './helpers';
 import type { Gateway } from '../src/server';
 
 jest.setTimeout(60000);
 
 describe('gateway HTTP surface', () => {
-  const stack = new Stack();
+  const stack = useStack();
   let gw: Gateway;
 
   beforeAll(async () => {
-    await stack.start();
     // the gateway starts before any subgraph: it must answer, unhealthy, without a supergraph
     gw = await stack.gateway({ MAX_BODY_BYTES: '4096', MAX_QUERY_DEPTH: '5', MAX_ALIASES: '3' });
   });
-  afterAll(() => stack.stop());
 
   it('reports 500 on /health and 503 on /graphql before a supergraph, 200 after', async () => {
     const before = await getJson(`${gw.url}/health`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GRAPHIQL_CSP } from '../src/http/graphiql';
 import type { Gateway } from '../src/server';
-import { Stack } from './helpers';
+import { useStack } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -28,17 +28,15 @@ function references(text: string): string[] {
 const local = (ref: string) => ref.startsWith('data:') || (ref.startsWith('/') && !ref.startsWith('//'));
 
 describe('GraphiQL at /graphiql', () => {
-  const stack = new Stack();
+  const stack = useStack();
   let gw: Gateway;
 
   beforeAll(async () => {
-    await stack.start();
     await stack.addUsers();
     await stack.addCourses();
     gw = await stack.gateway();
     await gw.ready();
   });
-  afterAll(() => stack.stop());
 
   it('serves the page and every asset it loads from this gateway, referencing no other host', async () => {
     const res = await fetch(`${gw.url}/graphiql`);

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
-import { Disposables, waitFor } from '@dream/common/testing';
+import { waitFor } from '@dream/common/testing';
 import type { Gateway } from '../src/server';
-import { Stack, gql, startRecordingProxy, waitForPool, type RecordingProxy } from './helpers';
+import { useStack, gql, startRecordingProxy, waitForPool, type RecordingProxy } from './helpers';
 import { api, signup } from './client/api';
 import { gqlWsClient, subscribe } from './client/ws-clients';
 
@@ -31,15 +31,13 @@ function gqlFrom(gw: Gateway, localAddress: string, query: string): Promise<{ st
  * makes two client requests certainly in flight at the same moment.
  */
 describe('users kept apart through the real gateway', () => {
-  const stack = new Stack();
-  const d = new Disposables();
+  const stack = useStack();
   let gw: Gateway;
   let proxy: RecordingProxy;
   let ann: User;
   let bob: User;
 
   beforeAll(async () => {
-    await stack.start();
     const users = await stack.startUsers();
     proxy = await startRecordingProxy(users.url);
     stack.d.defer(() => proxy.stop());
@@ -52,10 +50,6 @@ describe('users kept apart through the real gateway', () => {
     await waitForPool(gw, 'courses', 1);
     await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed' });
     [ann, bob] = await Promise.all([signup(gw, 'STUDENT/OWNER'), signup(gw, 'STUDENT/OWNER')]);
-  });
-  afterAll(async () => {
-    await d.disposeAll();
-    await stack.stop();
   });
 
   /** The exchanges the users subgraph saw for an operation whose text contains `field`, from index `from`. */
@@ -130,8 +124,8 @@ describe('users kept apart through the real gateway', () => {
     const query = `subscription { courseCreated(category: "${category}") { id name owner { username email } } }`;
     type Ev = { courseCreated: { id: string; name: string; owner: { username: string; email: string | null } } };
     const before = gw.clientSurface.graphqlWs.activeSubscriptions;
-    const annSub = subscribe<Ev>(gqlWsClient(d, gw, { jwt: ann.jwt }), query);
-    const bobSub = subscribe<Ev>(gqlWsClient(d, gw, { jwt: bob.jwt }), query);
+    const annSub = subscribe<Ev>(gqlWsClient(stack.d, gw, { jwt: ann.jwt }), query);
+    const bobSub = subscribe<Ev>(gqlWsClient(stack.d, gw, { jwt: bob.jwt }), query);
     await gw.clientSurface.events.ready();
     await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= before + 2, { what: 'both subscriptions live' });
 
@@ -151,8 +145,8 @@ describe('users kept apart through the real gateway', () => {
   it('two users on myNotifications: each receives only their own notifications', async () => {
     type Ev = { myNotifications: { kind: string; courseId: string | null; text: string } };
     const before = gw.clientSurface.graphqlWs.activeSubscriptions;
-    const annN = subscribe<Ev>(gqlWsClient(d, gw, { jwt: ann.jwt }), 'subscription { myNotifications { kind courseId text } }');
-    const bobN = subscribe<Ev>(gqlWsClient(d, gw, { jwt: bob.jwt }), 'subscription { myNotifications { kind courseId text } }');
+    const annN = subscribe<Ev>(gqlWsClient(stack.d, gw, { jwt: ann.jwt }), 'subscription { myNotifications { kind courseId text } }');
+    const bobN = subscribe<Ev>(gqlWsClient(stack.d, gw, { jwt: bob.jwt }), 'subscription { myNotifications { kind courseId text } }');
     await gw.clientSurface.events.ready();
     await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= before + 2, { what: 'both subscriptions live' });
 

@@ -1,5 +1,5 @@
 import { waitFor } from '@dream/common/testing';
-import { Stack, breakerOf, getJson, gql, servedBy, waitForPool, type Replica } from './helpers';
+import { useStack, breakerOf, getJson, gql, servedBy, waitForPool, type Replica } from './helpers';
 import type { Gateway } from '../src/server';
 
 jest.setTimeout(90000);
@@ -29,13 +29,12 @@ function traffic(gw: Gateway, workers = 4) {
 const attemptsOn = (gw: Gateway, r: Replica) => gw.pools.get('courses').status().find((s) => s.url === r.url)?.requests ?? 0;
 
 describe('gateway resilience with real discovery and replicas', () => {
-  const stack = new Stack();
+  const stack = useStack();
   let gw: Gateway;
   let a: Replica;
   let b: Replica;
 
   beforeAll(async () => {
-    await stack.start();
     await stack.addUsers();
     a = await stack.addCourses();
     b = await stack.addCourses();
@@ -44,7 +43,6 @@ describe('gateway resilience with real discovery and replicas', () => {
     await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed' });
     await waitForPool(gw, 'courses', 2);
   });
-  afterAll(() => stack.stop());
 
   it('spreads requests evenly over two replicas (within one request)', async () => {
     const [a0, b0] = [await servedBy(a), await servedBy(b)];

@@ -2,13 +2,13 @@ import Ajv2020 from 'ajv/dist/2020';
 import { waitFor } from '@dream/common/testing';
 import { OPENAPI_DOCUMENT } from '../src/http/openapi';
 import type { Gateway } from '../src/server';
-import { Stack, waitForPool } from './helpers';
+import { useStack, waitForPool } from './helpers';
 import { api, recorded, signup, unique } from './client/api';
 
 jest.setTimeout(60000);
 
 describe('REST shims (the spec\'s endpoints through the gateway)', () => {
-  const stack = new Stack();
+  const stack = useStack();
   let gw: Gateway;
   let owner: { jwt: string; id: string; username: string };
   let owner2: { jwt: string; id: string; username: string };
@@ -16,7 +16,6 @@ describe('REST shims (the spec\'s endpoints through the gateway)', () => {
   const category = unique('Programming');
 
   beforeAll(async () => {
-    await stack.start();
     const courses = await stack.addCourses();
     // users reaches courses' PurchaseService over gRPC (the harness registers HTTP URLs only)
     await stack.addUsers({ COURSES_GRPC_URL: `127.0.0.1:${(courses.service as { grpcPort: number }).grpcPort}` });
@@ -28,7 +27,6 @@ describe('REST shims (the spec\'s endpoints through the gateway)', () => {
     owner2 = await signup(gw, ['OWNER']);
     student = await signup(gw, 'STUDENT');
   });
-  afterAll(() => stack.stop());
 
   describe('POST /api/user/signup', () => {
     it('answers 201 {"jwt"} exactly', async () => {

@@ -2,11 +2,11 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AppError, serviceAuthValue } from '@dream/common';
 import { callMetadata, createPurchaseServiceClient } from '@dream/common/grpc';
-import { Disposables, waitFor } from '@dream/common/testing';
+import { waitFor } from '@dream/common/testing';
 import type { Gateway } from '../src/server';
 import { api, signup } from './client/api';
 import { gqlWsClient, rawSocket, subscribe, within } from './client/ws-clients';
-import { Stack, gql, servedBy, waitForPool } from './helpers';
+import { useStack, gql, servedBy, waitForPool } from './helpers';
 
 /** A WebSocket upgrade request by hand: the status and headers of the answer (101 or a refusal). */
 function upgrade(gw: Gateway, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
@@ -35,23 +35,17 @@ jest.setTimeout(120_000);
  * ports, a private redis-server). Each describe is one class of attack; the Redis outage runs last.
  */
 describe('gateway security', () => {
-  const stack = new Stack({ subgraphEnv: { LOGIN_MAX_ATTEMPTS: '3', SIGNUP_MAX_PER_WINDOW: '40' } });
-  const d = new Disposables();
+  const stack = useStack({ subgraphEnv: { LOGIN_MAX_ATTEMPTS: '3', SIGNUP_MAX_PER_WINDOW: '40' } });
   let gw: Gateway;
   const bearer = (jwt: string) => ({ authorization: `Bearer ${jwt}` });
 
   beforeAll(async () => {
-    await stack.start();
     await stack.addUsers();
     await stack.addCourses();
     gw = await stack.gateway();
     await gw.ready();
     await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed' });
     await waitForPool(gw, 'courses', 1);
-  });
-  afterAll(async () => {
-    await d.disposeAll();
-    await stack.stop();
   });
 
   describe('query cost and size', () => {
@@ -90,7 +84,7 @@ describe('gateway security', () => {
     });
 
     it('over graphql-ws a costly operation is refused with the same code', async () => {
-      const client = gqlWsClient(d, gw);
+      const client = gqlWsClient(stack.d, gw);
       const sub = subscribe(client, 'subscription { courseCreated { owner { ownedCourses(first: 100) { owner { ownedCourses(first: 100) { id } } } } } }');
       await expect(sub.inbox.take(() => true, 5000, 'an answer')).rejects.toThrow(/QUERY_TOO_COMPLEX/);
     });
@@ -152,15 +146,15 @@ describe('gateway security', () => {
     });
 
     it('Subscription.myNotifications', async () => {
-      const anon = subscribe(gqlWsClient(d, gw), 'subscription { myNotifications { text } }');
+      const anon = subscribe(gqlWsClient(stack.d, gw), 'subscription { myNotifications { text } }');
       await expect(anon.inbox.take(() => true, 5000, 'an answer')).rejects.toThrow();
       const live = gw.clientSurface.graphqlWs.activeSubscriptions;
-      const bobs = subscribe(gqlWsClient(d, gw, { jwt: bob.jwt }), 'subscription { myNotifications { text } }');
-      const alices = subscribe(gqlWsClient(d, gw, { jwt: alice.jwt }), 'subscription { myNotifications { text } }');
+      const bobs = subscribe(gqlWsClient(stack.d, gw, { jwt: bob.jwt }), 'subscription { myNotifications { text } }');
+      const alices = subscribe(gqlWsClient(stack.d, gw, { jwt: alice.jwt }), 'subscription { myNotifications { text } }');
       await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= live + 2, { what: 'both subscriptions' });
       const { Redis } = await import('ioredis');
       const pub = new Redis(stack.redis.url);
-      d.defer(() => pub.disconnect());
+      stack.d.defer(() => pub.disconnect());
       await pub.publish('notification', JSON.stringify({ userId: alice.id, kind: 'test', text: 'for alice' }));
       await pub.publish('notification', JSON.stringify({ userId: bob.id, kind: 'test', text: 'for bob' }));
       await alices.inbox.take((v) => v.data?.myNotifications?.text === 'for alice', 5000, "alice's notification");
@@ -205,8 +199,8 @@ describe('gateway security', () => {
       const g = await stack.gateway({ WS_MAX_CONNECTIONS_PER_ADDRESS: '2' });
       await g.ready();
       const student = await signup(gw, 'STUDENT');
-      const a = rawSocket(d, g, '/courses', { headers: bearer(student.jwt) });
-      const b = rawSocket(d, g, '/courses', { headers: bearer(student.jwt) });
+      const a = rawSocket(stack.d, g, '/courses', { headers: bearer(student.jwt) });
+      const b = rawSocket(stack.d, g, '/courses', { headers: bearer(student.jwt) });
       await Promise.all([a.opened, b.opened]);
       const refused = await upgrade(g, '/courses', bearer(student.jwt));
       expect(refused.status).toBe(429);
@@ -226,8 +220,8 @@ describe('gateway security', () => {
       const g = await stack.gateway({ MAX_SUBSCRIPTIONS_PER_ADDRESS: '2' });
       await g.ready();
       const q = 'subscription { courseCreated { id } }';
-      const c1 = gqlWsClient(d, g);
-      const c2 = gqlWsClient(d, g);
+      const c1 = gqlWsClient(stack.d, g);
+      const c2 = gqlWsClient(stack.d, g);
       subscribe(c1, q);
       subscribe(c2, q);
       await waitFor(() => g.clientSurface.graphqlWs.activeSubscriptions === 2, { what: 'two live subscriptions' });
@@ -240,14 +234,14 @@ describe('gateway security', () => {
       const owner = await signup(gw, 'OWNER');
       const created = await gql(gw, 'mutation { createCourse(input: { name: "burst", info: "x", category: "burst", price: 1 }) { id } }', { headers: bearer(owner.jwt) });
       const id = created.body.data!.createCourse.id as string;
-      const client = gqlWsClient(d, gw);
+      const client = gqlWsClient(stack.d, gw);
       const live = gw.clientSurface.graphqlWs.activeSubscriptions;
       const sub = subscribe(client, `subscription { courseUpdated(id: "${id}") { id name owner { username } } }`);
       await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions > live, { what: 'the subscription' });
       await gw.clientSurface.events.ready();
       const { Redis } = await import('ioredis');
       const pub = new Redis(stack.redis.url);
-      d.defer(() => pub.disconnect());
+      stack.d.defer(() => pub.disconnect());
       const event = JSON.stringify({ courseId: id, ownerId: owner.id, category: 'burst' });
       // one MULTI: Redis writes all 1000 messages to the gateway's subscriber connection at once
       const p = pub.multi();
@@ -301,7 +295,7 @@ describe('gateway security', () => {
     it('gRPC calls must be signed by a platform service as well as carry the user token', async () => {
       const grpcUrl = `127.0.0.1:${stack.courses[0].service.grpcPort}`;
       const client = createPurchaseServiceClient({ instances: () => [{ id: 'c', grpcUrl }], deadlineMs: 3000 });
-      d.defer(() => client.close());
+      stack.d.defer(() => client.close());
       const student = stack.token(['STUDENT']);
       const attempt = (md: ReturnType<typeof callMetadata>) =>
         client.unary('BuyCourse', { userId: '', courseId: 'no-such-course', idempotencyKey: '' }, { metadata: md }).then(
@@ -352,18 +346,18 @@ describe('gateway security', () => {
       expect(issued.body.expiresInSeconds).toBeLessThanOrEqual(60);
       const ticket = issued.body.ticket as string;
       expect(ticket).not.toContain(student.jwt.split('.')[1]);
-      const first = rawSocket(d, gw, `/courses?ticket=${ticket}`);
+      const first = rawSocket(stack.d, gw, `/courses?ticket=${ticket}`);
       await first.inbox.take(Array.isArray, 5000, 'the course list');
-      const again = rawSocket(d, gw, `/courses?ticket=${ticket}`);
+      const again = rawSocket(stack.d, gw, `/courses?ticket=${ticket}`);
       expect((await within(again.closed, 5000, 'the reused ticket to be refused')).code).toBe(4401);
-      const viaJwt = rawSocket(d, gw, `/courses?jwt=${student.jwt}`);
+      const viaJwt = rawSocket(stack.d, gw, `/courses?jwt=${student.jwt}`);
       expect((await within(viaJwt.closed, 5000, 'a JWT in the URL to be refused')).code).toBe(4401);
       // graphql-ws too: a ticket authenticates the connection for myNotifications
       const t2 = (await api(gw, 'POST', '/api/ws-ticket', { jwt: student.jwt })).body.ticket as string;
       const { createClient } = await import('graphql-ws');
       const WebSocket = (await import('ws')).default;
       const client = createClient({ url: `${gw.url.replace(/^http/, 'ws')}/graphql?ticket=${t2}`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
-      d.defer(() => client.dispose());
+      stack.d.defer(() => client.dispose());
       const live = gw.clientSurface.graphqlWs.activeSubscriptions;
       subscribe(client, 'subscription { myNotifications { text } }');
       await waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions > live, { what: 'a signed-in subscription' });
@@ -386,7 +380,7 @@ describe('gateway security', () => {
       const logout = await gql(gw, 'mutation { logout }', { headers: bearer(student.jwt) });
       expect(logout.status).toBe(503);
       expect(logout.body.data?.logout ?? null).toBeNull();
-      const list = rawSocket(d, gw, '/courses', { headers: bearer(student.jwt) });
+      const list = rawSocket(stack.d, gw, '/courses', { headers: bearer(student.jwt) });
       expect((await within(list.closed, 10_000, 'the WS list to close')).code).toBe(1013);
       // no token: nothing to trust, nothing refused
       const anon = await gql(gw, '{ categories }');

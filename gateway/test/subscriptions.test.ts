@@ -1,7 +1,7 @@
-import { Disposables, waitFor } from '@dream/common/testing';
+import { waitFor } from '@dream/common/testing';
 import WebSocket from 'ws';
 import type { Gateway } from '../src/server';
-import { Stack, gql, servedBy, waitForPool } from './helpers';
+import { useStack, gql, servedBy, waitForPool } from './helpers';
 import { api, signup, unique, wsTicket } from './client/api';
 import { Inbox, gqlWsClient, rawSocket, subscribe, within } from './client/ws-clients';
 
@@ -10,8 +10,7 @@ jest.setTimeout(90000);
 type User = { jwt: string; id: string; username: string };
 
 describe('real-time surface: graphql-ws subscriptions and WS course lists', () => {
-  const stack = new Stack();
-  const d = new Disposables();
+  const stack = useStack();
   let gwA: Gateway;
   let gwB: Gateway;
   let owner: User;
@@ -40,7 +39,6 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
   };
 
   beforeAll(async () => {
-    await stack.start();
     const courses = await stack.addCourses();
     await stack.addUsers({ COURSES_GRPC_URL: `127.0.0.1:${(courses.service as { grpcPort: number }).grpcPort}` });
     gwA = await stack.gateway();
@@ -54,10 +52,6 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     owner2 = await signup(gwA, 'OWNER');
     student = await signup(gwA, 'STUDENT');
   });
-  afterAll(async () => {
-    await d.disposeAll();
-    await stack.stop();
-  });
 
   it('the supergraph the gateway validates subscriptions against has the Subscription type', () => {
     const fields = Object.keys(gwA.gateway.schema!.getSubscriptionType()!.getFields()).sort();
@@ -66,9 +60,9 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
 
   it('a created course reaches a graphql-ws subscriber (with owner { username }) and a WS-shim client within 2 s', async () => {
     const liveA = watchSubscriptions(gwA);
-    const client = gqlWsClient(d, gwA, { jwt: student.jwt });
+    const client = gqlWsClient(stack.d, gwA, { jwt: student.jwt });
     const sub = subscribe(client, 'subscription { courseCreated { id name price category owner { username } } }');
-    const shim = rawSocket(d, gwA, '/courses', { headers: { jwt: student.jwt } });
+    const shim = rawSocket(stack.d, gwA, '/courses', { headers: { jwt: student.jwt } });
     const initial = await shim.inbox.take(() => true, 5000, 'the initial list');
     expect(Array.isArray(initial)).toBe(true);
     await liveA(1);
@@ -90,11 +84,11 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
 
   it('courseCreated(category) delivers only its category (case-insensitively), /courses/:ownerId only that owner', async () => {
     const liveA = watchSubscriptions(gwA);
-    const client = gqlWsClient(d, gwA);
+    const client = gqlWsClient(stack.d, gwA);
     const art = unique('Art');
     const all = subscribe(client, 'subscription { courseCreated { name category } }');
     const filtered = subscribe(client, 'subscription($c: String) { c: courseCreated(category: $c) { name category } }', { c: art.toUpperCase() });
-    const mine = rawSocket(d, gwA, `/courses/${encodeURIComponent(owner2.id)}`, { headers: { authorization: `Bearer ${owner2.jwt}` } });
+    const mine = rawSocket(stack.d, gwA, `/courses/${encodeURIComponent(owner2.id)}`, { headers: { authorization: `Bearer ${owner2.jwt}` } });
     await mine.inbox.take(() => true, 5000, 'initial owner list');
     await liveA(2);
 
@@ -121,7 +115,7 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     const target = await courseIdOf(gwA, owner, cat);
     await createCourse(gwA, owner, 'Other', `${cat}x`);
     const other = await courseIdOf(gwA, owner, `${cat}x`);
-    const client = gqlWsClient(d, gwA, { authorization: `Bearer ${owner.jwt}` });
+    const client = gqlWsClient(stack.d, gwA, { authorization: `Bearer ${owner.jwt}` });
     const updated = subscribe(client, 'subscription($id: ID) { courseUpdated(id: $id) { id name ...P } } fragment P on Course { price owner { username } }', { id: target });
     const deleted = subscribe(client, 'subscription { courseDeleted { id message } }');
     await liveA(2);
@@ -143,8 +137,8 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     const cat = unique('Notify');
     await createCourse(gwA, owner, 'Sold', cat, 7);
     const courseId = await courseIdOf(gwA, owner, cat);
-    const mine = subscribe(gqlWsClient(d, gwA, { jwt: owner.jwt }), 'subscription { myNotifications { kind courseId text createdAt } }');
-    const others = subscribe(gqlWsClient(d, gwA, { jwt: owner2.jwt }), 'subscription { myNotifications { kind courseId } }');
+    const mine = subscribe(gqlWsClient(stack.d, gwA, { jwt: owner.jwt }), 'subscription { myNotifications { kind courseId text createdAt } }');
+    const others = subscribe(gqlWsClient(stack.d, gwA, { jwt: owner2.jwt }), 'subscription { myNotifications { kind courseId } }');
     await liveA(2);
     const r = await api(gwA, 'POST', `/courses/${courseId}/buy`, { jwt: student.jwt, body: { userId: student.id, courseId } });
     expect(r.status).toBe(200);
@@ -159,7 +153,7 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     const cat = unique('Revoked');
     await createCourse(gwA, seller, 'Sold after logout', cat, 3);
     const courseId = await courseIdOf(gwA, seller, cat);
-    const sub = subscribe(gqlWsClient(d, gwA, { jwt: seller.jwt }), 'subscription { myNotifications { kind courseId } }');
+    const sub = subscribe(gqlWsClient(stack.d, gwA, { jwt: seller.jwt }), 'subscription { myNotifications { kind courseId } }');
     await liveA(1);
     const out = await gql(gwA, 'mutation { logout }', { headers: { jwt: seller.jwt } });
     expect(out.body.errors).toBeUndefined();
@@ -174,9 +168,9 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     const seller = await signup(gwA, 'OWNER');
     const leaver = await signup(gwA, 'STUDENT');
     const path = `/courses/${encodeURIComponent(seller.id)}`;
-    const first = rawSocket(d, gwA, path, { headers: { jwt: leaver.jwt } });
+    const first = rawSocket(stack.d, gwA, path, { headers: { jwt: leaver.jwt } });
     await first.inbox.take(() => true, 5000, 'the first socket\'s initial list');
-    const second = rawSocket(d, gwA, path, { headers: { jwt: student.jwt } });
+    const second = rawSocket(stack.d, gwA, path, { headers: { jwt: student.jwt } });
     await second.inbox.take(() => true, 5000, 'the second socket\'s initial list');
     expect((await gql(gwA, 'mutation { logout }', { headers: { jwt: leaver.jwt } })).body.errors).toBeUndefined();
     const name = unique('After logout ');
@@ -191,8 +185,8 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     const liveB = watchSubscriptions(gwB);
     const cat = unique('Follow');
     await createCourse(gwA, owner, 'First', cat);
-    const ownerSub = subscribe(gqlWsClient(d, gwA, { jwt: owner.jwt }), 'subscription { myNotifications { kind courseId text } }');
-    const studentSub = subscribe(gqlWsClient(d, gwB, { Authorization: `Bearer ${student.jwt}` }), 'subscription { n: myNotifications { kind text } }');
+    const ownerSub = subscribe(gqlWsClient(stack.d, gwA, { jwt: owner.jwt }), 'subscription { myNotifications { kind courseId text } }');
+    const studentSub = subscribe(gqlWsClient(stack.d, gwB, { Authorization: `Bearer ${student.jwt}` }), 'subscription { n: myNotifications { kind text } }');
     await liveA(1);
     await liveB(1);
     const joined = await api(gwA, 'POST', '/api/student-service/course/subscribe', { jwt: student.jwt, body: { cathegory: cat, userId: student.id } });
@@ -212,7 +206,7 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     let opened = 0;
     const onSubscribed = () => opened++;
     gwB.clientSurface.graphqlWs.on('subscribed', onSubscribed);
-    const subs = Array.from({ length: 200 }, () => subscribe(gqlWsClient(d, gwB), 'subscription { courseCreated { id name } }'));
+    const subs = Array.from({ length: 200 }, () => subscribe(gqlWsClient(stack.d, gwB), 'subscription { courseCreated { id name } }'));
     await gwB.clientSurface.events.ready();
     await waitFor(() => opened >= 200, { what: '200 live subscriptions', timeoutMs: 10000 });
     gwB.clientSurface.graphqlWs.off('subscribed', onSubscribed);
@@ -228,8 +222,8 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
 
   it('a subscriber on gateway replica A gets an event caused through replica B', async () => {
     const liveA = watchSubscriptions(gwA);
-    const sub = subscribe(gqlWsClient(d, gwA), 'subscription { courseCreated { name owner { username } } }');
-    const shim = rawSocket(d, gwA, `/courses?ticket=${await wsTicket(gwA, owner.jwt)}`);
+    const sub = subscribe(gqlWsClient(stack.d, gwA), 'subscription { courseCreated { name owner { username } } }');
+    const shim = rawSocket(stack.d, gwA, `/courses?ticket=${await wsTicket(gwA, owner.jwt)}`);
     await shim.inbox.take(() => true, 5000, 'initial list');
     await liveA(1);
     const name = unique('Across ');
@@ -247,24 +241,24 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     });
 
     it('closes a connection that never sends connection_init with 4408', async () => {
-      const s = rawSocket(d, gwC, '/graphql', { protocol: 'graphql-transport-ws' });
+      const s = rawSocket(stack.d, gwC, '/graphql', { protocol: 'graphql-transport-ws' });
       const { code } = await within(s.closed, 3000, 'close');
       expect(code).toBe(4408);
     });
 
     it('closes 4401 for a bad token in connection_init or in the upgrade headers', async () => {
-      const s = rawSocket(d, gwA, '/graphql', { protocol: 'graphql-transport-ws' });
+      const s = rawSocket(stack.d, gwA, '/graphql', { protocol: 'graphql-transport-ws' });
       await s.opened;
       s.ws.send(JSON.stringify({ type: 'connection_init', payload: { jwt: 'not-a-token' } }));
       expect((await within(s.closed, 3000, 'close')).code).toBe(4401);
-      const h = rawSocket(d, gwA, '/graphql', { protocol: 'graphql-transport-ws', headers: { authorization: 'Bearer forged' } });
+      const h = rawSocket(stack.d, gwA, '/graphql', { protocol: 'graphql-transport-ws', headers: { authorization: 'Bearer forged' } });
       await h.opened;
       h.ws.send(JSON.stringify({ type: 'connection_init' }));
       expect((await within(h.closed, 3000, 'close')).code).toBe(4401);
     });
 
     it('closes 4401 when myNotifications is asked for without a token', async () => {
-      const s = rawSocket(d, gwA, '/graphql', { protocol: 'graphql-transport-ws' });
+      const s = rawSocket(stack.d, gwA, '/graphql', { protocol: 'graphql-transport-ws' });
       await s.opened;
       s.ws.send(JSON.stringify({ type: 'connection_init' }));
       await s.inbox.take((m) => m.type === 'connection_ack', 3000, 'ack');
@@ -273,7 +267,7 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     });
 
     it('runs queries over graphql-ws through the supergraph and reports invalid subscriptions as errors', async () => {
-      const client = gqlWsClient(d, gwA, { jwt: owner.jwt });
+      const client = gqlWsClient(stack.d, gwA, { jwt: owner.jwt });
       const q = subscribe(client, '{ me { username } }');
       expect((await q.inbox.take()).data).toEqual({ me: { username: owner.username } });
       const bad = subscribe(client, 'subscription { courseCreated { nope } }');
@@ -286,11 +280,11 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     });
 
     it('WS course lists: 4401 without or with a bad token; pings keep the connection alive', async () => {
-      const none = rawSocket(d, gwC, '/courses');
+      const none = rawSocket(stack.d, gwC, '/courses');
       expect((await within(none.closed, 3000, 'close')).code).toBe(4401);
-      const bad = rawSocket(d, gwC, '/courses/someone', { headers: { jwt: 'bad' } });
+      const bad = rawSocket(stack.d, gwC, '/courses/someone', { headers: { jwt: 'bad' } });
       expect((await within(bad.closed, 3000, 'close')).code).toBe(4401);
-      const ok = rawSocket(d, gwC, '/courses', { headers: { jwt: student.jwt } });
+      const ok = rawSocket(stack.d, gwC, '/courses', { headers: { jwt: student.jwt } });
       await ok.inbox.take(() => true, 5000, 'initial list');
       const pings = new Inbox<number>();
       ok.ws.on('ping', () => pings.push(Date.now()));
@@ -300,7 +294,7 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
 
     it('WS course lists terminate a peer that stops answering pings', async () => {
       const ws = new WebSocket(`${gwC.url.replace(/^http/, 'ws')}/courses?ticket=${await wsTicket(gwC, student.jwt)}`, { autoPong: false });
-      d.defer(() => ws.terminate());
+      stack.d.defer(() => ws.terminate());
       const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
       await new Promise((resolve) => ws.once('message', resolve));
       expect(await within(closed, 3000, 'the dead peer to be terminated')).toBe(1006);
@@ -309,9 +303,9 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     it('stopping a gateway closes its WebSockets cleanly (1001)', async () => {
       const gwD = await stack.gateway();
       await gwD.ready();
-      const shim = rawSocket(d, gwD, '/courses', { headers: { jwt: student.jwt } });
+      const shim = rawSocket(stack.d, gwD, '/courses', { headers: { jwt: student.jwt } });
       await shim.inbox.take(() => true, 5000, 'initial list');
-      const g = rawSocket(d, gwD, '/graphql', { protocol: 'graphql-transport-ws' });
+      const g = rawSocket(stack.d, gwD, '/graphql', { protocol: 'graphql-transport-ws' });
       await g.opened;
       g.ws.send(JSON.stringify({ type: 'connection_init' }));
       await g.inbox.take((m) => m.type === 'connection_ack', 3000, 'ack');
@@ -323,7 +317,7 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
     it('a plain HTTP GET on a WS shim answers 426, an unknown upgrade path 404', async () => {
       const r = await fetch(`${gwA.url}/courses`);
       expect(r.status).toBe(426);
-      const s = rawSocket(d, gwA, '/nowhere');
+      const s = rawSocket(stack.d, gwA, '/nowhere');
       await expect(s.opened).rejects.toThrow(/404/);
     });
   });

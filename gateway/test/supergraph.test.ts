@@ -3,7 +3,7 @@ import { parse } from 'graphql';
 import { createLogger } from '@dream/common';
 import { startSubgraphServer, type SubgraphServer } from '@dream/common/subgraph';
 import { waitFor, waitForEvent } from '@dream/common/testing';
-import { Stack, gql, waitForPool } from './helpers';
+import { useStack, Stack, gql, waitForPool } from './helpers';
 import type { Gateway } from '../src/server';
 
 jest.setTimeout(60000);
@@ -28,12 +28,11 @@ async function tinySubgraph(stack: Stack, service: string, sdl: string, resolver
 }
 
 describe('supergraph manager', () => {
-  const stack = new Stack();
+  const stack = useStack();
   let gw: Gateway;
   let composed = 0;
 
   beforeAll(async () => {
-    await stack.start();
     await stack.addUsers();
     await stack.addCourses();
     // this suite registers throwaway subgraphs too
@@ -42,14 +41,13 @@ describe('supergraph manager', () => {
     await gw.ready();
     await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed' });
   });
-  afterAll(() => stack.stop());
 
   it('only updates pools when instances of an unchanged subgraph come and go', async () => {
     const before = composed;
     const sdl = gw.supergraph.supergraphSdl;
     const extra = await stack.addCourses();
     await waitForPool(gw, 'courses', 2);
-    await extra.registration.deregister();
+    await extra.registration!.deregister();
     await waitForPool(gw, 'courses', 1);
     expect(composed).toBe(before);
     expect(gw.supergraph.supergraphSdl).toBe(sdl);

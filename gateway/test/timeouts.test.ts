@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { closeServer, listen } from '@dream/common';
 import { waitFor } from '@dream/common/testing';
-import { Stack, breakerOf, gql, servedBy, waitForPool } from './helpers';
+import { useStack, breakerOf, gql, servedBy, waitForPool } from './helpers';
 import type { Gateway } from '../src/server';
 
 jest.setTimeout(60000);
@@ -33,26 +33,19 @@ async function hangingReplica(sdl: string): Promise<{ server: Server; url: strin
 }
 
 describe('upstream timeouts', () => {
-  const stack = new Stack();
+  const stack = useStack();
   let gw: Gateway;
 
   beforeAll(async () => {
-    await stack.start();
     await stack.addUsers();
     await stack.addCourses();
     gw = await stack.gateway({ UPSTREAM_TIMEOUT_MS: '300', BREAKER_COOLDOWN_MS: '60000' });
     await gw.ready();
     await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed' });
   });
-  afterAll(() => stack.stop());
 
   it('a replica that never answers costs a timeout and a retry, never a failed query, and its breaker opens', async () => {
-    const res = await fetch(stack.courses[0].url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ _service { sdl } }' }),
-    });
-    const sdl = ((await res.json()) as { data: { _service: { sdl: string } } }).data._service.sdl;
+    const sdl = (await stack.courses[0].gql('{ _service { sdl } }')).body.data!._service.sdl as string;
     const hanging = await hangingReplica(sdl);
     stack.d.push(hanging.server, (s) => {
       s.closeAllConnections();

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Disposables, waitFor } from '@dream/common/testing';
+import { waitFor } from '@dream/common/testing';
 import type { Gateway } from '../src/server';
 import { readManifest } from '../src/trusted-documents';
-import { Stack, waitForPool } from './helpers';
+import { useStack, waitForPool } from './helpers';
 import { gqlWsClient, subscribe } from './client/ws-clients';
 
 jest.setTimeout(90000);
@@ -24,15 +24,13 @@ const byHash = (hash: string) => ({ extensions: { persistedQuery: { version: 1, 
 const codeOf = (r: { body: any }) => r.body.errors?.[0]?.extensions?.code ?? r.body.errors?.[0]?.message;
 
 describe('trusted documents (TRUSTED_DOCUMENTS=off|allow|required)', () => {
-  const stack = new Stack();
-  const d = new Disposables();
+  const stack = useStack();
   const dir = mkdtempSync(join(tmpdir(), 'trusted-'));
   const manifest = join(dir, 'trusted-documents.json');
   const gws: Record<string, Gateway> = {};
 
   beforeAll(async () => {
     writeFileSync(manifest, JSON.stringify({ [sha256(TRUSTED_QUERY)]: TRUSTED_QUERY, [sha256(TRUSTED_SUB)]: TRUSTED_SUB }));
-    await stack.start();
     await stack.addCourses();
     await stack.addUsers();
     for (const mode of ['off', 'allow', 'required']) {
@@ -44,8 +42,6 @@ describe('trusted documents (TRUSTED_DOCUMENTS=off|allow|required)', () => {
     }
   });
   afterAll(async () => {
-    await d.disposeAll();
-    await stack.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -103,7 +99,7 @@ describe('trusted documents (TRUSTED_DOCUMENTS=off|allow|required)', () => {
     const landing = await fetch(`${gw.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(landing.status).toBe(200);
 
-    const ws = gqlWsClient(d, gw);
+    const ws = gqlWsClient(stack.d, gw);
     const refused = subscribe(ws, 'subscription { courseDeleted { id message } }');
     await expect(refused.inbox.take(() => true, 5000)).rejects.toThrow(/web app’s own operations.*FORBIDDEN/);
     const allowed = subscribe(ws, TRUSTED_SUB);

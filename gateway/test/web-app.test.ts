@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Gateway } from '../src/server';
 import { WEB_CSP } from '../src/http/web-app';
-import { Stack, gql, waitForPool } from './helpers';
+import { useStack, gql, waitForPool } from './helpers';
 
 jest.setTimeout(90000);
 
@@ -23,7 +23,7 @@ function rawGet(gw: Gateway, path: string, headers: Record<string, string> = {})
 }
 
 describe('the web app at / (WEB_ROOT)', () => {
-  const stack = new Stack();
+  const stack = useStack();
   const root = mkdtempSync(join(tmpdir(), 'web-root-'));
   const outside = join(root, '..', `${root.split('/').pop()}-outside.txt`);
   const INDEX = '<!doctype html><title>app</title><script type="module" src="/assets/index-abc123.js"></script>';
@@ -38,7 +38,6 @@ describe('the web app at / (WEB_ROOT)', () => {
     writeFileSync(join(root, 'assets', 'index-abc123.css'), 'body{}');
     writeFileSync(join(root, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
     writeFileSync(outside, 'TOP-SECRET-CONTENT');
-    await stack.start();
     await stack.addCourses();
     await stack.addUsers();
     gw = await stack.gateway({ WEB_ROOT: root });
@@ -47,7 +46,6 @@ describe('the web app at / (WEB_ROOT)', () => {
     await waitForPool(gw, 'courses', 1);
   });
   afterAll(async () => {
-    await stack.stop();
     rmSync(root, { recursive: true, force: true });
     rmSync(outside, { force: true });
   });

@@ -1,17 +1,8 @@
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { waitFor } from '@dream/common/testing';
-import { Stack, breakerOf, gql, servedAt, servedBy, waitForPool } from '../src';
+import { Stack, breakerOf, gql, listening, servedAt, servedBy, waitForPool } from '../src';
 
 jest.setTimeout(60000);
-
-/** True when something accepts TCP connections on 127.0.0.1:port. */
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
 
 describe('Stack', () => {
   it('boots redis, discovery, registered replicas and a gateway on free ports, and stop() leaves nothing behind', async () => {

@@ -1,8 +1,8 @@
-import { Disposables } from '@dream/common/testing';
-import { CREATE, courseInput, startTestCourses, type TestCourses } from './helpers';
+import { useStack } from '@dream/testenv';
+import { CREATE, courseInput, type TestCourses } from './helpers';
 
 /** Entity loads are batched per request: N references cost one statement, not N. */
-const d = new Disposables();
+const stack = useStack({ discovery: false });
 let t: TestCourses;
 const owners: string[] = [];
 const courseIds: string[] = [];
@@ -10,20 +10,19 @@ let studentId = '';
 let studentToken = '';
 
 beforeAll(async () => {
-  t = await startTestCourses(d);
+  t = await stack.subgraph('courses');
   // 50 owners with one course each, and a student enrolled in 10 of them through the lobby.
   for (let i = 0; i < 50; i++) {
-    const o = t.user(['OWNER']);
+    const o = stack.user(['OWNER']);
     owners.push(o.id);
     const r = await t.gql(CREATE, { input: courseInput({ name: `C${i}`, category: i < 10 ? 'Batch' : 'Other' }) }, o.token);
     courseIds.push(r.body.data!.createCourse.id);
   }
-  const s = t.user(['STUDENT']);
+  const s = stack.user(['STUDENT']);
   studentId = s.id;
   studentToken = s.token;
   for (let i = 0; i < 10; i++) await t.gql(`mutation { joinLobby(category: "Batch") { courseId } }`, undefined, s.token);
 });
-afterAll(() => d.disposeAll());
 
 async function countQueries(query: string, variables: Record<string, unknown>, token?: string) {
   const before = t.service.db.stats.queries;

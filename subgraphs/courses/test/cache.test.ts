@@ -1,26 +1,20 @@
-import { Disposables, metricValue, waitFor } from '@dream/common/testing';
-import { loadCoursesConfig } from '../src/config';
-import { startCoursesSubgraph, type CoursesSubgraph } from '../src/service';
-import { CREATE, DELETE, LIST, UPDATE, courseInput, startTestCourses, type GqlResult, type TestCourses } from './helpers';
+import { metricValue, postGraphql, waitFor, type GqlResult } from '@dream/common/testing';
+import { useStack, type TestUser } from '@dream/testenv';
+import type { CoursesSubgraph } from '../src/service';
+import { CREATE, DELETE, LIST, UPDATE, courseInput, type TestCourses } from './helpers';
 
 /** Redis cache-aside for courses and course lists: batching, coherence across replicas, outages, metrics. */
-const d = new Disposables();
+const stack = useStack({ discovery: false });
 let t: TestCourses;
 let replicaB: CoursesSubgraph;
 const ids: string[] = [];
-let owner: ReturnType<TestCourses['user']>;
+let owner: TestUser;
 
 const ENTITIES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Course { id name price } } }`;
 const COURSE = `query($id: ID!) { course(id: $id) { id name price } }`;
 
-async function gqlAt(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, body: (await res.json()) as GqlResult['body'] };
-}
+const gqlAt = (url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult> =>
+  postGraphql(url, query, { variables, token });
 
 /** Database statements both replicas ran while `fn` ran. */
 async function queriesDuring(fn: () => Promise<unknown>): Promise<number> {
@@ -32,26 +26,16 @@ async function queriesDuring(fn: () => Promise<unknown>): Promise<number> {
 const metric = (text: string, name: string, entity: string): number => metricValue(text, name, { entity });
 
 beforeAll(async () => {
-  t = await startTestCourses(d);
+  t = await stack.subgraph('courses');
   // A second replica on the same database file and Redis, as two containers behind the gateway.
-  replicaB = d.push(await startCoursesSubgraph(loadCoursesConfig({ ...envOf(t), PORT: '0' })), (s) => s.stop());
-  owner = t.user(['OWNER']);
+  replicaB = (await stack.subgraph('courses')).service;
+  owner = stack.user(['OWNER']);
   for (let i = 0; i < 100; i++) {
     const r = await t.gql(CREATE, { input: courseInput({ name: `K${i}`, category: 'Cache' }) }, owner.token);
     ids.push(r.body.data!.createCourse.id);
   }
 });
-afterAll(() => d.disposeAll());
 
-function envOf(tc: TestCourses): Record<string, string> {
-  return {
-    HOST: '127.0.0.1',
-    DATABASE_URL: tc.config.DATABASE_URL,
-    REDIS_URL: tc.config.REDIS_URL,
-    JWT_KEYS_DIR: tc.config.JWT_KEYS_DIR!,
-    LOG_LEVEL: 'silent',
-  };
-}
 
 test('100 course entities: one database query cold, none warm (one MGET), and the counters show it', async () => {
   const reps = ids.map((id) => ({ __typename: 'Course', id }));
@@ -115,7 +99,7 @@ test('an update or delete is visible through every replica as soon as the write 
 test('Redis stopped: reads come from the database, writes succeed; the cache refills when Redis is back', async () => {
   const id = ids[10];
   await t.gql(COURSE, { id }); // cached
-  await t.redis.stop();
+  await stack.redis.stop();
   await waitFor(() => t.service.redis.status !== 'ready' && replicaB.redis.status !== 'ready', { what: 'clients to notice Redis is down' });
 
   const read = await t.gql(COURSE, { id });
@@ -132,7 +116,7 @@ test('Redis stopped: reads come from the database, writes succeed; the cache ref
   const metrics = (await t.http('/metrics')).body as string;
   expect(metric(metrics, 'cache_errors_total', 'course')).toBeGreaterThan(0);
 
-  await t.redis.start();
+  await stack.redis.start();
   await waitFor(() => t.service.redis.status === 'ready' && replicaB.redis.status === 'ready', { timeoutMs: 10000, what: 'Redis clients reconnected' });
   // The write made while Redis was down is replayed as an invalidation (with its fence, a few seconds
   // without fills for that key) before replica A uses the cache again; then reads refill it.
@@ -146,15 +130,14 @@ test('Redis stopped: reads come from the database, writes succeed; the cache ref
 });
 
 describe('CACHE_ENABLED=false', () => {
-  const d2 = new Disposables();
+  const stack2 = useStack({ discovery: false });
   let plain: TestCourses;
   beforeAll(async () => {
-    plain = await startTestCourses(d2, { CACHE_ENABLED: 'false' });
+    plain = await stack2.subgraph('courses', { env: { CACHE_ENABLED: 'false' } });
   });
-  afterAll(() => d2.disposeAll());
 
   it('reads every time from the database and writes nothing to Redis', async () => {
-    const o = plain.user(['OWNER']);
+    const o = stack2.user(['OWNER']);
     const c = await plain.gql(CREATE, { input: courseInput() }, o.token);
     const id = c.body.data!.createCourse.id;
     const before = plain.service.db.stats.queries;

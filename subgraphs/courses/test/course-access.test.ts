@@ -1,23 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { callMetadata, createCourseAccessServiceClient, type GrpcServiceClient, type CourseAccessServiceHandlers } from '@dream/common/grpc';
-import { Disposables } from '@dream/common/testing';
-import { CREATE, courseInput, JOIN, startTestCourses, type TestCourses } from './helpers';
+import { useStack } from '@dream/testenv';
+import { CREATE, courseInput, JOIN, type TestCourses } from './helpers';
 
-const d = new Disposables();
-const secret = randomBytes(24).toString('base64url');
+// a lone courses replica with the service secrets, so its gRPC services demand our signature
+const stack = useStack({ discovery: false, serviceAuth: true });
+const secret = stack.serviceToken;
 let t: TestCourses;
 let client: GrpcServiceClient<CourseAccessServiceHandlers>;
 const signed = { idempotent: true, metadata: callMetadata({ service: { name: 'media', secret } }) };
 
 beforeAll(async () => {
-  t = await startTestCourses(d, { SERVICE_TOKEN: secret });
-  client = d.push(createCourseAccessServiceClient({ instances: () => [{ id: 'c', grpcUrl: `127.0.0.1:${t.service.grpcPort}` }] }), (c) => c.close());
+  t = await stack.subgraph('courses');
+  client = stack.d.push(createCourseAccessServiceClient({ instances: () => [{ id: 'c', grpcUrl: `127.0.0.1:${t.service.grpcPort}` }] }), (c) => c.close());
 });
-afterAll(() => d.disposeAll());
 
 test('owner, existence and enrollment of courses; the students of a course', async () => {
-  const owner = t.user(['OWNER']);
-  const student = t.user(['STUDENT']);
+  const owner = stack.user(['OWNER']);
+  const student = stack.user(['STUDENT']);
   const category = `access-${randomBytes(4).toString('hex')}`;
   const course = (await t.gql(CREATE, { input: courseInput({ category }) }, owner.token)).body.data!.createCourse.id as string;
   const deleted = (await t.gql(CREATE, { input: courseInput({ category: `${category}-gone` }) }, owner.token)).body.data!.createCourse.id as string;

@@ -1,14 +1,14 @@
 import { Redis } from 'ioredis';
-import { Disposables, waitFor } from '@dream/common/testing';
-import { COURSE_FIELDS, CREATE, DELETE, JOIN, LIST, UPDATE, courseInput, errorCode, startTestCourses, type TestCourses } from './helpers';
+import { waitFor } from '@dream/common/testing';
+import { useStack } from '@dream/testenv';
+import { COURSE_FIELDS, CREATE, DELETE, JOIN, LIST, UPDATE, courseInput, errorCode, type TestCourses } from './helpers';
 
-const d = new Disposables();
+const stack = useStack({ discovery: false });
 let t: TestCourses;
 
 beforeAll(async () => {
-  t = await startTestCourses(d);
+  t = await stack.subgraph('courses');
 });
-afterAll(() => d.disposeAll());
 
 async function create(token: string, over: Record<string, unknown> = {}) {
   const r = await t.gql(CREATE, { input: courseInput(over) }, token);
@@ -18,7 +18,7 @@ async function create(token: string, over: Record<string, unknown> = {}) {
 
 describe('create, read, update, delete', () => {
   test('an OWNER creates a course; price "123" is stored as the number 123', async () => {
-    const owner = t.user(['OWNER']);
+    const owner = stack.user(['OWNER']);
     const r = await t.gql(CREATE, { input: courseInput({ name: '  Strategy  ' }) }, owner.token);
     expect(r.body.errors).toBeUndefined();
     const c = r.body.data!.createCourse;
@@ -29,13 +29,13 @@ describe('create, read, update, delete', () => {
   });
 
   test('price 19.99 as a number is accepted; both roles at once are fine', async () => {
-    const owner = t.user(['STUDENT', 'OWNER']);
+    const owner = stack.user(['STUDENT', 'OWNER']);
     const c = await create(owner.token, { price: 19.99 });
     expect(c.price).toBe(19.99);
   });
 
   test('a literal price in the query text is accepted too', async () => {
-    const owner = t.user(['OWNER']);
+    const owner = stack.user(['OWNER']);
     const r = await t.gql(
       `mutation { createCourse(input: {name: "Lit", info: "", category: "Lit", price: "12.50"}) { price info } }`,
       undefined,
@@ -45,7 +45,7 @@ describe('create, read, update, delete', () => {
   });
 
   test('the owner updates some fields; the rest stay', async () => {
-    const owner = t.user(['OWNER']);
+    const owner = stack.user(['OWNER']);
     const c = await create(owner.token, { category: 'Upd' });
     const r = await t.gql(UPDATE, { id: c.id, input: { name: 'Renamed', price: '5.5' } }, owner.token);
     expect(r.body.errors).toBeUndefined();
@@ -54,7 +54,7 @@ describe('create, read, update, delete', () => {
   });
 
   test('the owner deletes (soft); the course disappears from reads and a second delete is NOT_FOUND', async () => {
-    const owner = t.user(['OWNER']);
+    const owner = stack.user(['OWNER']);
     const c = await create(owner.token, { category: 'Del' });
     const r = await t.gql(DELETE, { id: c.id }, owner.token);
     expect(r.body.data!.deleteCourse).toEqual({ id: c.id, message: `Course ${c.id} deleted successfully.` });
@@ -69,7 +69,7 @@ describe('create, read, update, delete', () => {
   });
 
   test('unknown course: course(id) is null, update and delete are NOT_FOUND', async () => {
-    const owner = t.user(['OWNER']);
+    const owner = stack.user(['OWNER']);
     expect((await t.gql(`{ course(id: "nope") { id } }`)).body.data!.course).toBeNull();
     const u = await t.gql(UPDATE, { id: 'nope', input: { name: 'x' } }, owner.token);
     expect(errorCode(u)).toBe('NOT_FOUND');
@@ -80,7 +80,7 @@ describe('create, read, update, delete', () => {
 
 describe('access control', () => {
   test('a STUDENT cannot create a course (FORBIDDEN)', async () => {
-    const student = t.user(['STUDENT']);
+    const student = stack.user(['STUDENT']);
     const r = await t.gql(CREATE, { input: courseInput() }, student.token);
     expect(errorCode(r)).toBe('FORBIDDEN');
     expect(r.body.errors![0].message).toMatch(/OWNER/);
@@ -94,7 +94,7 @@ describe('access control', () => {
   });
 
   test('a bad or tampered token is UNAUTHENTICATED with HTTP 401', async () => {
-    const owner = t.user(['OWNER']);
+    const owner = stack.user(['OWNER']);
     const tampered = owner.token.slice(0, -3) + (owner.token.endsWith('AAA') ? 'BBB' : 'AAA');
     for (const token of ['garbage', tampered]) {
       const r = await t.gql(CREATE, { input: courseInput() }, token);
@@ -104,14 +104,14 @@ describe('access control', () => {
   });
 
   test("an OWNER cannot update or delete another owner's course (FORBIDDEN), and it is unchanged", async () => {
-    const alice = t.user(['OWNER']);
-    const bob = t.user(['OWNER']);
+    const alice = stack.user(['OWNER']);
+    const bob = stack.user(['OWNER']);
     const c = await create(alice.token, { category: 'Acl' });
     const u = await t.gql(UPDATE, { id: c.id, input: { name: 'hijacked' } }, bob.token);
     expect(errorCode(u)).toBe('FORBIDDEN');
     const del = await t.gql(DELETE, { id: c.id }, bob.token);
     expect(errorCode(del)).toBe('FORBIDDEN');
-    const student = t.user(['STUDENT']);
+    const student = stack.user(['STUDENT']);
     expect(errorCode(await t.gql(DELETE, { id: c.id }, student.token))).toBe('FORBIDDEN');
     const got = await t.gql(`query($id: ID!) { course(id: $id) { name } }`, { id: c.id });
     expect(got.body.data!.course).toEqual({ name: 'Strategy' });
@@ -119,7 +119,7 @@ describe('access control', () => {
 });
 
 describe('input validation', () => {
-  const owner = () => t.user(['OWNER']);
+  const owner = () => stack.user(['OWNER']);
 
   test.each([
     [-1, 'Price must not be negative.'],
@@ -185,8 +185,8 @@ describe('input validation', () => {
 
 describe('listing', () => {
   test('newest first, filtered by category (case-insensitively) and owner, paginated by cursor', async () => {
-    const a = t.user(['OWNER']);
-    const b = t.user(['OWNER']);
+    const a = stack.user(['OWNER']);
+    const b = stack.user(['OWNER']);
     const made: string[] = [];
     for (let i = 0; i < 7; i++) made.push((await create(i % 2 ? b.token : a.token, { name: `P${i}`, category: 'Paging' })).id);
     await create(a.token, { category: 'Other' });
@@ -212,7 +212,7 @@ describe('listing', () => {
   });
 
   test('search keeps the courses whose name contains it (case-insensitive, cached per search); blank is no filter; too long is BAD_USER_INPUT', async () => {
-    const o = t.user(['OWNER']);
+    const o = stack.user(['OWNER']);
     const search = (text: string | null) =>
       t.gql(`query($s: String, $o: ID) { courses(search: $s, ownerId: $o, first: 100) { id name } }`, { s: text, o: o.id });
     const go = await create(o.token, { name: 'Go in practice', category: 'Search' });
@@ -228,13 +228,13 @@ describe('listing', () => {
   });
 
   test('first defaults to 20', async () => {
-    const o = t.user(['OWNER']);
+    const o = stack.user(['OWNER']);
     for (let i = 0; i < 22; i++) await create(o.token, { category: 'Many' });
     expect((await t.gql(LIST, { category: 'Many' })).body.data!.courses).toHaveLength(20);
   });
 
   test('categories are distinct case-insensitively, sorted, and skip deleted courses', async () => {
-    const o = t.user(['OWNER']);
+    const o = stack.user(['OWNER']);
     await create(o.token, { category: 'zeta' });
     await create(o.token, { category: 'Zeta' });
     const gone = await create(o.token, { category: 'OnlyDeleted' });
@@ -249,8 +249,8 @@ describe('listing', () => {
 
 describe('joinLobby', () => {
   test('joins the newest course of the category not owned or joined yet, then the next, then NOT_FOUND', async () => {
-    const owner = t.user(['OWNER']);
-    const student = t.user(['STUDENT', 'OWNER']);
+    const owner = stack.user(['OWNER']);
+    const student = stack.user(['STUDENT', 'OWNER']);
     const older = await create(owner.token, { category: 'Lobby' });
     const newer = await create(owner.token, { category: 'Lobby' });
     await create(student.token, { category: 'Lobby' }); // newest, but the student's own: skipped
@@ -282,15 +282,15 @@ describe('joinLobby', () => {
   });
 
   test('NOT_FOUND for an empty category; OWNER-only users are FORBIDDEN', async () => {
-    const student = t.user(['STUDENT']);
+    const student = stack.user(['STUDENT']);
     expect(errorCode(await t.gql(JOIN, { category: 'Nothing here' }, student.token))).toBe('NOT_FOUND');
-    expect(errorCode(await t.gql(JOIN, { category: 'Lobby' }, t.user(['OWNER']).token))).toBe('FORBIDDEN');
+    expect(errorCode(await t.gql(JOIN, { category: 'Lobby' }, stack.user(['OWNER']).token))).toBe('FORBIDDEN');
     expect(errorCode(await t.gql(JOIN, { category: '  ' }, student.token))).toBe('BAD_USER_INPUT');
   });
 
   test('concurrent joins by one student never enroll twice in one course', async () => {
-    const owner = t.user(['OWNER']);
-    const student = t.user(['STUDENT']);
+    const owner = stack.user(['OWNER']);
+    const student = stack.user(['STUDENT']);
     for (let i = 0; i < 3; i++) await create(owner.token, { category: 'Race' });
     const results = await Promise.all(Array.from({ length: 5 }, () => t.gql(JOIN, { category: 'Race' }, student.token)));
     const joined = results.filter((r) => r.body.data?.joinLobby).map((r) => r.body.data!.joinLobby.courseId);
@@ -302,11 +302,11 @@ describe('joinLobby', () => {
 
 describe('domain events', () => {
   test('create, update and delete publish {courseId, ownerId, category} after the write', async () => {
-    const sub = d.push(new Redis(t.redis.url), (c) => c.disconnect());
+    const sub = stack.d.push(new Redis(stack.redis.url), (c) => c.disconnect());
     const got: Array<[string, unknown]> = [];
     sub.on('message', (channel: string, message: string) => got.push([channel, JSON.parse(message)]));
     await sub.subscribe('course.created', 'course.updated', 'course.deleted');
-    const o = t.user(['OWNER']);
+    const o = stack.user(['OWNER']);
     const c = await create(o.token, { category: 'Events' });
     await t.gql(UPDATE, { id: c.id, input: { price: 1 } }, o.token);
     await t.gql(DELETE, { id: c.id }, o.token);
@@ -320,12 +320,12 @@ describe('domain events', () => {
   });
 
   test('a failed write publishes nothing', async () => {
-    const sub = d.push(new Redis(t.redis.url), (c) => c.disconnect());
+    const sub = stack.d.push(new Redis(stack.redis.url), (c) => c.disconnect());
     const got: string[] = [];
     sub.on('message', (channel: string) => got.push(channel));
     await sub.subscribe('course.created', 'course.deleted');
-    await t.gql(CREATE, { input: courseInput({ price: -1 }) }, t.user(['OWNER']).token);
-    await t.gql(DELETE, { id: 'nope' }, t.user(['OWNER']).token);
+    await t.gql(CREATE, { input: courseInput({ price: -1 }) }, stack.user(['OWNER']).token);
+    await t.gql(DELETE, { id: 'nope' }, stack.user(['OWNER']).token);
     // a marker published after the failures arrives after anything they could have published
     await t.service.redis.publish('course.created', JSON.stringify({ marker: true }));
     await waitFor(() => got.length >= 1, { what: 'marker' });

@@ -1,22 +1,22 @@
 import { Redis } from 'ioredis';
-import { Disposables, waitFor } from '@dream/common/testing';
-import { startTestCourses, type TestCourses } from './helpers';
+import { waitFor } from '@dream/common/testing';
+import { useStack } from '@dream/testenv';
+import { type TestCourses } from './helpers';
 
 const CREATE = 'mutation($input: CreateCourseInput!) { createCourse(input: $input) { id } }';
 const JOIN = 'mutation($c: String!) { joinLobby(category: $c) { courseId } }';
 
 describe('notifications (published on `notification` after the write commits)', () => {
-  const d = new Disposables();
+  const stack = useStack({ discovery: false });
   let t: TestCourses;
   const got: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
-    t = await startTestCourses(d);
-    const sub = d.push(new Redis(t.redis.url), (c) => c.disconnect());
+    t = await stack.subgraph('courses');
+    const sub = stack.d.push(new Redis(stack.redis.url), (c) => c.disconnect());
     sub.on('message', (_: string, message: string) => got.push(JSON.parse(message)));
     await sub.subscribe('notification');
   });
-  afterAll(() => d.disposeAll());
   beforeEach(() => {
     got.length = 0;
   });
@@ -28,9 +28,9 @@ describe('notifications (published on `notification` after the write commits)', 
   };
 
   test('a lobby join notifies the course owner; a new course notifies the followers of its category', async () => {
-    const owner = t.user(['OWNER'], 'olivia');
-    const s1 = t.user(['STUDENT'], 'sam');
-    const s2 = t.user(['STUDENT'], 'sue');
+    const owner = stack.user(['OWNER'], 'olivia');
+    const s1 = stack.user(['STUDENT'], 'sam');
+    const s2 = stack.user(['STUDENT'], 'sue');
     const first = await create(owner.token, 'Intro', 'Chess');
     const r = await t.gql(JOIN, { c: 'chess' }, s1.token);
     expect(r.body.data!.joinLobby.courseId).toBe(first);
@@ -46,7 +46,7 @@ describe('notifications (published on `notification` after the write commits)', 
   });
 
   test('a failed join notifies nobody', async () => {
-    const r = await t.gql(JOIN, { c: 'no-such-category' }, t.user(['STUDENT']).token);
+    const r = await t.gql(JOIN, { c: 'no-such-category' }, stack.user(['STUDENT']).token);
     expect(r.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     // a marker published after the failure arrives after anything it could have published
     await t.service.redis.publish('notification', JSON.stringify({ marker: true }));

@@ -1,20 +1,19 @@
-import { Disposables } from '@dream/common/testing';
-import { CREATE, DELETE, courseInput, errorCode, startTestCourses, type TestCourses } from './helpers';
+import { useStack } from '@dream/testenv';
+import { CREATE, DELETE, courseInput, errorCode, type TestCourses } from './helpers';
 
 /** Dependency outages: Redis (events, denylist) down fails authenticated calls closed (503); the database down is a 500 health. */
-const d = new Disposables();
+const stack = useStack({ discovery: false });
 let t: TestCourses;
 
 beforeAll(async () => {
-  t = await startTestCourses(d);
+  t = await stack.subgraph('courses');
 });
-afterAll(() => d.disposeAll());
 
 test('with Redis down, tokens are not trusted (the denylist cannot be read): 503, nothing written; anonymous reads work', async () => {
-  const owner = t.user(['OWNER']);
+  const owner = stack.user(['OWNER']);
   const created = await t.gql(CREATE, { input: courseInput({ category: 'Outage' }) }, owner.token);
   const id = created.body.data!.createCourse.id as string;
-  await t.redis.stop();
+  await stack.redis.stop();
   const r = await t.gql(CREATE, { input: courseInput({ category: 'Outage' }) }, owner.token);
   expect(r.status).toBe(503);
   expect(errorCode(r)).toBe('SERVICE_UNAVAILABLE');

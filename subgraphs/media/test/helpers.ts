@@ -1,18 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import type { Disposables } from '@dream/common/testing';
-import { CREATE, JOIN, startTestCourses, type GqlResult, type TestCourses, type TestUser } from '../../courses/test/helpers';
+import { postGraphql, type GqlResult } from '@dream/common/testing';
+import type { Stack, TestUser } from '@dream/testenv';
+import { CREATE, JOIN, type TestCourses } from '../../courses/test/helpers';
 import { loadMediaConfig } from '../src/config';
 import { startMediaSubgraph, type MediaSubgraph } from '../src/service';
 import type { Lesson } from '../src/lessons/lesson';
 
-export type { GqlResult, TestUser } from '../../courses/test/helpers';
+export type { GqlResult } from '@dream/common/testing';
+export type { TestUser } from '@dream/testenv';
 
 export interface TestMedia {
   courses: TestCourses;
   media: MediaSubgraph;
   dir: string;
+  /** A user with a signed token (it need not exist in users: the subgraphs trust the signed id). */
+  user(roles: TestUser['roles'], username?: string): TestUser;
   /** A GraphQL call to the media subgraph. */
   gql(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult>;
   /** A course owned by `owner`, in a category of its own (so a lobby join lands in exactly it). */
@@ -28,39 +32,29 @@ export interface TestMedia {
 const categories = new Map<string, string>();
 
 /**
- * Real parts: a courses subgraph (with its private redis-server and SQLite) and a media subgraph sharing
- * that Redis and the JWT keys, asking courses over gRPC with a shared SERVICE_TOKEN.
+ * Real parts: a courses subgraph and a media subgraph of the suite's stack (`useStack({ discovery: false,
+ * serviceAuth: true })`: one private redis-server, the JWT keys and a SERVICE_TOKEN they share), media
+ * asking courses over gRPC.
  */
-export async function startTestMedia(d: Disposables, env: Record<string, string> = {}): Promise<TestMedia> {
-  const serviceToken = randomBytes(24).toString('base64url');
-  const courses = await startTestCourses(d, { SERVICE_TOKEN: serviceToken });
-  const dir = courses.dir;
+export async function startTestMedia(stack: Stack, env: Record<string, string> = {}): Promise<TestMedia> {
+  const d = stack.d;
+  const courses: TestCourses = await stack.subgraph('courses');
+  const dir = stack.dir;
   const config = loadMediaConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: `sqlite:${join(dir, 'media.db')}`,
-    REDIS_URL: courses.redis.url,
-    JWT_KEYS_DIR: courses.config.JWT_KEYS_DIR,
+    ...stack.subgraphEnv('media'),
     LOG_LEVEL: 'silent',
-    SERVICE_TOKEN: serviceToken,
     COURSES_GRPC_URL: `127.0.0.1:${courses.service.grpcPort}`,
     MEDIA_DIR: join(dir, 'media'),
     MEDIA_SIGNING_SECRET: randomBytes(32).toString('base64url'),
     ...env,
   });
-  const media = d.push(await startMediaSubgraph(config), (s) => s.stop());
-  const gql: TestMedia['gql'] = async (query, variables, token) => {
-    const res = await fetch(media.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return { status: res.status, body: (await res.json()) as GqlResult['body'] };
-  };
+  const media = d.push(await startMediaSubgraph(config), (s) => s.stop(), 'media subgraph');
+  const gql: TestMedia['gql'] = (query, variables, token) => postGraphql(media.url, query, { variables, token });
   return {
     courses,
     media,
     dir,
+    user: (roles, username) => stack.user(roles, username),
     gql,
     async course(owner) {
       const category = `cat${randomBytes(6).toString('hex')}`;
@@ -83,7 +77,7 @@ export async function startTestMedia(d: Disposables, env: Record<string, string>
       return ready;
     },
     async listen(channel) {
-      const redis = d.push(new Redis(courses.redis.url), (r) => void r.disconnect());
+      const redis = d.push(new Redis(stack.redis.url), (r) => void r.disconnect());
       const messages: unknown[] = [];
       redis.on('message', (ch: string, text: string) => {
         if (ch === channel) messages.push(JSON.parse(text));

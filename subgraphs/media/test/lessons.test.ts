@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Disposables, waitFor } from '@dream/common/testing';
+import { waitFor } from '@dream/common/testing';
+import { useStack } from '@dream/testenv';
 import { verifyUploadTicket } from '../src/upload-ticket';
 import { verifyPlaybackToken } from '../src/lessons/playback';
 import { errorCode, LESSON_FIELDS, startTestMedia, type TestMedia, type TestUser } from './helpers';
@@ -14,7 +15,7 @@ const UPDATE = `mutation($id: ID!, $t: String) { updateLesson(id: $id, input: { 
 const UPLOAD = `mutation($id: ID!) { requestLessonUpload(lessonId: $id) { uploadUrl token expiresAt maxBytes } }`;
 const RETRANSCODE = `mutation($id: ID!) { retranscodeLesson(lessonId: $id) { id status } }`;
 
-const d = new Disposables();
+const stack = useStack({ discovery: false, serviceAuth: true });
 let t: TestMedia;
 let owner: TestUser;
 let otherOwner: TestUser;
@@ -22,13 +23,12 @@ let student: TestUser;
 let stranger: TestUser;
 
 beforeAll(async () => {
-  t = await startTestMedia(d);
-  owner = t.courses.user(['OWNER'], 'olga');
-  otherOwner = t.courses.user(['OWNER'], 'oscar');
-  student = t.courses.user(['STUDENT'], 'sam');
-  stranger = t.courses.user(['STUDENT'], 'stan');
+  t = await startTestMedia(stack);
+  owner = t.user(['OWNER'], 'olga');
+  otherOwner = t.user(['OWNER'], 'oscar');
+  student = t.user(['STUDENT'], 'sam');
+  stranger = t.user(['STUDENT'], 'stan');
 });
-afterAll(() => d.disposeAll());
 
 async function lessonsOf(courseId: string, token?: string) {
   const r = await t.gql(LESSONS, { c: courseId }, token);

@@ -1,23 +1,23 @@
-import { Disposables, waitFor } from '@dream/common/testing';
+import { waitFor } from '@dream/common/testing';
+import { useStack } from '@dream/testenv';
 import { errorCode, startTestMedia, type TestMedia, type TestUser } from './helpers';
 
 const RECORD = `mutation($l: ID!, $p: Float!, $w: Float!) { recordLessonProgress(lessonId: $l, positionSeconds: $p, watchedSeconds: $w) { positionSeconds watchedSeconds completed completedAt } }`;
 const COURSE = `query($c: ID!) { _entities(representations: [{ __typename: "Course", id: $c }]) { ... on Course { myProgress { completedLessons totalLessons percent } lessons { id myProgress { watchedSeconds completed } } } } }`;
 const CREATE = `mutation($c: ID!, $t: String!) { createLesson(courseId: $c, title: $t) { id } }`;
 
-const d = new Disposables();
+const stack = useStack({ discovery: false, serviceAuth: true });
 let t: TestMedia;
 let owner: TestUser;
 let student: TestUser;
 let stranger: TestUser;
 
 beforeAll(async () => {
-  t = await startTestMedia(d);
-  owner = t.courses.user(['OWNER'], 'olga');
-  student = t.courses.user(['STUDENT'], 'sam');
-  stranger = t.courses.user(['STUDENT'], 'stan');
+  t = await startTestMedia(stack);
+  owner = t.user(['OWNER'], 'olga');
+  student = t.user(['STUDENT'], 'sam');
+  stranger = t.user(['STUDENT'], 'stan');
 });
-afterAll(() => d.disposeAll());
 
 async function lessonIn(courseId: string, title: string, ready = true): Promise<string> {
   const id = (await t.gql(CREATE, { c: courseId, t: title }, owner.token)).body.data!.createLesson.id as string;

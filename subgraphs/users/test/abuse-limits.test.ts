@@ -1,23 +1,22 @@
-import { Disposables } from '@dream/common/testing';
-import { LOGIN, SIGNUP, firstError, newUser, startTestUsers, type TestUsers } from './helpers';
+import { useStack } from '@dream/testenv';
+import { LOGIN, SIGNUP, firstError, newUser, type TestUsers } from './helpers';
 
 /** Login and signup limits that must hold when requests arrive in parallel and from many addresses. */
-const d = new Disposables();
+const stack = useStack({ discovery: false });
 let t: TestUsers;
 const MAX = 3;
 const ACCOUNT_MAX = 5;
 const SIGNUPS = 4;
 
 beforeAll(async () => {
-  t = await startTestUsers(d, {
+  t = await stack.subgraph('users', { env: {
     LOGIN_MAX_ATTEMPTS: String(MAX),
     LOGIN_ACCOUNT_MAX_ATTEMPTS: String(ACCOUNT_MAX),
     LOGIN_WINDOW_SECONDS: '600',
     SIGNUP_MAX_PER_WINDOW: String(SIGNUPS),
     SIGNUP_WINDOW_SECONDS: '600',
-  });
+  } });
 });
-afterAll(() => d.disposeAll());
 
 const from = (ip: string) => ({ 'x-forwarded-for': ip });
 const codes = (rs: Array<Awaited<ReturnType<TestUsers['gql']>>>) => rs.map((r) => r.body.errors?.[0]?.extensions?.code ?? 'OK');
@@ -74,16 +73,14 @@ it(`signups are limited per address (${SIGNUPS} per window), also in parallel; o
   expect((await t.gql(SIGNUP, { input: newUser() }, from('192.0.2.78'))).body.errors).toBeUndefined();
 });
 
-it('x-forwarded-for from an untrusted peer is ignored (TRUSTED_PROXIES=none: the socket address counts)', async () => {
-  const d2 = new Disposables();
-  try {
-    const strict = await startTestUsers(d2, { LOGIN_MAX_ATTEMPTS: '2', TRUSTED_PROXIES: 'none' });
+describe('a users subgraph that trusts no proxy', () => {
+  const stack2 = useStack({ discovery: false });
+  it('x-forwarded-for from an untrusted peer is ignored (TRUSTED_PROXIES=none: the socket address counts)', async () => {
+    const strict = await stack2.subgraph('users', { env: { LOGIN_MAX_ATTEMPTS: '2', TRUSTED_PROXIES: 'none' } });
     const input = newUser();
     expect((await strict.gql(SIGNUP, { input })).body.errors).toBeUndefined();
     for (let i = 0; i < 2; i++) await strict.gql(LOGIN, { username: input.username, password: 'wrong' }, from(`192.0.2.${100 + i}`));
     const r = await strict.gql(LOGIN, { username: input.username, password: input.password }, from('192.0.2.200'));
     expect(firstError(r).extensions!.code).toBe('RATE_LIMITED');
-  } finally {
-    await d2.disposeAll();
-  }
+  });
 });

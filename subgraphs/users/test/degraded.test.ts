@@ -1,19 +1,19 @@
-import { Disposables, waitFor } from '@dream/common/testing';
-import { LOGIN, ME, SIGNUP, bearer, firstError, newUser, startTestUsers, type TestUsers } from './helpers';
+import { waitFor } from '@dream/common/testing';
+import { useStack } from '@dream/testenv';
+import { LOGIN, ME, SIGNUP, bearer, firstError, newUser, type TestUsers } from './helpers';
 
-const d = new Disposables();
+const stack = useStack({ discovery: false });
 let t: TestUsers;
 
 beforeAll(async () => {
-  t = await startTestUsers(d);
+  t = await stack.subgraph('users');
 });
-afterAll(() => d.disposeAll());
 
 describe('with Redis down', () => {
   it('health is 200 but degraded; signup and login keep working; me and logout fail closed with 503', async () => {
     const input = newUser();
     const { jwt } = (await t.gql(SIGNUP, { input })).body.data!.signup;
-    await t.redis.stop();
+    await stack.redis.stop();
 
     const h = await t.http('/health');
     expect(h).toEqual({ status: 200, body: { status: 'ok', service: 'users', db: 'up', redis: 'down', degraded: true } });
@@ -33,7 +33,7 @@ describe('with Redis down', () => {
     expect(firstError(logout).extensions!.code).toBe('SERVICE_UNAVAILABLE');
     expect(logout.status).toBe(503);
 
-    await t.redis.start();
+    await stack.redis.start();
     await waitFor(async () => (await t.http('/health')).body.redis === 'up', { timeoutMs: 10000, what: 'redis back up' });
     const out = await t.gql(`mutation { logout }`, {}, bearer(jwt));
     expect(out.body).toEqual({ data: { logout: true } });

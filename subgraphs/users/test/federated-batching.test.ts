@@ -1,7 +1,8 @@
 import type { Gateway } from '../../../gateway/src/server';
 import type { CoursesSubgraph } from '../../courses/src/service';
 import type { UsersSubgraph } from '../src/service';
-import { PurchaseStack, auth, gql, signup } from './purchase-stack';
+import { gql, useStack } from '@dream/testenv';
+import { auth, signup } from './purchase-ops';
 
 jest.setTimeout(60000);
 
@@ -10,16 +11,15 @@ jest.setTimeout(60000);
  * one users-database and one courses-database query; on a warm cache none at all.
  */
 describe('100 courses with owners through the gateway', () => {
-  const stack = new PurchaseStack();
+  const stack = useStack();
   let gw: Gateway;
   let users: UsersSubgraph;
   let courses: CoursesSubgraph;
   const QUERY = `{ courses(category: "Batched", first: 100) { id name price owner { id username roles } } }`;
 
   beforeAll(async () => {
-    await stack.start();
-    courses = (await stack.addGrpcCourses()).service;
-    users = (await stack.addGrpcUsers()).service;
+    courses = (await stack.subgraph('courses', { grpc: true })).service;
+    users = (await stack.subgraph('users', { grpc: true, discover: true })).service;
     gw = await stack.gateway();
     await gw.ready();
     // 20 owners with 5 courses each.
@@ -34,7 +34,6 @@ describe('100 courses with owners through the gateway', () => {
       }
     }
   });
-  afterAll(() => stack.stop());
 
   async function run() {
     const u0 = users.db.stats.queries;

@@ -2,17 +2,16 @@ import { ApolloServer } from '@apollo/server';
 import { composeServices } from '@apollo/composition';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { parse } from 'graphql';
-import { Disposables } from '@dream/common/testing';
 import { typeDefs } from '../src/service';
-import { ME, SIGNUP, newUser, startTestUsers, type TestUsers } from './helpers';
+import { useStack } from '@dream/testenv';
+import { ME, SIGNUP, newUser, type TestUsers } from './helpers';
 
-const d = new Disposables();
+const stack = useStack({ discovery: false });
 let t: TestUsers;
 
 beforeAll(async () => {
-  t = await startTestUsers(d);
+  t = await stack.subgraph('users');
 });
-afterAll(() => d.disposeAll());
 
 describe('users through @apollo/gateway', () => {
   it('the served SDL composes into a supergraph without errors', async () => {
@@ -40,7 +39,7 @@ describe('users through @apollo/gateway', () => {
     });
     const server = new ApolloServer<Ctx>({ gateway });
     await server.start();
-    d.defer(() => server.stop());
+    stack.d.defer(() => server.stop());
 
     const run = async (query: string, variables: Record<string, unknown>, ctx: Ctx = {}) => {
       const res = await server.executeOperation({ query, variables }, { contextValue: ctx });

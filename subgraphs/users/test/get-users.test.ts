@@ -1,11 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { callMetadata, getProtos, type GetUsersResponse } from '@dream/common/grpc';
-import { Disposables, waitFor } from '@dream/common/testing';
+import { waitFor } from '@dream/common/testing';
 import { rawUnary } from '../../../packages/common/test/grpc-helpers';
-import { ME, SIGNUP, bearer, newUser, startTestUsers, type TestUsers } from './helpers';
+import { useStack } from '@dream/testenv';
+import { ME, SIGNUP, bearer, newUser, type TestUsers } from './helpers';
 
 /** users.v1.UserService/GetUsers over a real gRPC server, and the user profile cache. */
-const d = new Disposables();
+const stack = useStack({ discovery: false });
 let t: TestUsers;
 const ids: string[] = [];
 let token = '';
@@ -13,14 +14,13 @@ const def = getProtos().userService.GetUsers;
 const address = () => `127.0.0.1:${t.service.grpcPort}`;
 
 beforeAll(async () => {
-  t = await startTestUsers(d);
+  t = await stack.subgraph('users');
   for (let i = 0; i < 30; i++) {
     const r = await t.gql(SIGNUP, { input: newUser() });
     ids.push(r.body.data!.signup.user.id);
     token = r.body.data!.signup.jwt;
   }
 });
-afterAll(() => d.disposeAll());
 
 test('a batch of ids costs one database query cold and none warm; unknown ids are left out', async () => {
   await t.service.redis.flushall();
@@ -63,7 +63,7 @@ test('refused without a valid token; too many ids is INVALID_ARGUMENT', async ()
 });
 
 test('Redis stopped: profiles come from the database, signup still works, tokens are refused; the cache refills afterwards', async () => {
-  await t.redis.stop();
+  await stack.redis.stop();
   await waitFor(() => t.service.redis.status !== 'ready', { what: 'client to notice Redis is down' });
   // a user token cannot be checked against the denylist: refused (fail closed), not trusted
   const r = await rawUnary<{ ids: string[] }, GetUsersResponse>(address(), def, { ids: ids.slice(0, 5) }, callMetadata({ token }));
@@ -72,7 +72,7 @@ test('Redis stopped: profiles come from the database, signup still works, tokens
   expect(other.body.data!.user.id).toBe(ids[1]);
   const s = await t.gql(SIGNUP, { input: newUser() });
   expect(s.body.errors).toBeUndefined();
-  await t.redis.start();
+  await stack.redis.start();
   await waitFor(() => t.service.redis.status === 'ready', { timeoutMs: 10000, what: 'Redis client reconnected' });
   await t.gql(`query($id: ID!) { user(id: $id) { id } }`, { id: ids[1] });
   const before = t.service.db.stats.queries;

@@ -5,14 +5,15 @@ import { rawUnary } from '../../../packages/common/test/grpc-helpers';
 import type { Gateway } from '../../../gateway/src/server';
 import type { CoursesSubgraph } from '../../courses/src/service';
 import type { UsersSubgraph } from '../src/service';
-import { BUY, PurchaseStack, auth, createCourse, gql, signup } from './purchase-stack';
+import { gql, useStack } from '@dream/testenv';
+import { BUY, auth, createCourse, signup } from './purchase-ops';
 
 jest.setTimeout(60000);
 
 const purchaseDef = getProtos().purchaseService.BuyCourse;
 
 describe('purchase over gRPC (users → discovery → courses), real topology', () => {
-  const stack = new PurchaseStack();
+  const stack = useStack();
   let gw: Gateway;
   let users: UsersSubgraph;
   let coursesA: CoursesSubgraph;
@@ -24,10 +25,9 @@ describe('purchase over gRPC (users → discovery → courses), real topology', 
     coursesA.db.db.selectFrom('enrollments').selectAll().where('user_id', '=', userId).where('course_id', '=', cid).execute();
 
   beforeAll(async () => {
-    await stack.start();
-    coursesA = (await stack.addGrpcCourses()).service;
-    await stack.addGrpcCourses();
-    users = (await stack.addGrpcUsers()).service;
+    coursesA = (await stack.subgraph('courses', { grpc: true })).service;
+    await stack.subgraph('courses', { grpc: true });
+    users = (await stack.subgraph('users', { grpc: true, discover: true })).service;
     gw = await stack.gateway();
     await gw.ready();
     await waitFor(() => gw.pools.has('courses') && gw.pools.get('courses').size === 2 && gw.pools.has('users'), { what: 'gateway pools' });
@@ -36,7 +36,6 @@ describe('purchase over gRPC (users → discovery → courses), real topology', 
     student = await signup(gw, ['STUDENT']);
     courseId = await createCourse(gw, owner.token);
   });
-  afterAll(() => stack.stop());
 
   it('buys through the gateway: the spec message, an enrollment, the course resolved from courses, the owner notified', async () => {
     const sub = stack.redis.url;
@@ -156,7 +155,7 @@ describe('purchase over gRPC (users → discovery → courses), real topology', 
     const buyer = await signup(gw, ['STUDENT']);
     const cids: string[] = [];
     for (let i = 0; i < 4; i++) cids.push(await createCourse(gw, owner.token, `Half ${i}`));
-    const spare = await stack.addGrpcCourses();
+    const spare = await stack.subgraph('courses', { grpc: true });
     const victim = stack.courses.find((r) => !r.stopped && r !== spare)!;
     await stack.crash(victim); // still listed by discovery
     coursesA = spare.service as CoursesSubgraph;
@@ -178,9 +177,9 @@ describe('purchase over gRPC (users → discovery → courses), real topology', 
     expect(down.body.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
     expect(down.body.data).toBeNull();
 
-    const back = await stack.addGrpcCourses();
+    const back = await stack.subgraph('courses', { grpc: true });
     coursesA = back.service as CoursesSubgraph;
-    for (const r of live) await r.registration.deregister();
+    for (const r of live) await r.registration!.deregister();
     expect(await enrollments(buyer.id, cid)).toHaveLength(0);
 
     // Until users' discovery watch delivers the new instance the answer stays SERVICE_UNAVAILABLE (and records nothing).

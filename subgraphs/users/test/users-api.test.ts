@@ -1,19 +1,18 @@
 import jwtLib from 'jsonwebtoken';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Disposables } from '@dream/common/testing';
 import { JWT_AUDIENCE, JWT_ISSUER } from '@dream/common';
 import { INVALID_CREDENTIALS } from '../src/resolvers';
-import { LOGIN, ME, SIGNUP, bearer, firstError, newUser, startTestUsers, type TestUsers } from './helpers';
+import { useStack } from '@dream/testenv';
+import { LOGIN, ME, SIGNUP, bearer, firstError, newUser, type TestUsers } from './helpers';
 
-const d = new Disposables();
+const stack = useStack({ discovery: false });
 let t: TestUsers;
 const MAX_ATTEMPTS = 3;
 
 beforeAll(async () => {
-  t = await startTestUsers(d, { LOGIN_MAX_ATTEMPTS: String(MAX_ATTEMPTS), LOGIN_WINDOW_SECONDS: '600' });
+  t = await stack.subgraph('users', { env: { LOGIN_MAX_ATTEMPTS: String(MAX_ATTEMPTS), LOGIN_WINDOW_SECONDS: '600' } });
 });
-afterAll(() => d.disposeAll());
 
 async function signup(over: Parameters<typeof newUser>[0] = {}) {
   const input = newUser(over);
@@ -199,7 +198,7 @@ describe('login failures', () => {
 });
 
 describe('tokens', () => {
-  const keysDir = () => join(t.dir, 'keys');
+  const keysDir = () => join(stack.dir, 'keys');
   const privateKey = () => readFileSync(join(keysDir(), 'jwt-private.pem'), 'utf8');
 
   it('logout revokes the token; the same token is then UNAUTHENTICATED; a fresh login works', async () => {

@@ -3,6 +3,7 @@ export * from './wait';
 export * from './redis-server';
 export * from './disposables';
 export * from './http';
+export * from './graphql';
 export * from './metrics';
 export * from './oracle-double';
 export * from './oracle-sql-lint';
