@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { WEB_DIST } from './harness';
@@ -17,4 +17,17 @@ test('the initial JavaScript stays under 200 KB gzipped', () => {
   // printed for the README's figure
   process.stdout.write(`initial JavaScript: ${scripts.length} file(s), ${(gzipped / 1024).toFixed(1)} KB gzipped\n`);
   expect(gzipped).toBeLessThan(200 * 1024);
+});
+
+test('hls.js and tus-js-client are chunks of their own, loaded on demand (player page, upload), never at first visit', () => {
+  const assets = readdirSync(join(WEB_DIST, 'assets'));
+  const hls = assets.filter((f) => /^hls\.light-.*\.js$/.test(f));
+  const tus = assets.filter((f) => /^tus-upload-.*\.js$/.test(f));
+  expect(hls).toHaveLength(1);
+  expect(tus).toHaveLength(1);
+  const initial = initialScripts().map((src) => src.split('/').pop());
+  expect(initial).not.toContain(hls[0]);
+  expect(initial).not.toContain(tus[0]);
+  // no static import pulls them in either: the entry references them only through dynamic import()
+  for (const src of initialScripts()) expect(readFileSync(join(WEB_DIST, src), 'utf8')).not.toMatch(/enableWorker|tus-js-client/);
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
@@ -5,14 +6,39 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { waitFor } from '@dream/common/testing';
 import { REPO_ROOT, Stack, waitForPool } from '@dream/testenv';
 import type { Gateway } from '../gateway/src/server';
+import { loadMediaConfig } from '../subgraphs/media/src/config';
+import { startMediaSubgraph } from '../subgraphs/media/src/service';
+
+/** Every account the journeys make has this password. */
+export const PASSWORD = 'correct horse battery';
 
 export const WEB_DIST = join(REPO_ROOT, 'web', 'dist');
 export const SCREENSHOTS = join(REPO_ROOT, 'docs', 'screenshots');
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
+/** The transcoding worker the upload-and-play journey needs of @dream/testenv. */
+interface MediaWorkerStack {
+  addMediaWorker(env?: Record<string, string>): Promise<unknown>;
+}
+const workerStack = (stack: Stack): MediaWorkerStack | undefined => {
+  const m = stack as Stack & Partial<MediaWorkerStack>;
+  return typeof m.addMediaWorker === 'function' ? (m as Stack & MediaWorkerStack) : undefined;
+};
+
 /**
- * The real platform on free ports (Redis, discovery, users and courses subgraphs, gateway) serving
+ * Why the upload-and-play journey cannot run here, or undefined when it can: @dream/testenv must be able
+ * to start the transcoding worker, and ffmpeg must be installed to make the test video.
+ */
+export function videoSkipReason(): string | undefined {
+  if (!workerStack(Stack.prototype as Stack)) return '@dream/testenv cannot start the media transcoding worker yet (Stack.addMediaWorker), and the media service mounts no upload or playback route yet';
+  if (!existsSync(process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg')) return 'ffmpeg is missing: apt-get install -y ffmpeg';
+  return undefined;
+}
+
+/**
+ * The real platform on free ports (Redis, discovery, the users, courses and media subgraphs — with a
+ * transcoding worker once testenv can start one — and the gateway) serving
  * the built app, with TRUSTED_DOCUMENTS=required: every operation the app sends must be in the
  * build's manifest, so these journeys also prove the manifest is complete.
  */
@@ -21,12 +47,18 @@ export async function startPlatform(): Promise<{ stack: Stack; gw: Gateway }> {
   const stack = new Stack();
   await stack.start();
   const courses = await stack.addCourses();
-  await stack.addUsers({ COURSES_GRPC_URL: `127.0.0.1:${(courses.service as { grpcPort: number }).grpcPort}` });
-  const gw = await stack.gateway({ WEB_ROOT: WEB_DIST, TRUSTED_DOCUMENTS: 'required', ACCESS_LOG: 'false' });
+  const coursesGrpc = { COURSES_GRPC_URL: `127.0.0.1:${(courses.service as { grpcPort: number }).grpcPort}` };
+  await stack.addUsers(coursesGrpc);
+  stack.service('media', (env) => startMediaSubgraph(loadMediaConfig(env)));
+  await stack.subgraph('media', { env: { ...coursesGrpc, MEDIA_DIR: join(stack.dir, 'media'), MEDIA_SIGNING_SECRET: randomBytes(32).toString('base64url') } });
+  // transcoding, once testenv can start the worker: the upload-and-play journey needs it, the others do not
+  await workerStack(stack)?.addMediaWorker(coursesGrpc);
+  const gw = await stack.gateway({ WEB_ROOT: WEB_DIST, TRUSTED_DOCUMENTS: 'required', ACCESS_LOG: 'false', SUBGRAPHS: 'users,courses,media' });
   await gw.ready();
-  await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed', timeoutMs: 20000 });
+  await waitFor(() => gw.supergraph.subgraphs.length === 3, { what: 'the three subgraphs composed', timeoutMs: 20000 });
   await waitForPool(gw, 'courses', 1, 20000);
   await waitForPool(gw, 'users', 1, 20000);
+  await waitForPool(gw, 'media', 1, 20000);
   return { stack, gw };
 }
 
@@ -72,3 +104,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** Waits until the gateway has at least `n` live graphql-ws subscriptions (so events are caused after). */
 export const liveSubscriptions = (gw: Gateway, n: number) =>
   waitFor(() => gw.clientSurface.graphqlWs.activeSubscriptions >= n, { what: `${n} live subscriptions`, timeoutMs: 15000 });
+
+/** Signs up through the form (from the catalogue's "Sign up" link) with the roles given, and waits to be signed in. */
+export async function signUp(page: Page, who: { username: string; email: string }, roles: { student: boolean; owner: boolean }) {
+  await page.goto('/');
+  await page.getByRole('link', { name: 'Sign up' }).click();
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('learn (student)').setChecked(roles.student);
+  await page.getByLabel('teach (course owner)').setChecked(roles.owner);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+/** Fails the test on any serious or critical axe violation of the page as it is. */
+export async function expectAccessible(page: Page, what: string) {
+  expect({ page: what, violations: await seriousViolations(page) }).toEqual({ page: what, violations: [] });
+}

@@ -3,31 +3,14 @@ import type { Stack } from '@dream/testenv';
 import type { Gateway } from '../gateway/src/server';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PHONE, WEB_DIST, launchChromium, liveSubscriptions, openPage, screenshot, seriousViolations, startPlatform } from './harness';
+import { PASSWORD, PHONE, WEB_DIST, expectAccessible, launchChromium, liveSubscriptions, openPage, screenshot, signUp, startPlatform } from './harness';
 
 jest.setTimeout(240000);
 
 const run = Math.random().toString(36).slice(2, 7);
-const PASSWORD = 'correct horse battery';
 const student = { username: `stu_${run}`, email: `stu_${run}@example.org` };
 const owner = { username: `own_${run}`, email: `own_${run}@example.org` };
 const courseName = `Rust from zero ${run}`;
-
-async function signUp(page: Page, who: { username: string; email: string }, roles: { student: boolean; owner: boolean }) {
-  await page.goto('/');
-  await page.getByRole('link', { name: 'Sign up' }).click();
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('learn (student)').setChecked(roles.student);
-  await page.getByLabel('teach (course owner)').setChecked(roles.owner);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-}
-
-async function expectAccessible(page: Page, what: string) {
-  expect({ page: what, violations: await seriousViolations(page) }).toEqual({ page: what, violations: [] });
-}
 
 describe('the web app in Chromium, on a real platform', () => {
   let stack: Stack;

@@ -121,3 +121,13 @@ describe('the web app at / (WEB_ROOT)', () => {
     expect(JSON.parse(r.body.toString()).error.message).toMatch(/npm run build -w web/);
   });
 });
+
+test('the app CSP gives the player only what hls.js needs: blob: media and workers, nothing cross-origin, no eval', () => {
+  const directives = new Map(WEB_CSP.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)]));
+  expect(directives.get('media-src')).toEqual(["'self'", 'blob:']);
+  expect(directives.get('worker-src')).toEqual(["'self'", 'blob:']);
+  expect(directives.get('script-src')).toEqual(["'self'"]);
+  // playlists, segments and tus uploads are same-origin /media/ requests
+  expect(directives.get('connect-src')).toEqual(["'self'"]);
+  expect(WEB_CSP).not.toMatch(/\*|unsafe-eval|unsafe-inline|https?:/);
+});

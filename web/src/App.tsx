@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { Layout } from './components/Layout';
 import { LogInPage, SignUpPage } from './pages/Auth';
@@ -6,7 +6,12 @@ import { CataloguePage } from './pages/Catalogue';
 import { CoursePage } from './pages/CoursePage';
 import { MyLearningPage } from './pages/MyLearning';
 import { CreateCoursePage, EditCoursePage, StudioPage } from './pages/Studio';
+import { LoadBoundary } from './components/LoadBoundary';
+import { Loading } from './components/Status';
 import { useSession, type Role } from './session/session';
+
+// its own chunk: hls.js (about 150 KB gzipped) is downloaded only by people who open a lesson
+const PlayerPage = lazy(() => import('./media/PlayerPage'));
 
 /** A page for signed-in people (with a role): others go to log in and come back. */
 function Guard({ role, children }: { role?: Role; children: ReactNode }) {
@@ -39,6 +44,17 @@ export function App() {
         </Route>
         <Route path="/signup">
           <SignUpPage />
+        </Route>
+        <Route path="/course/:id/lessons/:lessonId">
+          {(p) => (
+            <Guard>
+              <LoadBoundary>
+                <Suspense fallback={<Loading what="the player" />}>
+                  <PlayerPage key={p.lessonId} courseId={p.id} lessonId={p.lessonId} />
+                </Suspense>
+              </LoadBoundary>
+            </Guard>
+          )}
         </Route>
         <Route path="/course/:id">{(p) => <CoursePage key={p.id} id={p.id} />}</Route>
         <Route path="/learning">

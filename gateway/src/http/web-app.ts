@@ -7,7 +7,9 @@ import { sendJson, type Logger } from '@dream/common';
 /**
  * The app's CSP: its own scripts, styles and images, and its API (HTTP and graphql-ws) on this
  * origin — CSP3's 'self' covers ws:/wss: of the same host. No inline script, eval, frames or plugins.
- * (The video player will add `media-src 'self' blob:` and `worker-src blob:` for hls.js.)
+ * The player: hls.js feeds the <video> a `blob:` Media Source URL and transmuxes in a Worker it
+ * creates from a `blob:` URL; playlists, segments, posters and tus uploads are same-origin `/media/`
+ * requests, which 'self' already covers (connect-src, img-src).
  */
 export const WEB_CSP = [
   "default-src 'self'",
@@ -15,6 +17,8 @@ export const WEB_CSP = [
   "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",
+  "media-src 'self' blob:",
+  "worker-src 'self' blob:",
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'self'",

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { Link } from 'wouter';
 import { formatPrice } from './Status';
 
@@ -10,7 +11,7 @@ export interface CourseSummary {
 }
 
 /** A card whose link is named by the course name alone (the rest is described around it). */
-export function CourseCard({ course, badge }: { course: CourseSummary; badge?: string }) {
+export function CourseCard({ course, badge, children }: { course: CourseSummary; badge?: string; children?: ReactNode }) {
   return (
     <li className="card">
       <h3>
@@ -22,6 +23,7 @@ export function CourseCard({ course, badge }: { course: CourseSummary; badge?: s
       </p>
       {course.owner ? <p className="owner">by {course.owner.username}</p> : null}
       {badge ? <p className="badge">{badge}</p> : null}
+      {children}
     </li>
   );
 }

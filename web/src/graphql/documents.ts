@@ -207,3 +207,151 @@ export const MY_NOTIFICATIONS = gql`
     }
   }
 `;
+
+/** A lesson as the course page, the player and the studio show it (the owner sees status and failure). */
+const LESSON_FIELDS = `
+  id
+  title
+  position
+  status
+  failureReason
+  durationSeconds
+  processingProgress
+`;
+
+/**
+ * A course's lessons and the caller's progress. A query of its own (not part of COURSE) so the course
+ * page still shows the course when the media service is briefly away.
+ */
+export const COURSE_LESSONS = gql`
+  query CourseLessons($id: ID!) {
+    course(id: $id) {
+      id
+      lessons {
+        ${LESSON_FIELDS}
+        myProgress {
+          positionSeconds
+          completed
+        }
+      }
+      myProgress {
+        completedLessons
+        totalLessons
+        percent
+      }
+    }
+  }
+`;
+
+/** The player: the lesson's signed URLs and where the person stopped. */
+export const LESSON_PLAYBACK = gql`
+  query LessonPlayback($id: ID!) {
+    lesson(id: $id) {
+      ${LESSON_FIELDS}
+      course {
+        id
+      }
+      playback {
+        hlsUrl
+        mp4Url
+        posterUrl
+        expiresAt
+      }
+      myProgress {
+        positionSeconds
+        watchedSeconds
+        completed
+        completedAt
+      }
+    }
+  }
+`;
+
+/** My learning: each enrolled course with the person's progress in it. */
+export const MY_LEARNING_PROGRESS = gql`
+  query MyLearningProgress {
+    me {
+      id
+      enrolledCourses {
+        id
+        myProgress {
+          completedLessons
+          totalLessons
+          percent
+        }
+      }
+    }
+  }
+`;
+
+export const CREATE_LESSON = gql`
+  mutation CreateLesson($courseId: ID!, $title: String!) {
+    createLesson(courseId: $courseId, title: $title) {
+      ${LESSON_FIELDS}
+    }
+  }
+`;
+
+export const UPDATE_LESSON = gql`
+  mutation UpdateLesson($id: ID!, $input: UpdateLessonInput!) {
+    updateLesson(id: $id, input: $input) {
+      ${LESSON_FIELDS}
+    }
+  }
+`;
+
+export const DELETE_LESSON = gql`
+  mutation DeleteLesson($id: ID!) {
+    deleteLesson(id: $id) {
+      id
+      courseId
+      message
+    }
+  }
+`;
+
+export const MOVE_LESSON = gql`
+  mutation MoveLesson($id: ID!, $position: Int!) {
+    moveLesson(id: $id, position: $position) {
+      ${LESSON_FIELDS}
+    }
+  }
+`;
+
+export const REQUEST_LESSON_UPLOAD = gql`
+  mutation RequestLessonUpload($lessonId: ID!) {
+    requestLessonUpload(lessonId: $lessonId) {
+      uploadUrl
+      token
+      expiresAt
+      maxBytes
+    }
+  }
+`;
+
+export const RETRANSCODE_LESSON = gql`
+  mutation RetranscodeLesson($lessonId: ID!) {
+    retranscodeLesson(lessonId: $lessonId) {
+      ${LESSON_FIELDS}
+    }
+  }
+`;
+
+export const RECORD_LESSON_PROGRESS = gql`
+  mutation RecordLessonProgress($lessonId: ID!, $positionSeconds: Float!, $watchedSeconds: Float!) {
+    recordLessonProgress(lessonId: $lessonId, positionSeconds: $positionSeconds, watchedSeconds: $watchedSeconds) {
+      positionSeconds
+      watchedSeconds
+      completed
+      completedAt
+    }
+  }
+`;
+
+export const LESSON_UPDATED = gql`
+  subscription LessonUpdated($courseId: ID!) {
+    lessonUpdated(courseId: $courseId) {
+      ${LESSON_FIELDS}
+    }
+  }
+`;

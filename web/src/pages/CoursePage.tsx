@@ -3,6 +3,7 @@ import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { ErrorMessage, Loading, Notice, formatPrice } from '../components/Status';
 import { BUY_COURSE, COURSE, COURSE_DELETED, COURSE_UPDATED, JOIN_LOBBY, MY_COURSES } from '../graphql/documents';
+import { LessonList } from '../media/LessonList';
 import { useSession } from '../session/session';
 
 interface CourseDetail {
@@ -124,7 +125,7 @@ export function CoursePage({ id }: { id: string }) {
           ) : null}
         </section>
       ) : null}
-      {/* Lessons (with durations) and the player link slot in here once the media subgraph exists. */}
+      <LessonList courseId={course.id} isOwner={isOwner} canWatch={isOwner || owned} />
     </article>
   );
 }

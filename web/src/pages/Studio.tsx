@@ -3,6 +3,7 @@ import { useMutation, useQuery } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { Empty, ErrorMessage, Loading, Notice, formatPrice } from '../components/Status';
 import { COURSE, CREATE_COURSE, DELETE_COURSE, MY_COURSES, UPDATE_COURSE } from '../graphql/documents';
+import { LessonStudio } from '../media/LessonStudio';
 
 interface OwnedCourse {
   id: string;
@@ -89,7 +90,6 @@ export function StudioPage() {
           </tbody>
         </table>
       ) : null}
-      {/* Lessons (add, rename, reorder, delete) and video upload per course slot in here with the media subgraph. */}
     </section>
   );
 }
@@ -176,6 +176,7 @@ export function EditCoursePage({ id }: { id: string }) {
       />
       <ErrorMessage error={result.error} action="Could not save" />
       {result.data && !result.error ? <Notice>Saved. Students see the change live.</Notice> : null}
+      <LessonStudio courseId={id} />
       <p>
         <Link href="/studio">Back to the Studio</Link>
       </p>
