@@ -31,7 +31,7 @@ const workerStack = (stack: Stack): MediaWorkerStack | undefined => {
  * to start the transcoding worker, and ffmpeg must be installed to make the test video.
  */
 export function videoSkipReason(): string | undefined {
-  if (!workerStack(Stack.prototype as Stack)) return '@dream/testenv cannot start the media transcoding worker yet (Stack.addMediaWorker), and the media service mounts no upload or playback route yet';
+  if (!workerStack(Stack.prototype as Stack)) return '@dream/testenv cannot start the media transcoding worker yet (Stack.addMediaWorker; the media tests start it themselves, see subgraphs/media/test/gateway-journey.test.ts)';
   if (!existsSync(process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg')) return 'ffmpeg is missing: apt-get install -y ffmpeg';
   return undefined;
 }
