@@ -179,10 +179,11 @@ export function composeEnv(service: string, vars: Record<string, string | undefi
 
 /**
  * What compose needs in .env to start at all: every `${VAR:?…}` secret, with a real JWT pair from
- * deploy/jwt-keys-env.cjs (as the deployment doc generates it) and a placeholder for the rest.
+ * deploy/jwt-keys-env.cjs (as the deployment doc generates it) and a placeholder for the rest, long enough for
+ * every minimum (MEDIA_SIGNING_SECRET needs 32 characters).
  */
 export function composeSecrets(): { secrets: Record<string, string>; pair: Record<string, string>; status: number | null } {
   const generated = spawnSync(process.execPath, [join(ROOT, 'deploy/jwt-keys-env.cjs')], { encoding: 'utf8' });
   const pair = parseDotenv(generated.stdout);
-  return { secrets: { ...Object.fromEntries(REQUIRED.map((v) => [v, `test-${v.toLowerCase()}`])), ...pair }, pair, status: generated.status };
+  return { secrets: { ...Object.fromEntries(REQUIRED.map((v) => [v, `test-${v.toLowerCase()}-0123456789abcdef0123456789abcdef`])), ...pair }, pair, status: generated.status };
 }
