@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { compileOnly } from '@dream/common/db';
-import { lintOracleSql, OracleDouble, oracleMigrationStatements } from '@dream/common/testing';
+import { lintOracleSql, oracleMigrationStatements, repositoryTargets } from '@dream/common/testing';
 import { coursesMigrations } from '../src/data/migrations';
 import { CoursesRepository } from '../src/data/courses-repository';
 import { openCoursesDatabase, type CoursesDatabase } from '../src/data/database';
@@ -11,29 +8,10 @@ import { courseQueries, enrollmentQueries } from '../src/data/queries';
 import type { CoursesDb } from '../src/data/types';
 import { encodeCursor, decodeCursor } from '../src/domain';
 
-/**
- * The same repository suite on SQLite (always), on the Oracle dialect against a double that keeps Oracle's
- * commit semantics (always: its sessions see only committed work and roll back on release, so a lost
- * commit fails here), and on Oracle when ORACLE_URL is set (e.g. oracle://user:pass@localhost:1521/FREEPDB1).
- * Each run uses fresh ids, so a shared Oracle schema is fine.
- */
-const double = new OracleDouble({ user: 'COURSES_TEST' });
-const targets: Array<[string, () => string, OracleDouble?]> = [
-  ['sqlite', () => `sqlite:${join(sqliteDir, 'repo.db')}`],
-  ['the oracle double', () => 'oracle://COURSES_TEST:x@double:1521/FREEPDB1', double],
-];
-if (process.env.ORACLE_URL) targets.push(['oracle', () => process.env.ORACLE_URL as string]);
-let sqliteDir = '';
+/** The same repository suite on every database we support (see repositoryTargets). */
+const { targets, double } = repositoryTargets('courses');
 
-beforeAll(() => {
-  sqliteDir = mkdtempSync(join(tmpdir(), 'courses-repo-'));
-});
-afterAll(async () => {
-  rmSync(sqliteDir, { recursive: true, force: true });
-  await double.destroy();
-});
-
-describe.each(targets)('repositories on %s', (_name, url, oracleDouble) => {
+describe.each(targets)('repositories on $name', ({ url, double: oracleDouble }) => {
   const open = () => openCoursesDatabase(url(), undefined, { oraclePool: oracleDouble?.pool() });
   let database: CoursesDatabase;
   let courses: CoursesRepository;

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { compileOnly } from '@dream/common/db';
-import { lintOracleSql, OracleDouble, oracleMigrationStatements } from '@dream/common/testing';
+import { lintOracleSql, oracleMigrationStatements, repositoryTargets } from '@dream/common/testing';
 import { openMediaDatabase, type MediaDatabase } from '../src/data/database';
 import { LessonsRepository } from '../src/data/lessons-repository';
 import { mediaMigrations } from '../src/data/migrations';
@@ -10,27 +7,10 @@ import { ProgressRepository } from '../src/data/progress-repository';
 import { mediaQueries } from '../src/data/queries';
 import type { MediaDb } from '../src/data/types';
 
-/**
- * The repositories on SQLite and on the Oracle dialect against the double that keeps Oracle's commit
- * semantics and refuses SQL Oracle 23ai would (and on Oracle itself when ORACLE_URL is set).
- */
-const double = new OracleDouble({ user: 'MEDIA_TEST' });
-let sqliteDir = '';
-const targets: Array<[string, () => string, OracleDouble?]> = [
-  ['sqlite', () => `sqlite:${join(sqliteDir, 'media.db')}`],
-  ['the oracle double', () => 'oracle://MEDIA_TEST:x@double:1521/FREEPDB1', double],
-];
-if (process.env.ORACLE_URL) targets.push(['oracle', () => process.env.ORACLE_URL as string]);
+/** The repositories on every database we support (see repositoryTargets). */
+const { targets, double } = repositoryTargets('media');
 
-beforeAll(() => {
-  sqliteDir = mkdtempSync(join(tmpdir(), 'media-repo-'));
-});
-afterAll(async () => {
-  rmSync(sqliteDir, { recursive: true, force: true });
-  await double.destroy();
-});
-
-describe.each(targets)('repositories on %s', (_name, url, oracleDouble) => {
+describe.each(targets)('repositories on $name', ({ url, double: oracleDouble }) => {
   let database: MediaDatabase;
   let lessons: LessonsRepository;
   let progress: ProgressRepository;

@@ -1,30 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { compileOnly, openDatabase, type Database } from '@dream/common/db';
-import { lintOracleSql, OracleDouble } from '@dream/common/testing';
+import { lintOracleSql, repositoryTargets, type RepositoryTarget } from '@dream/common/testing';
 import { migrations } from '../src/data/migrations';
 import { MAX_IDS_PER_QUERY, UsersRepository, type UsersDb } from '../src/data/users-repository';
 
-/**
- * The same suite on every database we support: SQLite always; the Oracle dialect against a double that
- * keeps Oracle's commit semantics (an oracledb pool whose sessions see only committed work and roll back
- * on release: a lost commit fails here) always; a real Oracle when ORACLE_URL is set
- * (e.g. oracle://user:pass@localhost:1521/FREEPDB1 against `docker compose up oracle`).
- */
-interface Target {
-  name: string;
-  url: () => string;
-  double?: OracleDouble;
-  cleanup?: () => void | Promise<void>;
-}
-const targets: Target[] = [];
-const dir = mkdtempSync(join(tmpdir(), 'users-repo-'));
-targets.push({ name: 'sqlite', url: () => `sqlite:${join(dir, 'users.db')}`, cleanup: () => rmSync(dir, { recursive: true, force: true }) });
-const double = new OracleDouble({ user: 'USERS_TEST' });
-targets.push({ name: 'the oracle double', url: () => 'oracle://USERS_TEST:x@double:1521/FREEPDB1', double, cleanup: () => double.destroy() });
-if (process.env.ORACLE_URL) targets.push({ name: 'oracle', url: () => process.env.ORACLE_URL! });
-const open = (t: Target) => openDatabase<UsersDb>({ url: t.url(), migrations, oraclePool: t.double?.pool() });
+/** The same suite on every database we support (see repositoryTargets). */
+const { targets, double } = repositoryTargets('users');
+const open = (t: RepositoryTarget) => openDatabase<UsersDb>({ url: t.url(), migrations, oraclePool: t.double?.pool() });
 
 if (!process.env.ORACLE_URL) {
   describe('UsersRepository on oracle', () => {
@@ -33,7 +14,6 @@ if (!process.env.ORACLE_URL) {
 }
 
 describe.each(targets)('UsersRepository on $name', (target) => {
-  const { cleanup } = target;
   let database: Database<UsersDb>;
   let repo: UsersRepository;
   // Unique per run so the suite can run repeatedly against a persistent Oracle schema.
@@ -46,7 +26,6 @@ describe.each(targets)('UsersRepository on $name', (target) => {
   });
   afterAll(async () => {
     await database?.close();
-    await cleanup?.();
   });
 
   it('migrations are idempotent (a second open applies nothing and keeps data)', async () => {
