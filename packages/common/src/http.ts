@@ -7,8 +7,12 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /** The caller's request id when it sent a sane one, else a new one. */
 export function requestIdOf(req: IncomingMessage): string {
   const v = req.headers[REQUEST_ID_HEADER];
-  const id = Array.isArray(v) ? v[0] : v;
-  return id && /^[A-Za-z0-9._:-]{1,128}$/.test(id) ? id : randomUUID();
+  return wellFormedRequestId(Array.isArray(v) ? v[0] : v) ?? randomUUID();
+}
+
+/** A caller's request id when it has the shape we log and forward (anything else is dropped). */
+export function wellFormedRequestId(id: string | null | undefined): string | undefined {
+  return id && /^[A-Za-z0-9._:-]{1,128}$/.test(id) ? id : undefined;
 }
 
 /** Reads the whole body, refusing more than `limit` bytes with 413 before buffering it all. */

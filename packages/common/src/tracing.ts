@@ -11,6 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { loadConfig } from './config';
 
+export { currentTraceCarrier, inJobSpan, type TraceCarrier } from './job-tracing';
+
 export const tracingEnv = {
   /** Base URL of an OTLP/HTTP collector (spans go to <url>/v1/traces); unset: no tracing. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),

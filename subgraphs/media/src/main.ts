@@ -1,3 +1,5 @@
+// first: tracing patches http, undici and gRPC before they load (off unless OTEL_EXPORTER_OTLP_ENDPOINT is set)
+import './tracing';
 import { runService } from '@dream/common';
 import { loadMediaConfig } from './config';
 import { startMediaSubgraph } from './service';

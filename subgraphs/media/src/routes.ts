@@ -47,7 +47,7 @@ async function playable(path: string, settings: TranscodeSettings): Promise<Uplo
 async function received(deps: MediaRouteDeps, file: UploadedFile): Promise<void> {
   const key = assetKeys.source(file.lessonId, file.assetId);
   await deps.storage.putFile(key, file.path);
-  await deps.lifecycle.uploadReceived(file.lessonId, file.assetId, { key, sizeBytes: file.size });
+  await deps.lifecycle.uploadReceived(file.lessonId, file.assetId, { key, sizeBytes: file.size }, file.requestId);
 }
 
 /**

@@ -2,12 +2,9 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Authenticator } from '../auth';
 import { unauthenticated } from '../errors';
-import { REQUEST_ID_HEADER } from '../http';
+import { REQUEST_ID_HEADER, wellFormedRequestId } from '../http';
 import { extractToken, type AuthUser } from '../jwt';
 import { SERVICE_AUTH_KEY, serviceAuthValue, verifyServiceAuth } from '../service-auth';
-
-/** Same shape rule as HTTP's requestIdOf: anything else is replaced, so ids are safe to log. */
-const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function first(md: grpc.Metadata, key: string): string | undefined {
   const v = md.get(key)[0];
@@ -22,7 +19,7 @@ export function setBearerToken(md: grpc.Metadata, token: string): grpc.Metadata 
 
 /** Sets `x-request-id` (replacing any previous value); an id of the wrong shape is left out. */
 export function setRequestId(md: grpc.Metadata, requestId: string): grpc.Metadata {
-  if (REQUEST_ID_RE.test(requestId)) md.set(REQUEST_ID_HEADER, requestId);
+  if (wellFormedRequestId(requestId)) md.set(REQUEST_ID_HEADER, requestId);
   return md;
 }
 
@@ -45,8 +42,7 @@ export function tokenFromMetadata(md: grpc.Metadata): string | undefined {
 
 /** The caller's `x-request-id` when it is well-formed, else undefined. */
 export function requestIdFromMetadata(md: grpc.Metadata): string | undefined {
-  const id = first(md, REQUEST_ID_HEADER);
-  return id && REQUEST_ID_RE.test(id) ? id : undefined;
+  return wellFormedRequestId(first(md, REQUEST_ID_HEADER));
 }
 
 /** The request id to log and forward for this call: the caller's, or a fresh one. */

@@ -9,3 +9,4 @@ export * from './oracle-double';
 export * from './oracle-sql-lint';
 export * from './oracle-migration';
 export * from './repository-targets';
+export * from './spans';

@@ -77,7 +77,7 @@ export async function retranscodeLesson(ctx: MediaContext, lessonId: string): Pr
     if (!asset?.source_key) continue;
     if (!ctx.lifecycle.canQueue()) throw serviceUnavailable('Transcoding is not available right now; try again shortly.');
     const restarted = (await ctx.lessons.restartProcessing(lesson.id, assetId)) as Lesson;
-    await ctx.lifecycle.queue({ lessonId: lesson.id, assetId, sourceKey: asset.source_key });
+    await ctx.lifecycle.queue({ lessonId: lesson.id, assetId, sourceKey: asset.source_key, requestId: ctx.requestId });
     await ctx.lifecycle.announce(restarted);
     return restarted;
   }

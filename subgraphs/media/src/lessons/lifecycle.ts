@@ -10,6 +10,8 @@ export interface TranscodeJob {
   assetId: string;
   /** Storage key of the uploaded source. */
   sourceKey: string;
+  /** The request that asked for it (upload or retranscode), for the job's logs. */
+  requestId?: string;
 }
 
 /** The transcoding module's queue as the core uses it. */
@@ -42,11 +44,11 @@ export class LessonLifecycle {
   constructor(private readonly deps: LessonLifecycleDeps) {}
 
   /** The upload finished and was accepted: queue its transcoding. */
-  async uploadReceived(lessonId: string, assetId: string, source: { key: string; sizeBytes: number }): Promise<Lesson | undefined> {
+  async uploadReceived(lessonId: string, assetId: string, source: { key: string; sizeBytes: number }, requestId?: string): Promise<Lesson | undefined> {
     const lesson = await this.deps.lessons.uploadReceived(lessonId, assetId, source);
     if (!lesson) return undefined;
     await this.announce(lesson);
-    await this.queue({ lessonId, assetId, sourceKey: source.key });
+    await this.queue({ lessonId, assetId, sourceKey: source.key, requestId });
     return lesson;
   }
 

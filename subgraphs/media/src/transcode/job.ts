@@ -1,3 +1,5 @@
+import type { TraceCarrier } from '@dream/common/tracing';
+
 /** One transcode: a lesson's uploaded asset, from its source in storage to its output folder in storage. */
 export interface TranscodeJobData {
   lessonId: string;
@@ -7,6 +9,10 @@ export interface TranscodeJobData {
   sourceKey: string;
   /** Storage key the output folder is published under. */
   outputKey: string;
+  /** The request that queued it, so the worker's log lines carry the same id as the gateway's. */
+  requestId?: string;
+  /** The queuing request's trace context (W3C traceparent), so the transcode joins its trace. */
+  trace?: TraceCarrier;
 }
 
 export const TRANSCODE_QUEUE = 'media-transcode';

@@ -1,5 +1,6 @@
 import { Queue, type JobState } from 'bullmq';
 import { createRedis, type Logger, type Redis } from '@dream/common';
+import { currentTraceCarrier } from '@dream/common/tracing';
 import { TRANSCODE_QUEUE, transcodeJobId, type TranscodeJobData } from './job';
 
 export interface TranscodeQueueOptions {
@@ -54,8 +55,9 @@ export class TranscodeQueue {
     const id = transcodeJobId(data.assetId);
     const state = await this.state(data.assetId);
     if (state === 'completed' || state === 'failed') await this.queue.remove(id);
-    await this.queue.add('transcode', data, { jobId: id });
-    this.opts.logger.info({ lessonId: data.lessonId, assetId: data.assetId, replaced: state }, 'transcode queued');
+    const trace = data.trace ?? currentTraceCarrier();
+    await this.queue.add('transcode', trace ? { ...data, trace } : data, { jobId: id });
+    this.opts.logger.info({ lessonId: data.lessonId, assetId: data.assetId, requestId: data.requestId, replaced: state }, 'transcode queued');
   }
 
   async state(assetId: string): Promise<TranscodeJobState> {

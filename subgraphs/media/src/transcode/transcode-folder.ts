@@ -25,7 +25,10 @@ export interface TranscodeResult {
 }
 
 const PARTIAL = '.partial-';
-/** ffprobe reads headers only; a probe that takes longer is stuck on a damaged file. */
+/**
+ * ffprobe reads headers only; a probe that takes longer is stuck on a damaged file. Its own limit, not the
+ * transcode's: a short ffmpeg timeout must not fail a probe that a busy machine merely started late.
+ */
 const PROBE_TIMEOUT_MS = 60_000;
 
 /** Work folders are siblings of the output so the final rename stays on one filesystem (atomic). */
@@ -39,7 +42,7 @@ const partialPrefix = (outDir: string) => `${basename(outDir)}${PARTIAL}`;
  * Throws NotPlayableError for a source that is not a video, ToolError/ToolTimeoutError when ffmpeg fails.
  */
 export async function transcodeToFolder(input: string, outDir: string, opts: TranscodeFolderOptions): Promise<TranscodeResult> {
-  const source = await probeVideo(input, { ffprobePath: opts.ffprobePath, timeoutMs: Math.min(opts.timeoutMs, PROBE_TIMEOUT_MS) });
+  const source = await probeVideo(input, { ffprobePath: opts.ffprobePath, timeoutMs: PROBE_TIMEOUT_MS });
   await removeStaleWork(outDir);
   const work = `${outDir}${PARTIAL}${randomBytes(6).toString('hex')}`;
   try {

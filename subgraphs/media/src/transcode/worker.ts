@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Logger } from '@dream/common';
+import { inJobSpan } from '@dream/common/tracing';
 import { TRANSCODE_QUEUE, type TranscodeCallbacks, type TranscodeJobData, type TranscodeJobResult } from './job';
 import { NOT_PLAYABLE_MESSAGE, NotPlayableError } from './probe';
 import { bullConnection } from './queue';
@@ -48,7 +49,8 @@ export async function startTranscodeWorker(opts: TranscodeWorkerOptions): Promis
   let closing = false;
   const worker = new Worker<TranscodeJobData, TranscodeJobResult>(
     TRANSCODE_QUEUE,
-    (job, token, signal) => processJob(job, { ...opts, workDir }, { token, signal, closing: () => closing }),
+    (job, token, signal) =>
+      inJobSpan('media.transcode', job.data.trace, spanAttributes(job), () => processJob(job, { ...opts, workDir }, { token, signal, closing: () => closing })),
     {
       connection,
       prefix: opts.prefix,
@@ -80,11 +82,17 @@ interface RunContext {
   closing(): boolean;
 }
 
+/** What a transcode span says about its job (the request id as on the services' server spans). */
+function spanAttributes(job: Job<TranscodeJobData>) {
+  const { lessonId, assetId, requestId } = job.data;
+  return { 'media.lesson_id': lessonId, 'media.asset_id': assetId, 'media.attempt': job.attemptsMade + 1, ...(requestId ? { 'request.id': requestId } : {}) };
+}
+
 async function processJob(job: Job<TranscodeJobData>, opts: WorkerContext, run: RunContext): Promise<TranscodeJobResult> {
   const { callbacks, settings, storage } = opts;
   const data = job.data;
   const attempt = job.attemptsMade + 1;
-  const log = opts.logger.child({ lessonId: data.lessonId, assetId: data.assetId, attempt });
+  const log = opts.logger.child({ lessonId: data.lessonId, assetId: data.assetId, attempt, ...(data.requestId ? { requestId: data.requestId } : {}) });
   await callbacks.onProcessing(data, attempt);
   const outDir = join(opts.workDir, folderName(data.assetId));
   const progress = progressReporter(job, callbacks, log);

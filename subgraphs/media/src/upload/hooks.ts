@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { FileStore } from '@tus/file-store';
 import type { Upload } from '@tus/server';
-import { AppError, HTTP_STATUS, type ErrorCode } from '@dream/common';
+import { AppError, HTTP_STATUS, REQUEST_ID_HEADER, wellFormedRequestId, type ErrorCode } from '@dream/common';
 import type { UploadHandlerOptions } from './types';
 
 /** The answer the spec fixes for a file ffprobe does not accept. */
@@ -73,7 +73,7 @@ export async function onIncomingRequest(ctx: HookContext, req: Request, uploadId
  * The last byte is in: a file that is not playable is deleted (422); a playable one goes to the core,
  * then leaves the upload folder. If the core fails, the complete file stays for a retry (503).
  */
-export async function onUploadFinish(ctx: HookContext, _req: Request, upload: Upload) {
+export async function onUploadFinish(ctx: HookContext, req: Request, upload: Upload) {
   const meta = metadataOf(upload);
   const who = { uploadId: upload.id, lessonId: meta.lessonId, assetId: meta.assetId, ownerId: meta.ownerId };
   const path = join(ctx.directory, upload.id);
@@ -84,7 +84,7 @@ export async function onUploadFinish(ctx: HookContext, _req: Request, upload: Up
     await ctx.onRejected?.({ ...who, reason: verdict.reason });
     throw new TusAnswer('UNPROCESSABLE_CONTENT', NOT_PLAYABLE, { reason: verdict.reason });
   }
-  await ctx.onUploaded({ ...who, path, size: upload.size ?? upload.offset, metadata: meta });
+  await ctx.onUploaded({ ...who, path, size: upload.size ?? upload.offset, metadata: meta, requestId: wellFormedRequestId(req.headers.get(REQUEST_ID_HEADER)) });
   await ctx.store.remove(upload.id);
   return {};
 }

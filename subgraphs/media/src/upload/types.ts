@@ -34,7 +34,8 @@ export interface UploadedFile {
   path: string;
   size: number;
   /** From Upload-Metadata (`filename`, `filetype`, ...); never trusted for anything but display. */
-  metadata: Record<string, string>;
+  metadata: Record<string, string>;  /** The id of the request that finished the upload (the gateway's), carried on to the transcoding job. */
+  requestId?: string;
 }
 
 /** Answer of the validation callback (the core runs ffprobe): is the file a playable video? */
