@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { RouteAnnouncement, ServiceInstance, ServicesSnapshot } from '@dream/common';
+import type { InstanceInfo, RouteAnnouncement, ServiceInstance, ServicesSnapshot } from '@dream/common';
 
 /**
  * The registry's state, all in Redis so any number of discovery processes (or a restarted one)
@@ -17,14 +17,8 @@ import type { RouteAnnouncement, ServiceInstance, ServicesSnapshot } from '@drea
 export const PREFIX = 'discovery:';
 export const CHANGED_CHANNEL = `${PREFIX}changed`;
 
-export interface InstanceInput {
-  service: string;
-  url: string;
-  grpcUrl?: string;
-  sdlHash?: string;
-  routes?: RouteAnnouncement[];
-  meta?: Record<string, unknown>;
-}
+/** A registration as discovery accepts it: the same shape every client announces. */
+export type InstanceInput = InstanceInfo;
 
 /**
  * The id is derived from (service, url): a restarted instance on the same address gets its old id

@@ -3,9 +3,14 @@ import { request } from 'undici';
 import type { Logger } from './logger';
 import type { RouteAnnouncement } from './route-prefixes';
 
-/** One live instance as discovery reports it. */
-export interface ServiceInstance {
-  id: string;
+/** Every live instance grouped by service name; `version` grows with every change. */
+export interface ServicesSnapshot {
+  version: number;
+  services: Record<string, ServiceInstance[]>;
+}
+
+/** What a service announces about itself. */
+export interface InstanceInfo {
   service: string;
   /** GraphQL/HTTP base URL, e.g. http://10.0.0.5:4001/graphql */
   url: string;
@@ -16,25 +21,14 @@ export interface ServiceInstance {
   /** Path prefixes the instance serves over plain HTTP through the gateway. */
   routes?: RouteAnnouncement[];
   meta?: Record<string, unknown>;
+}
+
+/** One live instance as discovery reports it: what it announced, plus discovery's own bookkeeping. */
+export interface ServiceInstance extends InstanceInfo {
+  id: string;
   /** ISO timestamps. */
   registeredAt: string;
   lastHeartbeat: string;
-}
-
-/** Every live instance grouped by service name; `version` grows with every change. */
-export interface ServicesSnapshot {
-  version: number;
-  services: Record<string, ServiceInstance[]>;
-}
-
-/** What a service announces about itself. */
-export interface InstanceInfo {
-  service: string;
-  url: string;
-  grpcUrl?: string;
-  sdlHash?: string;
-  routes?: RouteAnnouncement[];
-  meta?: Record<string, unknown>;
 }
 
 export interface DiscoveryClientOptions {
