@@ -116,6 +116,11 @@ export const gatewayEnv = {
    * down or failing), marked stale; 0 turns the fallback off.
    */
   ENTITY_CACHE_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /**
+   * Upper bound on the maxAge of every hint (seconds); 0 keeps entries only as the fallback of a
+   * subgraph that cannot answer (every read goes upstream while it can).
+   */
+  ENTITY_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3600),
   /** After a caller's mutation, that caller's reads skip the cache this long (its invalidation events are on their way). */
   ENTITY_CACHE_WRITE_BYPASS_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** The built web app served at `/` (`npm run build -w web`); an empty value serves none. */

@@ -42,12 +42,13 @@ export function startEntityCache(config: GatewayConfig, logger: Logger): Running
     {
       privatePerUser: config.ENTITY_CACHE_PRIVATE,
       staleMs: config.ENTITY_CACHE_STALE_SECONDS * 1000,
+      maxAgeCapMs: config.ENTITY_CACHE_MAX_AGE_SECONDS * 1000,
       writeBypassMs: config.ENTITY_CACHE_WRITE_BYPASS_MS,
     },
     logger,
   );
   for (const conn of [redis, sub]) {
-    conn.on('close', () => store.clearLocal());
+    conn.on('close', () => store.connectionLost());
     conn.on('ready', () => store.clearLocal());
   }
   sub.on('message', (channel: string, message: string) => {

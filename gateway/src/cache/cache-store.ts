@@ -96,6 +96,12 @@ export class CacheStore extends EventEmitter {
     this.byTag.clear();
   }
 
+  /** A Redis connection dropped: events may be missed from now on, so nothing kept locally is trusted. Emits 'off'. */
+  connectionLost(): void {
+    this.clearLocal();
+    this.emit('off');
+  }
+
   /** Entries by key (fresh or not: the caller decides), from the local layer, then Redis. */
   async getMany(keys: string[]): Promise<Array<CacheEntry | undefined>> {
     const out = new Array<CacheEntry | undefined>(keys.length);

@@ -17,6 +17,8 @@ export interface EntityCacheSettings {
   privatePerUser: boolean;
   /** How long past its maxAge a PUBLIC entry may answer for a subgraph that cannot (0: never). */
   staleMs: number;
+  /** Upper bound on every hint's maxAge; 0 keeps entries only as the fallback of a subgraph that cannot answer. */
+  maxAgeCapMs: number;
   /** After a caller's mutation, their reads skip the cache this long (the invalidation event is on its way). */
   writeBypassMs: number;
 }
@@ -189,7 +191,7 @@ export class EntityCache {
   }
 
   private entry(text: string, policy: Policy, tags: string[], at: number): CacheEntry {
-    const freshUntil = at + policy.maxAgeMs;
+    const freshUntil = at + Math.min(policy.maxAgeMs, this.settings.maxAgeCapMs);
     const staleUntil = freshUntil + (policy.private ? 0 : this.settings.staleMs);
     return { text, freshUntil, staleUntil, public: !policy.private, tags, at };
   }
