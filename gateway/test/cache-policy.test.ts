@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '@dream/common';
+import { loadGatewayConfig } from '../src/config';
 import { hintsOf } from '../src/cache/cache-hints';
 import { planFetch, tagsIn } from '../src/cache/cache-policy';
 
@@ -35,5 +37,15 @@ describe('cache plans from @cacheControl hints', () => {
     const q = 'query($representations:[_Any!]!){_entities(representations:$representations){...on User{...F}}} fragment F on User{ownedCourses(first:3){id name}}';
     const plan = planFetch(courses, q);
     expect(plan?.kind === 'entities' && plan.byType.get('User')).toMatchObject({ private: false, maxAgeMs: 60_000 });
+  });
+});
+
+describe('entity cache settings', () => {
+  it('are read and validated once, in the gateway config', () => {
+    expect(loadGatewayConfig({}).ENTITY_CACHE).toBe(false);
+    expect(() => loadGatewayConfig({ ENTITY_CACHE: 'true' })).toThrow(/ENTITY_CACHE: needs REDIS_URL/);
+    expect(() => loadGatewayConfig({ REDIS_URL: 'redis://x:1', ENTITY_CACHE_STALE_SECONDS: '-1' })).toThrow(ConfigError);
+    const c = loadGatewayConfig({ REDIS_URL: 'redis://x:1', ENTITY_CACHE: 'true', ENTITY_CACHE_MAX_AGE_SECONDS: '0' });
+    expect([c.ENTITY_CACHE, c.ENTITY_CACHE_MAX_AGE_SECONDS, c.ENTITY_CACHE_PRIVATE, c.ENTITY_CACHE_STALE_SECONDS]).toEqual([true, 0, false, 300]);
   });
 });
