@@ -178,7 +178,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const supergraph = new SupergraphManager({ discovery, pools, upstream, logger, allowedSubgraphs });
 
   const fence = new WriteFence();
-  const entityCache = config.ENTITY_CACHE ? startEntityCache(config, logger.child({ part: 'entity-cache' })) : undefined;
+  const entityCache = config.ENTITY_CACHE ? startEntityCache(config, logger.child({ part: 'entity-cache' }), metrics.registry) : undefined;
   if (entityCache) {
     const refreshHints = () => entityCache.cache.refresh(supergraph.subgraphSdls);
     refreshHints();

@@ -4,7 +4,7 @@ import { publishEvent } from '@dream/common/events';
 import { waitFor } from '@dream/common/testing';
 import type { Gateway } from '../src/server';
 import { signup } from './client/api';
-import { gql, servedBy, useStack, waitForPool } from './helpers';
+import { getJson, gql, servedBy, useStack, waitForPool } from './helpers';
 
 const CACHE_ENV = { ENTITY_CACHE: 'true', ENTITY_CACHE_PRIVATE: 'true', ACCESS_LOG: 'false' };
 const READ = 'query Read($id: ID!) { course(id: $id) { id name owner { username } } }';
@@ -56,6 +56,9 @@ describe('entity cache (two gateways, real subgraphs and events)', () => {
     expect((await gql(b, READ, { variables: { id: courseId } })).body).toEqual(first.body);
     expect([await servedBy(courses), await servedBy(users)]).toEqual(before);
     expect(b.entityCache!.cache.store.localSize).toBeGreaterThan(0);
+    const metrics = String((await getJson(`${a.url}/metrics`)).body);
+    expect(metrics).toMatch(/gateway_entity_cache_total\{subgraph="courses",outcome="hit"\} [1-9]/);
+    expect(metrics).toMatch(/gateway_entity_cache_total\{subgraph="users",outcome="hit"\} [1-9]/);
   });
 
   it('a course update (its real event) invalidates the course on both gateways; both then read the new name', async () => {

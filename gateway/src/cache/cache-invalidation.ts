@@ -1,3 +1,4 @@
+import { Counter, type Registry } from 'prom-client';
 import { createRedis, type Logger, type Redis } from '@dream/common';
 import { COURSE_CHANNELS, NOTIFICATION_CHANNEL, parseEvent, type EventChannel, type EventMap } from '@dream/common/events';
 import type { GatewayConfig } from '../config';
@@ -26,7 +27,13 @@ export interface RunningEntityCache {
  * course and user events that invalidate it (every gateway hears every event). The local layer is
  * emptied whenever either connection drops: events may be missed while it is down.
  */
-export function startEntityCache(config: GatewayConfig, logger: Logger): RunningEntityCache {
+export function startEntityCache(config: GatewayConfig, logger: Logger, registry?: Registry): RunningEntityCache {
+  const outcomes = new Counter({
+    name: 'gateway_entity_cache_total',
+    help: 'Cacheable subgraph values by outcome: hit, miss (sent upstream), stale (answered expired for a subgraph that could not)',
+    labelNames: ['subgraph', 'outcome'],
+    registers: registry ? [registry] : [],
+  });
   const url = config.REDIS_URL!;
   const redis = createRedis(url, logger);
   const sub: Redis = createRedis(url, logger, { commandTimeout: undefined, maxRetriesPerRequest: null });
@@ -46,6 +53,7 @@ export function startEntityCache(config: GatewayConfig, logger: Logger): Running
       writeBypassMs: config.ENTITY_CACHE_WRITE_BYPASS_MS,
     },
     logger,
+    (subgraph, outcome, n) => outcomes.inc({ subgraph, outcome }, n),
   );
   for (const conn of [redis, sub]) {
     conn.on('close', () => store.connectionLost());

@@ -12,6 +12,9 @@ type Request = GraphQLDataSourceProcessOptions<GatewayContext>['request'];
 /** Sends (part of) a fetch upstream with these variables. */
 export type Load = (variables: Record<string, unknown> | undefined) => Promise<GatewayGraphQLResponse>;
 
+/** What the cache did for one value: answered it, sent it upstream, or answered it expired for a subgraph that could not. */
+export type CacheOutcome = 'hit' | 'miss' | 'stale';
+
 export interface EntityCacheSettings {
   /** Cache PRIVATE data per user (false: never cache it). */
   privatePerUser: boolean;
@@ -48,6 +51,8 @@ export class EntityCache {
     readonly store: CacheStore,
     private readonly settings: EntityCacheSettings,
     private readonly logger: Logger,
+    /** Counts outcomes (metrics); `n` values at once. */
+    private readonly count: (subgraph: string, outcome: CacheOutcome, n: number) => void = () => undefined,
   ) {}
 
   /** New subgraph SDLs (every composition): hints are read again and plans recomputed on demand. */
@@ -106,9 +111,16 @@ export class EntityCache {
     const key = `gwc:v1:${subgraph}:Query:${sha(`${request.query}\n${request.operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}`)}${scope}`;
     const [entry] = await this.store.getMany([key]);
     const startedAt = Date.now();
-    if (entry && entry.freshUntil > startedAt) return { data: JSON.parse(entry.text) as Record<string, unknown> };
+    if (entry && entry.freshUntil > startedAt) {
+      this.count(subgraph, 'hit', 1);
+      return { data: JSON.parse(entry.text) as Record<string, unknown> };
+    }
+    this.count(subgraph, 'miss', 1);
     const answer = await this.orStale(subgraph, ctx, () => load(request.variables), () => (entry?.public ? [entry] : undefined));
-    if ('stale' in answer) return { data: JSON.parse(answer.stale[0].text) as Record<string, unknown> };
+    if ('stale' in answer) {
+      this.count(subgraph, 'stale', 1);
+      return { data: JSON.parse(answer.stale[0].text) as Record<string, unknown> };
+    }
     const { response } = answer;
     if (response.data && !response.errors?.length) {
       const tags = new Set(policy.fixedTags);
@@ -148,7 +160,9 @@ export class EntityCache {
     for (let i = 0; i < reps.length; i++) if (!(entries[i] && entries[i]!.freshUntil > startedAt)) misses.push(i);
     const out = new Array<unknown>(reps.length);
     for (let i = 0; i < reps.length; i++) if (!misses.includes(i)) out[i] = JSON.parse(entries[i]!.text);
+    this.count(subgraph, 'hit', reps.length - misses.length);
     if (!misses.length) return { data: { _entities: out } };
+    this.count(subgraph, 'miss', misses.length);
 
     const missReps = misses.map((i) => reps[i] as unknown);
     const answer = await this.orStale(
@@ -161,6 +175,7 @@ export class EntityCache {
       },
     );
     if ('stale' in answer) {
+      this.count(subgraph, 'stale', misses.length);
       misses.forEach((i, j) => (out[i] = JSON.parse(answer.stale[j].text)));
       return { data: { _entities: out } };
     }
