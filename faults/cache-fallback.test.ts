@@ -137,9 +137,10 @@ describe('entity cache fallback while every courses replica is down', () => {
       expect(unknown.ok).toBe(false);
       expect(unknown.code).toBe('SERVICE_UNAVAILABLE');
 
-      const back = await stack.spawnSubgraph('courses');
-      courses.push(back);
+      // back: an in-process replica on the same database (it starts in a second, where a new process
+      // on a loaded machine can take longer than the spawn's health wait)
       const restartedAt = Date.now();
+      await stack.addCourses();
       await waitFor(
         async () => {
           const r = await read(gw, 0, READ, { id: ids[0] });
