@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CORS_ORIGINS } from './http/security-headers';
 import { TRUSTED_DOCUMENTS_MODES } from './trusted-documents';
-import { type ServiceSecret, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv, url } from '@dream/common';
+import { ConfigError, type ServiceSecret, baseEnv, flag, loadConfig, optionalString, port, positiveInt, redisSentinelEnv, redisUrlFromEnv, url } from '@dream/common';
 
 /** web/dist of this repository (gateway/src → ../../web/dist). */
 export const DEFAULT_WEB_ROOT = resolve(__dirname, '../../web/dist');
@@ -102,6 +102,27 @@ export const gatewayEnv = {
   WS_TICKET_TTL_SECONDS: positiveInt(30),
   /** Merge identical in-flight subgraph queries (same operation, variables and forwarded headers; never mutations). */
   DEDUPE_INFLIGHT: flag(true),
+  /**
+   * Entity cache: subgraph answers the subgraphs mark cacheable (`@cacheControl`) are kept in Redis
+   * and a local layer, invalidated by course and user events; needs REDIS_URL. Off by default.
+   */
+  ENTITY_CACHE: flag(false),
+  /** Entries the in-process layer keeps (least recently used dropped first). */
+  ENTITY_CACHE_LOCAL_MAX_ENTRIES: positiveInt(10_000),
+  /** Cache PRIVATE data per user; false (default): PRIVATE data is never cached. */
+  ENTITY_CACHE_PRIVATE: flag(false),
+  /**
+   * How long past its maxAge a PUBLIC entry may answer for a subgraph that cannot (every instance
+   * down or failing), marked stale; 0 turns the fallback off.
+   */
+  ENTITY_CACHE_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /**
+   * Upper bound on the maxAge of every hint (seconds); 0 keeps entries only as the fallback of a
+   * subgraph that cannot answer (every read goes upstream while it can).
+   */
+  ENTITY_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3600),
+  /** After a caller's mutation, that caller's reads skip the cache this long (its invalidation events are on their way). */
+  ENTITY_CACHE_WRITE_BYPASS_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** The built web app served at `/` (`npm run build -w web`); an empty value serves none. */
   WEB_ROOT: z.string().default(DEFAULT_WEB_ROOT),
   /** off | allow | required: see trusted-documents.ts. `allow` keeps /graphql open to every client. */
@@ -114,7 +135,10 @@ export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const c = loadConfig('gateway', gatewayEnv, env);
-  return { ...c, REDIS_URL: redisUrlFromEnv('gateway', c) };
+  const config = { ...c, REDIS_URL: redisUrlFromEnv('gateway', c) };
+  // without Redis no gateway would hear invalidations: a cache that cannot be invalidated is refused
+  if (config.ENTITY_CACHE && !config.REDIS_URL) throw new ConfigError('gateway', ['ENTITY_CACHE: needs REDIS_URL (or the Sentinel settings)']);
+  return config;
 }
 
 /** The service secrets the gateway refuses to start without under NODE_ENV=production (deploy checks read this too). */

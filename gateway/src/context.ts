@@ -11,4 +11,6 @@ export interface GatewayContext {
   user?: AuthUser;
   /** X-Forwarded-For to send upstream: the client's chain plus the address we saw. */
   forwardedFor?: string;
+  /** Subgraphs whose part of the answer came from expired cache entries (they could not answer). */
+  staleFrom?: Set<string>;
 }

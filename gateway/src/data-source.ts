@@ -1,5 +1,6 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { AppError, type InstancePool, type ServiceInstance } from '@dream/common';
+import type { EntityCache } from './cache/entity-cache';
 import type { GatewayContext } from './context';
 import { FailingAnswer, type UpstreamClient } from './upstream';
 
@@ -16,6 +17,8 @@ export interface DataSourceOptions {
   onMerged?: (subgraph: string) => void;
   /** Shared by the gateway's data sources so a write through one fences merged reads in all; default one of its own. */
   fence?: WriteFence;
+  /** The entity cache (undefined: off, and nothing of it runs). */
+  cache?: EntityCache;
 }
 
 /** The gateway's subgraph operations start with their kind; a mutation may only be retried if it never left. */
@@ -93,8 +96,24 @@ export class PooledDataSource implements GraphQLDataSource<GatewayContext> {
   }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const cache = this.opts.cache;
+    const query = options.request.query;
+    if (cache && query) {
+      const ctx = options.context as Partial<GatewayContext> | undefined;
+      const caller = ctx?.token ?? ctx?.forwardedFor ?? '';
+      if (isMutation(query)) cache.wrote(caller);
+      else {
+        const plan = cache.plan(this.opts.name, query);
+        if (plan) return cache.run(this.opts.name, plan, options.request, ctx, caller, (variables) => this.load(options, variables));
+      }
+    }
+    return this.load(options, options.request.variables);
+  }
+
+  /** Sends one fetch (its representations deduplicated) with these variables. */
+  private async load(options: GraphQLDataSourceProcessOptions<GatewayContext>, vars: Record<string, unknown> | undefined): Promise<GatewayGraphQLResponse> {
     const { request } = options;
-    const { variables, expand } = dedupeRepresentations(request.variables);
+    const { variables, expand } = dedupeRepresentations(vars);
     const body = JSON.stringify({ query: request.query, variables, operationName: request.operationName });
     const answer = await this.fetch(options, request.query, body);
     return expand ? expandEntities(answer, expand) : answer;

@@ -33,6 +33,8 @@ import { createClientSurface, type ClientSurface } from './client-surface';
 import { type GatewayConfig, requiredSecrets } from './config';
 import type { GatewayContext } from './context';
 import { PooledDataSource, WriteFence } from './data-source';
+import { startEntityCache, type RunningEntityCache } from './cache/cache-invalidation';
+import { staleMarkerPlugin } from './cache/stale-marker';
 import { createExecutor, noSupergraphYet, type Auth } from './graphql/executor';
 import { attachGraphiql } from './http/graphiql';
 import { Routes, type RouteHandler, type RouteInfo } from './http/router';
@@ -110,6 +112,8 @@ export interface Gateway {
   declaredEvents: DeclaredEventFields;
   /** REST shims, OpenAPI, graphql-ws and WS course lists. */
   clientSurface: ClientSurface;
+  /** The entity cache when ENTITY_CACHE is on. */
+  entityCache?: RunningEntityCache;
   stop(): Promise<void>;
 }
 
@@ -174,6 +178,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const supergraph = new SupergraphManager({ discovery, pools, upstream, logger, allowedSubgraphs });
 
   const fence = new WriteFence();
+  const entityCache = config.ENTITY_CACHE ? startEntityCache(config, logger.child({ part: 'entity-cache' }), metrics.registry) : undefined;
+  if (entityCache) {
+    const refreshHints = () => entityCache.cache.refresh(supergraph.subgraphSdls);
+    refreshHints();
+    supergraph.on('composed', refreshHints);
+  }
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.forGateway(),
     buildService: ({ name }) =>
@@ -183,6 +193,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         upstream,
         dedupe: config.DEDUPE_INFLIGHT,
         fence,
+        cache: entityCache?.cache,
         onUpstreamError: (subgraph, err) => {
           metrics.upstreamErrors.inc({ subgraph });
           logger.warn({ subgraph, err: (err as Error).message }, 'subgraph fetch failed');
@@ -226,6 +237,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
         queryLimitsPlugin(queryLimitsOf(config)),
         unavailableStatusPlugin,
+        ...(entityCache ? [staleMarkerPlugin] : []),
       ],
     });
     await server.start();
@@ -397,6 +409,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     await clientSurface.stop();
     prefixRoutes.close();
     declaredEvents.stop();
+    await entityCache?.stop();
     throw err;
   });
   const url = `http://127.0.0.1:${port}`;
@@ -430,6 +443,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     readyReport,
     trusted,
     clientSurface,
+    entityCache,
     stop: async () => {
       if (stopped) return;
       stopped = true;
@@ -444,6 +458,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       pools.close();
       prefixRoutes.close();
       await upstream.close();
+      await entityCache?.stop();
       if (ownsRedis) redis?.disconnect();
     },
   };
