@@ -154,7 +154,7 @@ export class Stack {
     this.d.defer(async () => {
       if (!r.stopped) await r.service.stop();
     }, `${name} replica ${r.url}`);
-    if (opts.register ?? (this.options.discovery !== false && !opts.discover)) {
+    if (opts.register ?? this.options.discovery !== false) {
       const grpcUrl = opts.grpc ? `127.0.0.1:${r.service.grpcPort}` : undefined;
       r.registration = await this.client.register({ service: name, url: r.url, grpcUrl }, { heartbeatMs: 500, retryMs: 100, maxRetryMs: 300 });
       this.d.defer(() => r.registration?.deregister(), `${name} registration ${r.url}`);

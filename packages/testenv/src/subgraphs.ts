@@ -59,14 +59,15 @@ export interface SubgraphOptions {
   env?: Record<string, string>;
   /** HTTP port (default a free one); to come back on the address of a crashed replica. */
   port?: number;
-  /** Register with discovery (default: when the stack runs discovery and the replica does not announce itself, see `discover`). */
+  /** Register with discovery (default: when the stack runs discovery). */
   register?: boolean;
   /** Also register the replica's gRPC address, so peers call it over gRPC as in production. */
   grpc?: boolean;
   /**
    * Give the replica DISCOVERY_URL, so it finds its peers (users → courses over gRPC) and announces itself
-   * as in production: with its SDL hash and HTTP route prefixes (media's /media/, which the gateway proxies
-   * only for an instance that announced them). The stack then does not register it a second time.
+   * as in production, with its SDL hash and HTTP route prefixes. With `register: false` its own
+   * announcement is the only one: media needs that, since the gateway proxies /media/ only to instances
+   * that announced the prefix, and the stack's registration (same instance) does not carry it.
    */
   discover?: boolean;
 }

@@ -20,7 +20,7 @@ describe('a lesson video through the gateway', () => {
   beforeAll(async () => {
     await stack.spawnSubgraph('users');
     await stack.spawnSubgraph('courses');
-    await stack.subgraph('media', { discover: true });
+    await stack.subgraph('media', { discover: true, register: false });
     await stack.mediaWorker({ discover: true });
     const gw = await stack.gateway({ SUBGRAPHS: 'users,courses,media' });
     gatewayUrl = gw.url;
