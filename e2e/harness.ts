@@ -1,13 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { waitFor } from '@dream/common/testing';
-import { REPO_ROOT, Stack, waitForPool } from '@dream/testenv';
+import { REPO_ROOT, waitForPool, type Stack } from '@dream/testenv';
 import type { Gateway } from '../gateway/src/server';
-import { loadMediaConfig } from '../subgraphs/media/src/config';
-import { startMediaSubgraph } from '../subgraphs/media/src/service';
 
 /** Every account the journeys make has this password. */
 export const PASSWORD = 'correct horse battery';
@@ -17,49 +14,34 @@ export const SCREENSHOTS = join(REPO_ROOT, 'docs', 'screenshots');
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
-/** The transcoding worker the upload-and-play journey needs of @dream/testenv. */
-interface MediaWorkerStack {
-  addMediaWorker(env?: Record<string, string>): Promise<unknown>;
-}
-const workerStack = (stack: Stack): MediaWorkerStack | undefined => {
-  const m = stack as Stack & Partial<MediaWorkerStack>;
-  return typeof m.addMediaWorker === 'function' ? (m as Stack & MediaWorkerStack) : undefined;
-};
-
-/**
- * Why the upload-and-play journey cannot run here, or undefined when it can: @dream/testenv must be able
- * to start the transcoding worker, and ffmpeg must be installed to make the test video.
- */
+/** Why the upload-and-play journey cannot run here (ffmpeg makes its test video), or undefined when it can. */
 export function videoSkipReason(): string | undefined {
-  if (!workerStack(Stack.prototype as Stack)) return '@dream/testenv cannot start the media transcoding worker yet (Stack.addMediaWorker; the media tests start it themselves, see subgraphs/media/test/gateway-journey.test.ts)';
   if (!existsSync(process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg')) return 'ffmpeg is missing: apt-get install -y ffmpeg';
   return undefined;
 }
 
 /**
- * The real platform on free ports (Redis, discovery, the users, courses and media subgraphs — with a
- * transcoding worker once testenv can start one — and the gateway) serving
- * the built app, with TRUSTED_DOCUMENTS=required: every operation the app sends must be in the
- * build's manifest, so these journeys also prove the manifest is complete.
+ * The real platform on free ports in the suite's stack (`useStack()`, which stops it): Redis, discovery,
+ * the users, courses and media subgraphs, media's transcoding worker, and the gateway serving the built
+ * app, with TRUSTED_DOCUMENTS=required: every operation the app sends must be in the build's manifest,
+ * so these journeys also prove the manifest is complete. Call it in beforeAll.
  */
-export async function startPlatform(): Promise<{ stack: Stack; gw: Gateway }> {
+export async function startPlatform(stack: Stack): Promise<Gateway> {
   if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error('web/dist is not built: run `npm run build -w web` (npm run test:e2e does)');
-  const stack = new Stack();
-  await stack.start();
-  const courses = await stack.addCourses();
-  const coursesGrpc = { COURSES_GRPC_URL: `127.0.0.1:${(courses.service as { grpcPort: number }).grpcPort}` };
-  await stack.addUsers(coursesGrpc);
-  stack.service('media', (env) => startMediaSubgraph(loadMediaConfig(env)));
-  await stack.subgraph('media', { env: { ...coursesGrpc, MEDIA_DIR: join(stack.dir, 'media'), MEDIA_SIGNING_SECRET: randomBytes(32).toString('base64url') } });
-  // transcoding, once testenv can start the worker: the upload-and-play journey needs it, the others do not
-  await workerStack(stack)?.addMediaWorker(coursesGrpc);
+  // courses announces its gRPC address: media and its worker find it through discovery, as in production
+  await stack.subgraph('courses', { grpc: true });
+  await stack.subgraph('users', { env: stack.coursesGrpc() });
+  // media announces itself, so the gateway proxies its /media/ routes (tus uploads, playback)
+  await stack.subgraph('media', { discover: true, register: false });
+  await stack.mediaWorker({ discover: true });
   const gw = await stack.gateway({ WEB_ROOT: WEB_DIST, TRUSTED_DOCUMENTS: 'required', ACCESS_LOG: 'false', SUBGRAPHS: 'users,courses,media' });
   await gw.ready();
   await waitFor(() => gw.supergraph.subgraphs.length === 3, { what: 'the three subgraphs composed', timeoutMs: 20000 });
   await waitForPool(gw, 'courses', 1, 20000);
   await waitForPool(gw, 'users', 1, 20000);
   await waitForPool(gw, 'media', 1, 20000);
-  return { stack, gw };
+  await waitFor(() => gw.prefixRoutes.match('/media/uploads') !== undefined, { what: 'the /media/ prefix routed', timeoutMs: 20000 });
+  return gw;
 }
 
 /**

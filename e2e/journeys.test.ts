@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import type { Stack } from '@dream/testenv';
+import { useStack } from '@dream/testenv';
 import type { Gateway } from '../gateway/src/server';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,18 +13,17 @@ const owner = { username: `own_${run}`, email: `own_${run}@example.org` };
 const courseName = `Rust from zero ${run}`;
 
 describe('the web app in Chromium, on a real platform', () => {
-  let stack: Stack;
+  const stack = useStack();
   let gw: Gateway;
   let browser: Browser;
   const problems: string[] = [];
 
   beforeAll(async () => {
-    ({ stack, gw } = await startPlatform());
+    gw = await startPlatform(stack);
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await stack?.stop();
   });
   afterEach(() => {
     // no uncaught error and no CSP refusal on any page of any journey

@@ -1,6 +1,6 @@
 import { sdlHash } from '@dream/common';
 import { freePort, waitFor } from '@dream/common/testing';
-import { Stack, breakerOf, servedAt, startHangingServer, waitForPool, type ChildService } from '@dream/testenv';
+import { useStack, breakerOf, servedAt, startHangingServer, waitForPool, type ChildService } from '@dream/testenv';
 import { typeDefs as coursesSdl } from '../subgraphs/courses/src/service';
 import type { Gateway } from '../gateway/src/server';
 import { signup } from '../gateway/test/client/api';
@@ -26,7 +26,7 @@ const urlOf = (c: ChildService) => `${c.base}/graphql`;
  * the test can read its pools and breakers.
  */
 describe('courses replica faults under a bounded load', () => {
-  const stack = new Stack({ discoveryTtlSeconds: 2 });
+  const stack = useStack({ discoveryTtlSeconds: 2 });
   let gw: Gateway;
   const courses: ChildService[] = [];
   const users: ChildService[] = [];
@@ -37,7 +37,6 @@ describe('courses replica faults under a bounded load', () => {
   const spawnCourses = (port: number) => stack.spawnSubgraph('courses', { PORT: String(port) });
 
   beforeAll(async () => {
-    await stack.start();
     ports.push(await freePort(), await freePort());
     const [u1, u2, a, b] = await Promise.all([stack.spawnSubgraph('users'), stack.spawnSubgraph('users'), spawnCourses(ports[0]), spawnCourses(ports[1])]);
     users.push(u1, u2);
@@ -69,7 +68,6 @@ describe('courses replica faults under a bounded load', () => {
       ids.push(r.data!.createCourse.id);
     }
   });
-  afterAll(() => stack.stop());
 
   /** Kills replica `k` with SIGKILL and restarts it on the same port; returns the restarted process. */
   async function restart(k: number): Promise<{ child: ChildService; healthyAt: number }> {

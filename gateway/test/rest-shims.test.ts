@@ -16,9 +16,9 @@ describe('REST shims (the spec\'s endpoints through the gateway)', () => {
   const category = unique('Programming');
 
   beforeAll(async () => {
-    const courses = await stack.addCourses();
+    await stack.addCourses();
     // users reaches courses' PurchaseService over gRPC (the harness registers HTTP URLs only)
-    await stack.addUsers({ COURSES_GRPC_URL: `127.0.0.1:${(courses.service as { grpcPort: number }).grpcPort}` });
+    await stack.addUsers(stack.coursesGrpc());
     gw = await stack.gateway({ REST_MAX_BODY_BYTES: '2048' });
     await gw.ready();
     await waitFor(() => gw.supergraph.subgraphs.length === 2, { what: 'both subgraphs composed' });

@@ -39,8 +39,8 @@ describe('real-time surface: graphql-ws subscriptions and WS course lists', () =
   };
 
   beforeAll(async () => {
-    const courses = await stack.addCourses();
-    await stack.addUsers({ COURSES_GRPC_URL: `127.0.0.1:${(courses.service as { grpcPort: number }).grpcPort}` });
+    await stack.addCourses();
+    await stack.addUsers(stack.coursesGrpc());
     gwA = await stack.gateway();
     gwB = await stack.gateway();
     for (const gw of [gwA, gwB]) {

@@ -9,7 +9,7 @@ import { startDiscovery, type DiscoveryHandle } from '../../../discovery/src/ser
 import { loadGatewayConfig } from '../../../gateway/src/config';
 import { startGateway, type Gateway } from '../../../gateway/src/server';
 import { REPO_ROOT, startProcess, type ChildService, type SpawnOptions } from './processes';
-import { KNOWN_SUBGRAPHS, replicaOf, type KnownSubgraphs, type Replica, type RunningSubgraph, type SubgraphOptions, type SubgraphStarter } from './subgraphs';
+import { KNOWN_SUBGRAPHS, replicaOf, startMediaWorkerFrom, type KnownSubgraphs, type MediaWorker, type Replica, type RunningSubgraph, type SubgraphOptions, type SubgraphStarter } from './subgraphs';
 
 const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
 
@@ -40,7 +40,8 @@ export interface TestUser {
 
 /**
  * Real parts on free ports: a private redis-server, discovery, subgraph replicas (all replicas of a
- * subgraph share one SQLite file) registered with discovery, and gateways fed by it, in-process or as
+ * subgraph share one SQLite file; media's also share one file folder and signing secret) registered with
+ * discovery, media's transcoding worker (`mediaWorker`), and gateways fed by discovery, in-process or as
  * child processes. Everything it starts is stopped by one `stop()`; `useStack()` registers that with
  * the test framework so no suite writes its own teardown.
  */
@@ -61,9 +62,12 @@ export class Stack {
   jwt!: JwtService;
   courses: Replica<KnownSubgraphs['courses']>[] = [];
   users: Replica<KnownSubgraphs['users']>[] = [];
+  media: Replica<KnownSubgraphs['media']>[] = [];
   /** Service secrets every part of the stack shares, as in production (discovery and gRPC are authenticated). */
   readonly discoveryToken = randomBytes(24).toString('base64url');
   readonly serviceToken = randomBytes(24).toString('base64url');
+  /** Media's HMAC key, shared by its replicas and worker so each verifies the others' tickets and URLs. */
+  readonly mediaSigningSecret = randomBytes(32).toString('base64url');
   private readonly starters = new Map<string, SubgraphStarter>(Object.entries(KNOWN_SUBGRAPHS));
   private spawned = 0;
 
@@ -119,9 +123,24 @@ export class Stack {
       ...(this.options.serviceAuth ?? this.options.discovery !== false
         ? { DISCOVERY_TOKEN: this.discoveryToken, SERVICE_TOKEN: this.serviceToken }
         : {}),
+      ...(name === 'media' ? this.mediaFiles() : {}),
       ...this.options.subgraphEnv,
       ...extra,
     };
+  }
+
+  /**
+   * What every media replica and worker shares, as one volume and one secret in production: the stored
+   * files, the tus upload folder (any replica can continue an upload) and the signing secret.
+   */
+  private mediaFiles(): Record<string, string> {
+    return { MEDIA_DIR: join(this.dir, 'media'), MEDIA_UPLOAD_DIR: join(this.dir, 'uploads'), MEDIA_SIGNING_SECRET: this.mediaSigningSecret };
+  }
+
+  /** COURSES_GRPC_URL naming every courses replica started so far: how users and media reach courses without discovery. */
+  coursesGrpc(): { COURSES_GRPC_URL: string } {
+    if (!this.courses.length) throw new Error('no courses replica yet: start one with stack.subgraph(\'courses\') first');
+    return { COURSES_GRPC_URL: this.courses.map((c) => `127.0.0.1:${c.service.grpcPort}`).join(',') };
   }
 
   /** One in-process replica of a subgraph, registered with discovery unless `register: false`. */
@@ -154,7 +173,23 @@ export class Stack {
   private listOf(name: string): Replica<RunningSubgraph>[] | undefined {
     if (name === 'courses') return this.courses;
     if (name === 'users') return this.users;
+    if (name === 'media') return this.media;
     return undefined;
+  }
+
+  /**
+   * Media's transcoding worker (MEDIA_ROLE=worker, in this process): it takes the jobs uploads queue and
+   * turns them into READY lessons, sharing the media replicas' database, Redis, files and signing secret
+   * (`subgraphEnv('media')`). Like media it reaches courses with `COURSES_GRPC_URL` in `env`, or through
+   * discovery with `discover`. Stopped with the stack; `stop()` it earlier to play a worker going away.
+   */
+  async mediaWorker(opts: Pick<SubgraphOptions, 'env' | 'discover'> = {}): Promise<MediaWorker> {
+    const env = this.subgraphEnv('media', 0, { ...(opts.discover ? { DISCOVERY_URL: this.discoveryUrl } : {}), ...opts.env });
+    const worker = await startMediaWorkerFrom(env);
+    let stopped: Promise<void> | undefined;
+    const stop = () => (stopped ??= worker.stop());
+    this.d.defer(stop, 'media transcoding worker');
+    return { ...worker, stop };
   }
 
   /** A registered courses replica; `port` to come back on the same address. */

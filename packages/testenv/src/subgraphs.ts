@@ -4,6 +4,8 @@ import { loadCoursesConfig } from '../../../subgraphs/courses/src/config';
 import { startCoursesSubgraph, type CoursesSubgraph } from '../../../subgraphs/courses/src/service';
 import { loadUsersConfig } from '../../../subgraphs/users/src/config';
 import { startUsersSubgraph, type UsersSubgraph } from '../../../subgraphs/users/src/service';
+import type { MediaSubgraph } from '../../../subgraphs/media/src/service';
+import type { MediaWorker } from '../../../subgraphs/media/src/worker';
 
 /** What the stack needs of a running subgraph: its addresses and how to stop it. */
 export interface RunningSubgraph {
@@ -20,12 +22,37 @@ export type SubgraphStarter<S extends RunningSubgraph = RunningSubgraph> = (env:
 export interface KnownSubgraphs {
   users: UsersSubgraph;
   courses: CoursesSubgraph;
+  media: MediaSubgraph;
+}
+
+/**
+ * Media's modules, loaded on first use: media brings @tus/server (ES modules only), which only the jest
+ * projects that start media compile; every other suite imports the stack without loading it.
+ */
+function mediaModules() {
+  return {
+    config: require('../../../subgraphs/media/src/config') as typeof import('../../../subgraphs/media/src/config'),
+    service: require('../../../subgraphs/media/src/service') as typeof import('../../../subgraphs/media/src/service'),
+    worker: require('../../../subgraphs/media/src/worker') as typeof import('../../../subgraphs/media/src/worker'),
+  };
 }
 
 export const KNOWN_SUBGRAPHS: { [N in keyof KnownSubgraphs]: SubgraphStarter<KnownSubgraphs[N]> } = {
   users: (env) => startUsersSubgraph(loadUsersConfig(env)),
   courses: (env) => startCoursesSubgraph(loadCoursesConfig(env)),
+  media: (env) => {
+    const { config, service } = mediaModules();
+    return service.startMediaSubgraph(config.loadMediaConfig(env));
+  },
 };
+
+export type { MediaWorker };
+
+/** Starts media's transcoding worker (MEDIA_ROLE=worker) from its environment. */
+export function startMediaWorkerFrom(env: Record<string, string>): Promise<MediaWorker> {
+  const { config, worker } = mediaModules();
+  return worker.startMediaWorker(config.loadMediaConfig({ ...env, MEDIA_ROLE: 'worker' }));
+}
 
 export interface SubgraphOptions {
   /** Added to the replica's environment (after the stack's `subgraphEnv`). */
@@ -36,7 +63,12 @@ export interface SubgraphOptions {
   register?: boolean;
   /** Also register the replica's gRPC address, so peers call it over gRPC as in production. */
   grpc?: boolean;
-  /** Give the replica DISCOVERY_URL, so it finds its peers (users → courses over gRPC) as in production. */
+  /**
+   * Give the replica DISCOVERY_URL, so it finds its peers (users → courses over gRPC) and announces itself
+   * as in production, with its SDL hash and HTTP route prefixes. With `register: false` its own
+   * announcement is the only one: media needs that, since the gateway proxies /media/ only to instances
+   * that announced the prefix, and the stack's registration (same instance) does not carry it.
+   */
   discover?: boolean;
 }
 

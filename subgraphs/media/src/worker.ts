@@ -1,4 +1,4 @@
-import { closeRedis, createLogger, createRedis } from '@dream/common';
+import { closeRedis, createLogger, createRedis, type Logger } from '@dream/common';
 import { openDatabase, parseDatabaseUrl } from '@dream/common/db';
 import type { MediaConfig } from './config';
 import { LessonsRepository } from './data/lessons-repository';
@@ -26,7 +26,7 @@ function lifecycleCallbacks(lifecycle: LessonLifecycle): TranscodeCallbacks {
  * replicas' database, Redis and Storage, and reports through the same life cycle (events, notifications).
  * At start it re-queues lessons left PROCESSING with no live job.
  */
-export async function startMediaWorker(config: MediaConfig) {
+export async function startMediaWorker(config: MediaConfig): Promise<MediaWorker> {
   const logger = createLogger('media-worker', { level: config.LOG_LEVEL });
   const db = await openDatabase<MediaDb>({ url: config.DATABASE_URL, migrations: mediaMigrations(parseDatabaseUrl(config.DATABASE_URL).dialect), logger });
   const redis = createRedis(config.REDIS_URL, logger);
@@ -50,6 +50,12 @@ export async function startMediaWorker(config: MediaConfig) {
       await db.close();
     },
   };
+}
+
+/** A running transcoding worker. */
+export interface MediaWorker {
+  logger: Logger;
+  stop(): Promise<void>;
 }
 
 /** The lessons left PROCESSING as the jobs that would finish them (their pending asset's source). */

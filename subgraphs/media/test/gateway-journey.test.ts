@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as tus from 'tus-js-client';
 import { waitFor } from '@dream/common/testing';
-import { gql, Stack } from '@dream/testenv';
-import { startMediaWorker } from '../src/worker';
+import { gql, useStack } from '@dream/testenv';
 import { makeTestVideo } from './helpers/files';
-import { startStackMedia } from './helpers/stack';
 
 jest.setTimeout(240_000);
 
@@ -14,24 +12,21 @@ jest.setTimeout(240_000);
  * routes. Everything the client does goes through the gateway.
  */
 describe('a lesson video through the gateway', () => {
-  const stack = new Stack();
+  const stack = useStack();
   let gatewayUrl: string;
   const call = (query: string, variables: Record<string, unknown>, jwt?: string) =>
     gql({ url: gatewayUrl }, query, { variables, headers: jwt ? { authorization: `Bearer ${jwt}` } : {} });
 
   beforeAll(async () => {
-    await stack.start();
     await stack.spawnSubgraph('users');
     await stack.spawnSubgraph('courses');
-    const { config } = await startStackMedia(stack);
-    const worker = await startMediaWorker(config);
-    stack.d.defer(() => worker.stop());
+    await stack.subgraph('media', { discover: true, register: false });
+    await stack.mediaWorker({ discover: true });
     const gw = await stack.gateway({ SUBGRAPHS: 'users,courses,media' });
     gatewayUrl = gw.url;
     await waitFor(() => gw.supergraph.subgraphs.length === 3, { timeoutMs: 30_000, what: 'users, courses and media composed' });
     await waitFor(() => gw.prefixRoutes.match('/media/uploads') !== undefined, { timeoutMs: 10_000, what: 'the /media/ prefix routed' });
   });
-  afterAll(() => stack.stop());
 
   const signup = async (username: string, roles: string[]) => {
     const res = await call('mutation($i: SignupInput!) { signup(input: $i) { jwt } }', {

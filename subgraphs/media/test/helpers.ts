@@ -1,24 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { postGraphql, type GqlResult } from '@dream/common/testing';
-import type { Stack, TestUser } from '@dream/testenv';
+import type { GqlResult } from '@dream/common/testing';
+import type { Replica, Stack, TestUser } from '@dream/testenv';
 import { CREATE, JOIN, type TestCourses } from '../../courses/test/helpers';
-import { loadMediaConfig } from '../src/config';
-import { startMediaSubgraph, type MediaSubgraph } from '../src/service';
+import type { MediaSubgraph } from '../src/service';
 import type { Lesson } from '../src/lessons/lesson';
 
 export type { GqlResult } from '@dream/common/testing';
 export type { TestUser } from '@dream/testenv';
 
+/** A courses and a media replica of the suite's stack, and what the lesson suites do with them. */
 export interface TestMedia {
   courses: TestCourses;
   media: MediaSubgraph;
-  dir: string;
+  /** The media replica (its client, address and environment). */
+  replica: Replica<MediaSubgraph>;
   /** A user with a signed token (it need not exist in users: the subgraphs trust the signed id). */
   user(roles: TestUser['roles'], username?: string): TestUser;
   /** A GraphQL call to the media subgraph. */
-  gql(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult>;
+  gql: Replica<MediaSubgraph>['gql'];
   /** A course owned by `owner`, in a category of its own (so a lobby join lands in exactly it). */
   course(owner: TestUser): Promise<string>;
   /** Enrolls `student` in the course through the courses service's lobby. */
@@ -32,30 +32,20 @@ export interface TestMedia {
 const categories = new Map<string, string>();
 
 /**
- * Real parts: a courses subgraph and a media subgraph of the suite's stack (`useStack({ discovery: false,
- * serviceAuth: true })`: one private redis-server, the JWT keys and a SERVICE_TOKEN they share), media
- * asking courses over gRPC.
+ * Starts a courses and a media replica in the suite's stack (`useStack({ discovery: false, serviceAuth:
+ * true })`: one private redis-server, the JWT keys and a SERVICE_TOKEN they share), media asking courses
+ * over gRPC, and gives the lesson suites' shortcuts on them.
  */
-export async function startTestMedia(stack: Stack, env: Record<string, string> = {}): Promise<TestMedia> {
-  const d = stack.d;
+export async function mediaFixtures(stack: Stack, env: Record<string, string> = {}): Promise<TestMedia> {
   const courses: TestCourses = await stack.subgraph('courses');
-  const dir = stack.dir;
-  const config = loadMediaConfig({
-    ...stack.subgraphEnv('media'),
-    LOG_LEVEL: 'silent',
-    COURSES_GRPC_URL: `127.0.0.1:${courses.service.grpcPort}`,
-    MEDIA_DIR: join(dir, 'media'),
-    MEDIA_SIGNING_SECRET: randomBytes(32).toString('base64url'),
-    ...env,
-  });
-  const media = d.push(await startMediaSubgraph(config), (s) => s.stop(), 'media subgraph');
-  const gql: TestMedia['gql'] = (query, variables, token) => postGraphql(media.url, query, { variables, token });
+  const replica = await stack.subgraph('media', { env: { ...stack.coursesGrpc(), ...env } });
+  const media = replica.service;
   return {
     courses,
     media,
-    dir,
+    replica,
     user: (roles, username) => stack.user(roles, username),
-    gql,
+    gql: replica.gql,
     async course(owner) {
       const category = `cat${randomBytes(6).toString('hex')}`;
       const r = await courses.gql(CREATE, { input: { name: 'Video course', info: 'i', category, price: '10' } }, owner.token);
@@ -77,7 +67,7 @@ export async function startTestMedia(stack: Stack, env: Record<string, string> =
       return ready;
     },
     async listen(channel) {
-      const redis = d.push(new Redis(stack.redis.url), (r) => void r.disconnect());
+      const redis = stack.d.push(new Redis(stack.redis.url), (r) => void r.disconnect());
       const messages: unknown[] = [];
       redis.on('message', (ch: string, text: string) => {
         if (ch === channel) messages.push(JSON.parse(text));

@@ -4,7 +4,7 @@ import { useStack } from '@dream/testenv';
 import { verifyUploadTicket } from '../src/upload-ticket';
 import { assetKeys } from '../src/media-files';
 import { verifyPlaybackToken } from '../src/playback';
-import { errorCode, LESSON_FIELDS, startTestMedia, type TestMedia, type TestUser } from './helpers';
+import { errorCode, LESSON_FIELDS, mediaFixtures, type TestMedia, type TestUser } from './helpers';
 
 const CREATE = `mutation($c: ID!, $t: String!) { createLesson(courseId: $c, title: $t) { ${LESSON_FIELDS} } }`;
 const LESSONS = `query($c: ID!) { _entities(representations: [{ __typename: "Course", id: $c }]) { ... on Course { lessons { id title position status playback { hlsUrl mp4Url posterUrl expiresAt } } } } }`;
@@ -23,7 +23,7 @@ let student: TestUser;
 let stranger: TestUser;
 
 beforeAll(async () => {
-  t = await startTestMedia(stack);
+  t = await mediaFixtures(stack);
   owner = t.user(['OWNER'], 'olga');
   otherOwner = t.user(['OWNER'], 'oscar');
   student = t.user(['STUDENT'], 'sam');

@@ -1,6 +1,6 @@
 import { waitFor } from '@dream/common/testing';
 import { useStack } from '@dream/testenv';
-import { errorCode, startTestMedia, type TestMedia, type TestUser } from './helpers';
+import { errorCode, mediaFixtures, type TestMedia, type TestUser } from './helpers';
 
 const RECORD = `mutation($l: ID!, $p: Float!, $w: Float!) { recordLessonProgress(lessonId: $l, positionSeconds: $p, watchedSeconds: $w) { positionSeconds watchedSeconds completed completedAt } }`;
 const COURSE = `query($c: ID!) { _entities(representations: [{ __typename: "Course", id: $c }]) { ... on Course { myProgress { completedLessons totalLessons percent } lessons { id myProgress { watchedSeconds completed } } } } }`;
@@ -13,7 +13,7 @@ let student: TestUser;
 let stranger: TestUser;
 
 beforeAll(async () => {
-  t = await startTestMedia(stack);
+  t = await mediaFixtures(stack);
   owner = t.user(['OWNER'], 'olga');
   student = t.user(['STUDENT'], 'sam');
   stranger = t.user(['STUDENT'], 'stan');

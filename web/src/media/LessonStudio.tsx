@@ -159,7 +159,7 @@ function LessonRow({ lesson: l, first, last, onMove, onRename, onDelete, onRetry
         </span>
       ) : null}
       <span className="row-actions">
-        <UploadButton lessonId={l.id} describedBy={titleId} />
+        <UploadButton lessonId={l.id} describedBy={titleId} processing={l.status === 'UPLOADING' || l.status === 'PROCESSING'} />
         <button type="button" className="secondary" onClick={() => (setDraft(l.title), setEditing(true))} aria-label={`Rename ${l.title}`}>
           Rename
         </button>

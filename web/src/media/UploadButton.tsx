@@ -9,21 +9,29 @@ type State = { kind: 'idle' } | { kind: 'sending'; sent: number; total: number }
 
 /**
  * "Upload video" for one lesson: asks for a ticket, sends the file with tus (a progress bar while it
- * goes), and after a failure offers to resume where the server stopped.
+ * goes), and after a failure offers to resume where the server stopped. `processing`: the lesson is
+ * still UPLOADING or PROCESSING; once it is not, the lesson's own status says how the upload ended, so
+ * "being processed" is no longer shown.
  */
-export function UploadButton({ lessonId, describedBy }: { lessonId: string; describedBy: string }) {
+export function UploadButton({ lessonId, describedBy, processing }: { lessonId: string; describedBy: string; processing: boolean }) {
   const input = useRef<HTMLInputElement>(null);
   const upload = useRef<Upload | undefined>(undefined);
+  // where the bar stood before a failure: "Resume upload" goes on from there, not from an empty bar
+  const lastProgress = useRef({ sent: 0, total: 0 });
   const [ticket, requestTicket] = useMutation<{ requestLessonUpload: UploadTicket }>(REQUEST_LESSON_UPLOAD);
   const [state, setState] = useState<State>({ kind: 'idle' });
   useEffect(() => () => void upload.current?.abort(), []);
 
   const send = async (file: File) => {
+    lastProgress.current = { sent: 0, total: file.size };
     setState({ kind: 'sending', sent: 0, total: file.size });
     // tus-js-client is loaded when an owner uploads, not by every visitor of the app
     const { startUpload } = await import('./tus-upload');
     upload.current = await startUpload(file, lessonId, async () => (await requestTicket({ lessonId })).data?.requestLessonUpload, {
-      onProgress: (sent, total) => setState({ kind: 'sending', sent, total }),
+      onProgress: (sent, total) => {
+        lastProgress.current = { sent, total };
+        setState({ kind: 'sending', sent, total });
+      },
       onSuccess: () => setState({ kind: 'done' }),
       onError: (message, canResume) => setState({ kind: 'failed', message, canResume }),
     });
@@ -32,7 +40,7 @@ export function UploadButton({ lessonId, describedBy }: { lessonId: string; desc
   };
   const resume = () => {
     if (!upload.current) return;
-    setState({ kind: 'sending', sent: 0, total: 0 });
+    setState({ kind: 'sending', ...lastProgress.current });
     upload.current.start();
   };
 
@@ -69,7 +77,7 @@ export function UploadButton({ lessonId, describedBy }: { lessonId: string; desc
           ) : null}
         </>
       ) : null}
-      {state.kind === 'done' ? <Notice>Uploaded: the video is being processed.</Notice> : null}
+      {state.kind === 'done' && processing ? <Notice>Uploaded: the video is being processed.</Notice> : null}
       <ErrorMessage error={ticket.error} action="Could not start the upload" />
     </div>
   );
