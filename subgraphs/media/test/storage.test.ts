@@ -62,6 +62,16 @@ describe.each(backends)('Storage contract: %s', (_name, make) => {
     await storage.deletePrefix('lessons/never-there');
   });
 
+  it('copies an object inside the store; the copy outlives the original', async () => {
+    await storage.putFile('lessons/l3/a1/source', join(src, 'blob.bin'));
+    await storage.copy('lessons/l3/a1/source', 'lessons/l3/a2/source');
+    await storage.deletePrefix('lessons/l3/a1');
+    expect(await storage.stat('lessons/l3/a1/source')).toBeNull();
+    expect((await readAll(await storage.read('lessons/l3/a2/source'))).equals(bytes)).toBe(true);
+    await expect(storage.copy('lessons/l3/a1/source', 'lessons/l3/a3/source')).rejects.toBeInstanceOf(NotStoredError);
+    await expect(storage.copy('lessons/l3/a2/source', '../escape')).rejects.toBeInstanceOf(UnsafeKeyError);
+  });
+
   it('says a missing object is missing', async () => {
     expect(await storage.stat('lessons/none/x.ts')).toBeNull();
     await expect(storage.read('lessons/none/x.ts')).rejects.toBeInstanceOf(NotStoredError);

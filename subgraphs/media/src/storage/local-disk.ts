@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, lstat, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -60,6 +60,18 @@ export class LocalDiskStorage implements Storage {
 
   putStream(key: string, body: Readable): Promise<void> {
     return this.writeAtomically(key, (tmp) => pipeline(body, createWriteStream(tmp, { flags: 'wx' })));
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    let real: string;
+    try {
+      real = await this.realPathOf(from);
+    } catch (e) {
+      throw isMissing(e) ? new NotStoredError(from) : e;
+    }
+    // stored files are never written in place (writes rename a new file over the old), so sharing the
+    // inode is as good as a copy, and instant; another filesystem or no link support gets a real copy
+    await this.writeAtomically(to, (tmp) => link(real, tmp).catch(() => copyFile(real, tmp)));
   }
 
   putFolder(prefix: string, localDir: string): Promise<void> {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat as fsStat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -58,6 +59,16 @@ export class S3Storage implements Storage {
 
   async putStream(key: string, body: Readable): Promise<void> {
     await new Upload({ client: this.client, params: { Bucket: this.bucket, Key: this.objectKey(key), Body: body } }).done();
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    // the copy source is `<bucket>/<key>`, URL-encoded; our keys are plain names, so encoding is a no-op
+    const source = `${this.bucket}/${this.objectKey(from).split('/').map(encodeURIComponent).join('/')}`;
+    try {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.objectKey(to), CopySource: source }));
+    } catch (e) {
+      throw isNotFound(e) ? new NotStoredError(from) : e;
+    }
   }
 
   putFolder(prefix: string, localDir: string): Promise<void> {

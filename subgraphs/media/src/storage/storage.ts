@@ -21,6 +21,12 @@ export interface Storage {
   putFile(key: string, localPath: string): Promise<void>;
   /** Writes a stream to `key`; readers never see it half-written. */
   putStream(key: string, body: Readable): Promise<void>;
+  /**
+   * Copies the object at `from` to `to` (replacing it) inside the store, without the bytes passing through
+   * this process where the backend allows (S3: a server-side copy; local disk: a hard link when it can).
+   * Rejects with `NotStoredError` when `from` is missing.
+   */
+  copy(from: string, to: string): Promise<void>;
   /** Copies every file under `localDir` to `prefix/<relative path>`. */
   putFolder(prefix: string, localDir: string): Promise<void>;
   /** Size of `key`, or null when there is no such object. */
