@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { postGraphql, type GqlResult } from '@dream/common/testing';
 import type { Stack, TestUser } from '@dream/testenv';
 import { CREATE, JOIN, type TestCourses } from '../../courses/test/helpers';
-import { loadMediaConfig } from '../src/config';
+import { loadMediaConfig, type MediaConfig } from '../src/config';
 import { startMediaSubgraph, type MediaSubgraph } from '../src/service';
 import type { Lesson } from '../src/lessons/lesson';
 
@@ -14,6 +14,8 @@ export type { TestUser } from '@dream/testenv';
 export interface TestMedia {
   courses: TestCourses;
   media: MediaSubgraph;
+  /** The replica's configuration (a transcoding worker started with it shares its database, Redis and storage). */
+  config: MediaConfig;
   dir: string;
   /** A user with a signed token (it need not exist in users: the subgraphs trust the signed id). */
   user(roles: TestUser['roles'], username?: string): TestUser;
@@ -53,6 +55,7 @@ export async function startTestMedia(stack: Stack, env: Record<string, string> =
   return {
     courses,
     media,
+    config,
     dir,
     user: (roles, username) => stack.user(roles, username),
     gql,

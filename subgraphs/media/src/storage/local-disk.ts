@@ -114,7 +114,8 @@ export class LocalDiskStorage implements Storage {
       throw e;
     }
     let total = 0;
-    for (const f of files) total += (await lstat(join(dir, ...f.split('/')))).size;
+    // a file removed while we count (a prefix being deleted) counts as gone
+    for (const f of files) total += (await lstat(join(dir, ...f.split('/'))).catch((e: unknown) => (isMissing(e) ? { size: 0 } : Promise.reject(e)))).size;
     return total;
   }
 

@@ -5,8 +5,10 @@ export interface TranscodeJobData {
   assetId: string;
   /** Storage key of the uploaded source file. */
   sourceKey: string;
-  /** Storage key the output folder is published under. */
+  /** Storage key the output folder is published under (never one that is being served). */
   outputKey: string;
+  /** The service core's own mark, carried through untouched: a retranscode of the playing video. */
+  retranscode?: boolean;
 }
 
 export const TRANSCODE_QUEUE = 'media-transcode';
