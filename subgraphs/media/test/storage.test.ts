@@ -72,6 +72,18 @@ describe.each(backends)('Storage contract: %s', (_name, make) => {
     await expect(storage.copy('lessons/l3/a2/source', '../escape')).rejects.toBeInstanceOf(UnsafeKeyError);
   });
 
+  it('opens an object for serving: its size first, then its bytes or nothing', async () => {
+    await storage.putFile('lessons/l4/a1/seg.ts', join(src, 'blob.bin'));
+    const opened = await storage.open('lessons/l4/a1/seg.ts');
+    expect(opened?.size).toBe(5000);
+    expect((await readAll(await opened!.read({ start: 10, end: 19 }))).equals(bytes.subarray(10, 20))).toBe(true);
+    const unread = await storage.open('lessons/l4/a1/seg.ts');
+    await unread!.close();
+    expect(await storage.open('lessons/l4/a1/none.ts')).toBeNull();
+    expect(await storage.open('lessons/l4/a1')).toBeNull();
+    await expect(storage.open('../x')).rejects.toBeInstanceOf(UnsafeKeyError);
+  });
+
   it('says a missing object is missing', async () => {
     expect(await storage.stat('lessons/none/x.ts')).toBeNull();
     await expect(storage.read('lessons/none/x.ts')).rejects.toBeInstanceOf(NotStoredError);

@@ -14,7 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { assertSafeKey, joinKey } from './keys';
 import { putFolderFileByFile } from './folder';
-import { NotStoredError, type ByteRange, type Storage, type StoredObject } from './storage';
+import { NotStoredError, type ByteRange, type OpenedObject, type Storage, type StoredObject } from './storage';
 
 export interface S3StorageOptions {
   /** A configured client (endpoint, region, credentials, forcePathStyle for S3-compatible servers). */
@@ -83,6 +83,13 @@ export class S3Storage implements Storage {
       if (isNotFound(e)) return null;
       throw e;
     }
+  }
+
+  async open(key: string): Promise<OpenedObject | null> {
+    const found = await this.stat(key);
+    if (!found) return null;
+    // nothing is held open on S3: the bytes are fetched when asked for
+    return { size: found.size, read: (range) => this.read(key, range), close: async () => undefined };
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
