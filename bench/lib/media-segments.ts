@@ -38,7 +38,7 @@ interface RangeRead {
 const exec = promisify(execFile);
 
 export async function mediaSegmentsWorkload(ctx: ExtraContext): Promise<void> {
-  const seconds = ctx.smoke ? 4 : 16;
+  const seconds = ctx.smoke ? 4 : 8;
   ctx.log(`bench: media/segments set-up (a ${seconds} s testsrc video, uploaded and transcoded)`);
   const mediaDir = join(ctx.stack.dir, 'media');
   const env = {
