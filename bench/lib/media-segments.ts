@@ -16,7 +16,7 @@ import { startMediaWorker } from '../../subgraphs/media/src/worker';
 import type { ExtraContext } from '../workloads';
 import { load } from './load';
 import { START_TIMEOUT_MS } from './start';
-import { startNginx, type NginxHandle } from './nginx';
+import { startNginx } from './nginx';
 import { ProcWatch } from './proc';
 import type { Row } from './types';
 
@@ -64,11 +64,11 @@ export async function mediaSegmentsWorkload(ctx: ExtraContext): Promise<void> {
     const targets: Array<{ name: string; base: string; prefix: string; watch: number[] }> = [
       { name: 'gateway', base: gateway.base, prefix: root, watch: [gateway.pid, media.pid] },
       { name: 'media-direct', base: media.base, prefix: root, watch: [media.pid] },
-      { name: 'nginx', base: nginx.base, prefix: '', watch: [nginx.pid] },
+      { name: 'nginx', base: nginx.base, prefix: '', watch: [nginx.workerPid] },
     ];
     for (const t of targets) await checkSame(t.base, t.prefix, reads[Math.floor(reads.length / 2)], lesson.outputDir);
     const rows: Row[] = [];
-    for (const t of targets) rows.push(await measureReads(ctx, t, reads, nginx));
+    for (const t of targets) rows.push(await measureReads(ctx, t, reads));
     const ceiling = rows.find((r) => r.target === 'nginx');
     for (const r of rows) {
       const mbps = mbPerSec(r);
@@ -210,7 +210,6 @@ async function measureReads(
   ctx: ExtraContext,
   target: { name: string; base: string; prefix: string; watch: number[] },
   reads: RangeRead[],
-  nginx: NginxHandle,
 ): Promise<Row> {
   ctx.log(`bench: media/segments → ${target.name}`);
   let watches: ProcWatch[] = [];
@@ -234,7 +233,7 @@ async function measureReads(
   const perReq = (cpuMs: number) => (result.requests ? Math.round((cpuMs / result.requests) * 1000) / 1000 : undefined);
   const main = usage[0];
   const extra =
-    target.name === 'gateway' ? `media replica behind it: cpu ${usage[1].cpuPercent}%, ${perReq(usage[1].cpuMs)} CPU ms/req` : target.name === 'nginx' ? `1 worker process, sendfile (pid ${nginx.pid})` : 'one node process';
+    target.name === 'gateway' ? `media replica behind it: cpu ${usage[1].cpuPercent}%, ${perReq(usage[1].cpuMs)} CPU ms/req` : target.name === 'nginx' ? 'its 1 worker process, sendfile' : 'one node process';
   return {
     workload: 'media/segments',
     target: target.name,

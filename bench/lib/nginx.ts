@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 
 export interface NginxHandle {
+  /** The master's pid. */
   pid: number;
+  /** The worker's pid (the process that serves, and the one to watch for CPU). */
+  workerPid: number;
   base: string;
   stop(): Promise<void>;
 }
@@ -60,8 +63,12 @@ export async function startNginx(dir: string, root: string, binary = 'nginx'): P
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nginx did not start (see ${join(dir, 'error.log')})`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const pid = child.pid as number;
+  // the master forks the worker; Linux lists a process's children under /proc
+  const [workerPid] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
   return {
-    pid: child.pid as number,
+    pid,
+    workerPid: workerPid || pid,
     base,
     async stop() {
       if (child.exitCode === null) child.kill('SIGQUIT'); // graceful: the workers finish, then the master exits
