@@ -137,6 +137,8 @@ describe.each([
     expect(switched).toMatchObject({ status: 'READY', failureReason: null });
     expect(switched.currentAssetId).not.toBe(before.currentAssetId);
     await removed(`lessons/${before.id}/${before.currentAssetId}`);
+    // the quota counts the source the lesson plays once, not once per transcode it went through
+    expect(await t.media.lessons.storedBytesOf(owner.id)).toBe(1);
     expect((await fetchAll(await playback(before.id))).statuses).toEqual([200, 200, 200, 200, 200]);
     expect((await fetch(absolute(urls.hlsUrl))).status).toBe(403);
   });

@@ -274,6 +274,8 @@ export class LessonsRepository {
     const lesson = await this.pendingChange(lessonId, assetId, async (q, row) => {
       before = { status: row.status, current: row.current_asset_id };
       await q.updateAsset(assetId, { status: 'READY', duration_seconds: durationSeconds, failure_reason: null, updated_at: at }).execute();
+      // the replaced asset's files are removed next: they no longer count against the owner's quota
+      if (row.current_asset_id && row.current_asset_id !== assetId) await q.updateAsset(row.current_asset_id, { size_bytes: null, updated_at: at }).execute();
       await q
         .updatePendingLesson(lessonId, assetId, {
           status: 'READY',
