@@ -10,7 +10,7 @@
  *
  * Flags: --smoke (tiny durations, checks the harness only), --duration S, --warmup S,
  * --connections N, --replicas N (2), --prewarm S, --event-rate R (graphql-ws events/s), --rounds N (interleaved rounds of the federated read; median), --targets a,b, --subs N (graphql-ws fan-out), --profile (our gateway under --cpu-prof), --profile-subgraphs,
- * --only a,b,... (workloads: read,overhead,cache,rest,ws,grpc), --no-docs.
+ * --only a,b,... (workloads: read,overhead,cache,rest,ws,grpc,media), --no-docs.
  * Output: tables, bench/results/<stamp>.json (+ latest.json), docs/benchmarks.md's generated section.
  * The last three lines printed are the entity cache's warm/off ratio and the identical and unique
  * gateway/stock-gateway ratios.
@@ -23,6 +23,7 @@ import { Stack, REPO_ROOT, type ChildService } from '@dream/testenv';
 import { routingUrlFor } from '../gateway/src/supergraph-manager';
 import { load, sequential, type LoadResult, type LoadSpec } from './lib/load';
 import { ProcWatch } from './lib/proc';
+import { START_TIMEOUT_MS } from './lib/start';
 import { markdownTable, textTable } from './lib/table';
 import type { Row, Seed } from './lib/types';
 import { runExtraWorkloads, type ExtraContext } from './workloads';
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     const ours = await stack.spawnGateway(
       // every benchmark client is on loopback: lift the per-address WebSocket caps (the 10,000-subscriber run)
       { ACCESS_LOG: 'false', WS_MAX_CONNECTIONS_PER_ADDRESS: '100000', MAX_SUBSCRIPTIONS_PER_ADDRESS: '100000', ...OURS_ENV },
-      { nodeArgs: [...OURS_NODE, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(REPO_ROOT, 'bench/results/profiles')}`] : [])] },
+      { nodeArgs: [...OURS_NODE, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(REPO_ROOT, 'bench/results/profiles')}`] : [])], timeoutMs: START_TIMEOUT_MS },
     );
     await waitForPools(ours, REPLICAS);
     const seed = await seedData(ours.base);
@@ -215,7 +216,7 @@ interface Ctx {
 
 async function startReplicas(stack: Stack, env: Record<string, string>): Promise<Replicas> {
   // replica 1 of each first (each migrates its subgraph's shared SQLite file), then replica 2
-  const o = { nodeArgs: PROFILE_SUBGRAPHS ? PROFILE_ARGS : [] };
+  const o = { nodeArgs: PROFILE_SUBGRAPHS ? PROFILE_ARGS : [], timeoutMs: START_TIMEOUT_MS };
   const first = await Promise.all([stack.spawnSubgraph('users', env, o), stack.spawnSubgraph('courses', env, o)]);
   const users = [first[0]];
   const courses = [first[1]];

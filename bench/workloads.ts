@@ -1,6 +1,6 @@
 /**
  * Workloads beyond the federated read: (c) mixed REST through the shims, (d) graphql-ws fan-out,
- * (e) gRPC BuyCourse. A workload that throws records a failed row and the others still run.
+ * (e) gRPC BuyCourse, (f) Range reads of HLS segments (lib/media-segments.ts). A workload that throws records a failed row and the others still run.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import { callMetadata, createPurchaseServiceClient } from '@dream/common/grpc';
 import { createLogger, createRedis } from '@dream/common';
 import type { ChildService, Stack } from '@dream/testenv';
 import { load, type LoadResult } from './lib/load';
+import { mediaSegmentsWorkload } from './lib/media-segments';
 import { ProcWatch } from './lib/proc';
 import type { Row, Seed } from './lib/types';
 
@@ -43,6 +44,7 @@ export async function runExtraWorkloads(ctx: ExtraContext): Promise<void> {
   if (ctx.enabled('rest')) await guard('rest/mixed', () => restWorkload(ctx));
   if (ctx.enabled('ws')) await guard('ws/fan-out', () => wsWorkload(ctx));
   if (ctx.enabled('grpc')) await guard('grpc/buy-course', () => grpcWorkload(ctx));
+  if (ctx.enabled('media')) await guard('media/segments', () => mediaSegmentsWorkload(ctx));
 }
 
 async function measured(ctx: ExtraContext, svc: ChildService, run: (between: () => Promise<void>) => Promise<LoadResult>) {

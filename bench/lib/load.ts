@@ -22,6 +22,8 @@ export interface LoadResult {
   errors: number;
   non2xx: number;
   timeouts: number;
+  /** Response bytes (headers and bodies) per second, as autocannon counts them; absent for `sequential`. */
+  bytesPerSec?: number;
 }
 
 function cannon(spec: LoadSpec, durationSec: number): Promise<autocannon.Result> {
@@ -66,6 +68,7 @@ export async function load(spec: LoadSpec, between?: () => Promise<void>): Promi
     errors: r.errors,
     non2xx: r.non2xx,
     timeouts: r.timeouts,
+    bytesPerSec: r.throughput.average,
   };
 }
 

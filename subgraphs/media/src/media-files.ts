@@ -17,15 +17,24 @@ export const assetKeys = {
   output: (lessonId: string, assetId: string) => joinKey(assetPrefix(lessonId, assetId), 'output'),
 };
 
-/** The core's file removal, through Storage (local disk or S3 alike). */
+/** The core's asset files, through Storage (local disk or S3 alike). */
 export function storageAssetFiles(storage: Storage): AssetFiles {
-  return { removeAsset: (lessonId, assetId) => storage.deletePrefix(assetPrefix(lessonId, assetId)) };
+  return {
+    removeAsset: (lessonId, assetId) => storage.deletePrefix(assetPrefix(lessonId, assetId)),
+    async copySource(lessonId, fromAssetId, toAssetId) {
+      const key = assetKeys.source(lessonId, toAssetId);
+      await storage.copy(assetKeys.source(lessonId, fromAssetId), key);
+      return key;
+    },
+  };
 }
 
 /**
  * What the transcoder needs from Storage. The source is copied to a scratch file for ffmpeg on every
  * backend (S3 has no local path); the output folder is published with putFolder, whose files are each
- * written whole, and the lesson only switches to the asset once all of them are there.
+ * written whole, and the lesson only switches to the asset once all of them are there. The output key is
+ * never one being served (every transcode that could be served is a new asset), so publishing file by
+ * file is safe on S3, where a folder cannot be renamed into place.
  */
 export function transcodeStorageOf(storage: Storage): TranscodeStorage {
   return {

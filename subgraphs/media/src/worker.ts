@@ -11,13 +11,16 @@ import { courseAccessFor } from './service';
 import { createStorage, storageSettingsFromEnv } from './storage';
 import { reconcileTranscodes, startTranscodeWorker, TranscodeQueue, transcodeSettings, type TranscodeCallbacks } from './transcode';
 
+/** A failed retranscode leaves the lesson READY on its previous video: the reason says both. */
+const retranscodeFailure = (reason: string) => `Retranscoding failed: ${reason.replace(/\.?$/, '.')} The previous video is still served.`;
+
 /** The worker's reports mapped onto the lesson's life cycle (rows, lesson.updated, READY notifications). */
 function lifecycleCallbacks(lifecycle: LessonLifecycle): TranscodeCallbacks {
   return {
     onProcessing: (job) => lifecycle.progress(job.lessonId, job.assetId, 0),
     onProgress: (job, fraction) => lifecycle.progress(job.lessonId, job.assetId, Math.min(99, Math.floor(fraction * 100))),
     onReady: async (job, result) => void (await lifecycle.ready(job.lessonId, job.assetId, { durationSeconds: result.durationSeconds })),
-    onFailed: async (job, reason) => void (await lifecycle.failed(job.lessonId, job.assetId, reason)),
+    onFailed: async (job, reason) => void (await lifecycle.failed(job.lessonId, job.assetId, job.retranscode ? retranscodeFailure(reason) : reason)),
   };
 }
 

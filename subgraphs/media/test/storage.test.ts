@@ -62,6 +62,28 @@ describe.each(backends)('Storage contract: %s', (_name, make) => {
     await storage.deletePrefix('lessons/never-there');
   });
 
+  it('copies an object inside the store; the copy outlives the original', async () => {
+    await storage.putFile('lessons/l3/a1/source', join(src, 'blob.bin'));
+    await storage.copy('lessons/l3/a1/source', 'lessons/l3/a2/source');
+    await storage.deletePrefix('lessons/l3/a1');
+    expect(await storage.stat('lessons/l3/a1/source')).toBeNull();
+    expect((await readAll(await storage.read('lessons/l3/a2/source'))).equals(bytes)).toBe(true);
+    await expect(storage.copy('lessons/l3/a1/source', 'lessons/l3/a3/source')).rejects.toBeInstanceOf(NotStoredError);
+    await expect(storage.copy('lessons/l3/a2/source', '../escape')).rejects.toBeInstanceOf(UnsafeKeyError);
+  });
+
+  it('opens an object for serving: its size first, then its bytes or nothing', async () => {
+    await storage.putFile('lessons/l4/a1/seg.ts', join(src, 'blob.bin'));
+    const opened = await storage.open('lessons/l4/a1/seg.ts');
+    expect(opened?.size).toBe(5000);
+    expect((await readAll(await opened!.read({ start: 10, end: 19 }))).equals(bytes.subarray(10, 20))).toBe(true);
+    const unread = await storage.open('lessons/l4/a1/seg.ts');
+    await unread!.close();
+    expect(await storage.open('lessons/l4/a1/none.ts')).toBeNull();
+    expect(await storage.open('lessons/l4/a1')).toBeNull();
+    await expect(storage.open('../x')).rejects.toBeInstanceOf(UnsafeKeyError);
+  });
+
   it('says a missing object is missing', async () => {
     expect(await storage.stat('lessons/none/x.ts')).toBeNull();
     await expect(storage.read('lessons/none/x.ts')).rejects.toBeInstanceOf(NotStoredError);

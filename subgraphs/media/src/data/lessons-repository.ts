@@ -215,7 +215,7 @@ export class LessonsRepository {
     });
   }
 
-  /** A retranscode of the current asset (or the pending one's source) starts over. */
+  /** A retranscode of the pending asset (uploaded, not served yet) starts over in place. */
   async restartProcessing(lessonId: string, assetId: string): Promise<Lesson | undefined> {
     const at = now();
     try {
@@ -231,6 +231,28 @@ export class LessonsRepository {
       mapDbError(e);
     }
     return this.findById(lessonId);
+  }
+
+  /**
+   * A retranscode of the current asset `fromAssetId` into the new asset `assetId` (its source already
+   * copied to `source.key`): the asset is recorded PROCESSING and becomes the lesson's pending one, while
+   * the lesson stays READY on `fromAssetId`. Undefined when the lesson is gone or plays another asset now.
+   */
+  async retranscodeInto(lessonId: string, fromAssetId: string, assetId: string, source: { key: string; sizeBytes: number }): Promise<Lesson | undefined> {
+    const at = now();
+    try {
+      const applied = await this.db.transaction().execute(async (trx) => {
+        const q = this.q(trx);
+        const row = await q.lessonById(lessonId).executeTakeFirst();
+        if (!row || row.current_asset_id !== fromAssetId) return false;
+        await q.insertAsset({ ...newAsset(assetId, lessonId, at), status: 'PROCESSING', source_key: source.key, size_bytes: source.sizeBytes }).execute();
+        await q.updateLesson(lessonId, { pending_asset_id: assetId, processing_progress: 0, failure_reason: null, updated_at: at }).execute();
+        return true;
+      });
+      return applied ? this.findById(lessonId) : undefined;
+    } catch (e) {
+      mapDbError(e);
+    }
   }
 
   /** Transcoding progress (0..100) of the pending asset; ignored once that asset is no longer pending. */
@@ -252,6 +274,8 @@ export class LessonsRepository {
     const lesson = await this.pendingChange(lessonId, assetId, async (q, row) => {
       before = { status: row.status, current: row.current_asset_id };
       await q.updateAsset(assetId, { status: 'READY', duration_seconds: durationSeconds, failure_reason: null, updated_at: at }).execute();
+      // the replaced asset's files are removed next: they no longer count against the owner's quota
+      if (row.current_asset_id && row.current_asset_id !== assetId) await q.updateAsset(row.current_asset_id, { size_bytes: null, updated_at: at }).execute();
       await q
         .updatePendingLesson(lessonId, assetId, {
           status: 'READY',

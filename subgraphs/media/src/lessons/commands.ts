@@ -68,18 +68,25 @@ export async function requestLessonUpload(ctx: MediaContext, lessonId: string) {
   return { uploadUrl: UPLOAD_PATH, token, expiresAt: new Date(expiresAt * 1000).toISOString(), maxBytes: maxUploadBytes };
 }
 
-/** Transcodes the last uploaded source again (the pending one if it has arrived, else the current one). */
+/**
+ * Transcodes the last uploaded source again. A pending upload (not served yet) starts over in place; the
+ * video the lesson plays is transcoded into a new asset, so what plays keeps playing until the new one is
+ * READY, and keeps playing if it fails (see LessonLifecycle.retranscodeCurrent).
+ */
 export async function retranscodeLesson(ctx: MediaContext, lessonId: string): Promise<Lesson> {
   const lesson = await ownedLesson(ctx, lessonId);
-  const candidates = [lesson.pendingAssetId, lesson.currentAssetId].filter((a): a is string => !!a);
-  for (const assetId of candidates) {
-    const asset = await ctx.lessons.findAsset(assetId);
-    if (!asset?.source_key) continue;
-    if (!ctx.lifecycle.canQueue()) throw serviceUnavailable('Transcoding is not available right now; try again shortly.');
-    const restarted = (await ctx.lessons.restartProcessing(lesson.id, assetId)) as Lesson;
-    await ctx.lifecycle.queue({ lessonId: lesson.id, assetId, sourceKey: asset.source_key, requestId: ctx.requestId });
+  const pending = lesson.pendingAssetId ? await ctx.lessons.findAsset(lesson.pendingAssetId) : undefined;
+  const current = lesson.currentAssetId ? await ctx.lessons.findAsset(lesson.currentAssetId) : undefined;
+  const source = pending?.source_key ? pending : current?.source_key ? current : undefined;
+  if (!source?.source_key) throw conflict('This lesson has no uploaded video to transcode: upload one first.');
+  if (!ctx.lifecycle.canQueue()) throw serviceUnavailable('Transcoding is not available right now; try again shortly.');
+  if (source === pending) {
+    const restarted = (await ctx.lessons.restartProcessing(lesson.id, source.id)) as Lesson;
+    await ctx.lifecycle.queue({ lessonId: lesson.id, assetId: source.id, sourceKey: source.source_key, requestId: ctx.requestId });
     await ctx.lifecycle.announce(restarted);
     return restarted;
   }
-  throw conflict('This lesson has no uploaded video to transcode: upload one first.');
+  const restarted = await ctx.lifecycle.retranscodeCurrent(lesson, { assetId: source.id, sizeBytes: Number(source.size_bytes ?? 0) }, ctx.requestId);
+  if (!restarted) throw conflict('The lesson changed meanwhile (a new video or a deletion); try again.');
+  return restarted;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@dream/common';
 import type { LessonsRepository } from '../data/lessons-repository';
 import type { CourseAccessSource } from '../grpc/course-access';
@@ -12,6 +13,8 @@ export interface TranscodeJob {
   sourceKey: string;
   /** The request that asked for it (upload or retranscode), for the job's logs. */
   requestId?: string;
+  /** A retranscode of the video the lesson plays: its failure is told as such (the lesson keeps playing). */
+  retranscode?: boolean;
 }
 
 /** The transcoding module's queue as the core uses it. */
@@ -19,9 +22,12 @@ export interface TranscodeJobs {
   enqueue(job: TranscodeJob): Promise<void>;
 }
 
-/** Removes every stored file of an asset (source and outputs); the storage module implements it. */
+/** An asset's stored files; the storage module implements it. */
 export interface AssetFiles {
+  /** Removes every stored file of an asset (source and outputs). */
   removeAsset(lessonId: string, assetId: string): Promise<void>;
+  /** Copies the source of `fromAssetId` to be the source of `toAssetId`; answers the new source's key. */
+  copySource(lessonId: string, fromAssetId: string, toAssetId: string): Promise<string>;
 }
 
 export interface LessonLifecycleDeps {
@@ -62,6 +68,27 @@ export class LessonLifecycle {
     await this.deps.jobs.enqueue(job);
   }
 
+  /**
+   * Transcodes the lesson's current (playing) asset again, as a new asset with a copy of its source: the
+   * output is written where nothing is served, the lesson switches to it only when it is READY (the old
+   * asset's files go then), and a failure leaves the lesson READY on the old one with the reason shown.
+   * Undefined when the lesson changed meanwhile (deleted, or it plays another asset now).
+   */
+  async retranscodeCurrent(lesson: Lesson, source: { assetId: string; sizeBytes: number }, requestId?: string): Promise<Lesson | undefined> {
+    const assetId = randomUUID();
+    const key = await this.deps.files.copySource(lesson.id, source.assetId, assetId);
+    let restarted: Lesson | undefined;
+    try {
+      restarted = await this.deps.lessons.retranscodeInto(lesson.id, source.assetId, assetId, { key, sizeBytes: source.sizeBytes });
+    } finally {
+      if (!restarted) await this.removeFiles(lesson.id, assetId);
+    }
+    if (!restarted) return undefined;
+    await this.queue({ lessonId: lesson.id, assetId, sourceKey: key, retranscode: true, requestId });
+    await this.announce(restarted);
+    return restarted;
+  }
+
   async progress(lessonId: string, assetId: string, percent: number): Promise<void> {
     const lesson = await this.deps.lessons.setProcessingProgress(lessonId, assetId, percent);
     if (lesson) await this.announce(lesson);
@@ -69,17 +96,28 @@ export class LessonLifecycle {
 
   async ready(lessonId: string, assetId: string, output: { durationSeconds: number }): Promise<Lesson | undefined> {
     const change = await this.deps.lessons.assetReady(lessonId, assetId, output.durationSeconds);
-    if (!change) return undefined;
+    if (!change) {
+      // a late job: its lesson is gone or moved on to another asset, so nothing will ever serve (or
+      // otherwise delete) what it wrote
+      if ((await this.deps.lessons.findById(lessonId))?.currentAssetId !== assetId) await this.removeFiles(lessonId, assetId);
+      return undefined;
+    }
     await this.announce(change.lesson);
     if (change.replacedAssetId) await this.removeFiles(lessonId, change.replacedAssetId);
     if (change.becameReady) await this.notifyReady(change.lesson);
     return change.lesson;
   }
 
-  /** The upload or transcoding cannot succeed (e.g. "Not a playable video file"): its files go. */
+  /**
+   * The upload or transcoding cannot succeed (e.g. "Not a playable video file"): its files go, unless
+   * the asset is the one the lesson plays (a late report of a job that ran again after it was READY):
+   * what is served is never removed by a failure.
+   */
   async failed(lessonId: string, assetId: string, reason: string): Promise<Lesson | undefined> {
     const lesson = await this.deps.lessons.assetFailed(lessonId, assetId, reason);
-    await this.removeFiles(lessonId, assetId);
+    const playing = (lesson ?? (await this.deps.lessons.findById(lessonId)))?.currentAssetId === assetId;
+    if (playing) this.deps.logger.warn({ lessonId, assetId, reason }, 'a transcode of the playing asset failed; its files are kept');
+    else await this.removeFiles(lessonId, assetId);
     if (lesson) await this.announce(lesson);
     return lesson;
   }

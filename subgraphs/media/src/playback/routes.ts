@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { requestIdOf, sendError, type ErrorCode, type Logger } from '@dream/common';
-import { assertSafeKey, NotStoredError, UnsafeKeyError, type Storage } from '../storage';
+import { assertSafeKey, NotStoredError, UnsafeKeyError, type OpenedObject, type Storage } from '../storage';
 import { answerRange } from './range';
 import { PLAYBACK_PATH, verifyPlaybackToken, type PlaybackClaims } from './token';
 
@@ -96,10 +97,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: Playbac
   const target = await resolve(req.url ?? '', options);
   if ('error' in target) return sendError(res, target.error, target.message);
   const { key, kind, claims } = target;
-  const stat = await options.storage.stat(key);
-  if (!stat) return sendError(res, 'NOT_FOUND', 'No such media file.');
 
   if (options.delivery === 'presigned' && !kind.playlist) {
+    if (!(await options.storage.stat(key))) return sendError(res, 'NOT_FOUND', 'No such media file.');
     const ttl = Math.max(1, claims.expiresAt - Math.floor((options.now?.() ?? Date.now()) / 1000));
     const url = await options.storage.presignedUrl(key, ttl);
     if (url) {
@@ -108,24 +108,42 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: Playbac
     }
   }
 
-  const answer = answerRange(typeof req.headers.range === 'string' ? req.headers.range : undefined, stat.size);
+  // one lookup for the size and the bytes (a stat, then a read, would resolve and check the key twice)
+  const file = await options.storage.open(key);
+  if (!file) return sendError(res, 'NOT_FOUND', 'No such media file.');
+  let body: Readable | undefined;
+  try {
+    body = await answer(req, res, kind, file);
+  } finally {
+    if (!body) await file.close();
+  }
+  if (!body) return;
+  // a client that goes away mid-file makes pipeline reject; the storage stream is destroyed with it
+  await pipeline(body, res).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
+  });
+}
+
+/** Writes the head of the answer; the body to send, or undefined when there is none (HEAD, 416, empty). */
+async function answer(req: IncomingMessage, res: ServerResponse, kind: (typeof FILE_KINDS)[string], file: OpenedObject): Promise<Readable | undefined> {
+  const ranged = answerRange(typeof req.headers.range === 'string' ? req.headers.range : undefined, file.size);
   const headers: Record<string, string | number> = {
     'content-type': kind.type,
     'cache-control': kind.cache,
     'accept-ranges': 'bytes',
   };
-  if (answer.kind === 'unsatisfiable') {
-    res.setHeader('content-range', `bytes */${stat.size}`);
-    return sendError(res, 'RANGE_NOT_SATISFIABLE', `The requested range is not within the file's ${stat.size} bytes.`);
+  if (ranged.kind === 'unsatisfiable') {
+    res.setHeader('content-range', `bytes */${file.size}`);
+    sendError(res, 'RANGE_NOT_SATISFIABLE', `The requested range is not within the file's ${file.size} bytes.`);
+    return undefined;
   }
-  const range = answer.kind === 'partial' ? answer.range : undefined;
-  if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${stat.size}`;
-  headers['content-length'] = range ? range.end - range.start + 1 : stat.size;
+  const range = ranged.kind === 'partial' ? ranged.range : undefined;
+  if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${file.size}`;
+  headers['content-length'] = range ? range.end - range.start + 1 : file.size;
   res.writeHead(range ? 206 : 200, headers);
-  if (req.method === 'HEAD' || stat.size === 0) return void res.end();
-  const body = await options.storage.read(key, range);
-  // a client that goes away mid-file makes pipeline reject; the storage stream is destroyed with it
-  await pipeline(body, res).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
-  });
+  if (req.method === 'HEAD' || file.size === 0) {
+    res.end();
+    return undefined;
+  }
+  return file.read(range);
 }

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat as fsStat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -13,7 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { assertSafeKey, joinKey } from './keys';
 import { putFolderFileByFile } from './folder';
-import { NotStoredError, type ByteRange, type Storage, type StoredObject } from './storage';
+import { NotStoredError, type ByteRange, type OpenedObject, type Storage, type StoredObject } from './storage';
 
 export interface S3StorageOptions {
   /** A configured client (endpoint, region, credentials, forcePathStyle for S3-compatible servers). */
@@ -60,6 +61,16 @@ export class S3Storage implements Storage {
     await new Upload({ client: this.client, params: { Bucket: this.bucket, Key: this.objectKey(key), Body: body } }).done();
   }
 
+  async copy(from: string, to: string): Promise<void> {
+    // the copy source is `<bucket>/<key>`, URL-encoded; our keys are plain names, so encoding is a no-op
+    const source = `${this.bucket}/${this.objectKey(from).split('/').map(encodeURIComponent).join('/')}`;
+    try {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.objectKey(to), CopySource: source }));
+    } catch (e) {
+      throw isNotFound(e) ? new NotStoredError(from) : e;
+    }
+  }
+
   putFolder(prefix: string, localDir: string): Promise<void> {
     return putFolderFileByFile(this, prefix, localDir);
   }
@@ -72,6 +83,13 @@ export class S3Storage implements Storage {
       if (isNotFound(e)) return null;
       throw e;
     }
+  }
+
+  async open(key: string): Promise<OpenedObject | null> {
+    const found = await this.stat(key);
+    if (!found) return null;
+    // nothing is held open on S3: the bytes are fetched when asked for
+    return { size: found.size, read: (range) => this.read(key, range), close: async () => undefined };
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {

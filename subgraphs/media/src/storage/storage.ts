@@ -12,6 +12,18 @@ export interface StoredObject {
 }
 
 /**
+ * An object opened for serving: its size is known before any byte is read, and its bytes are the ones of
+ * that moment (on disk, the open file, even if a newer one is renamed over it). Exactly one of `read` and
+ * `close` is called.
+ */
+export interface OpenedObject extends StoredObject {
+  /** The bytes (only `range` when given) as a stream; the object is released when the stream ends or is destroyed. */
+  read(range?: ByteRange): Promise<Readable>;
+  /** Releases the object without reading it (HEAD, an unsatisfiable range, an empty file). */
+  close(): Promise<void>;
+}
+
+/**
  * Where media files live: the service core, the transcoder and the playback routes all go through this,
  * so the local disk and S3 are interchangeable. Keys are `/`-separated relative paths checked by
  * `assertSafeKey`; a bad key throws `UnsafeKeyError` on every backend. Nothing here buffers a whole file.
@@ -21,10 +33,21 @@ export interface Storage {
   putFile(key: string, localPath: string): Promise<void>;
   /** Writes a stream to `key`; readers never see it half-written. */
   putStream(key: string, body: Readable): Promise<void>;
+  /**
+   * Copies the object at `from` to `to` (replacing it) inside the store, without the bytes passing through
+   * this process where the backend allows (S3: a server-side copy; local disk: a hard link when it can).
+   * Rejects with `NotStoredError` when `from` is missing.
+   */
+  copy(from: string, to: string): Promise<void>;
   /** Copies every file under `localDir` to `prefix/<relative path>`. */
   putFolder(prefix: string, localDir: string): Promise<void>;
   /** Size of `key`, or null when there is no such object. */
   stat(key: string): Promise<StoredObject | null>;
+  /**
+   * Opens `key` for serving (size, then bytes): one lookup where `stat` then `read` would make two, for
+   * the playback routes, which answer every segment request. Null when there is no such object.
+   */
+  open(key: string): Promise<OpenedObject | null>;
   /** The object's bytes (only `range` when given) as a stream; rejects with `NotStoredError` when missing. */
   read(key: string, range?: ByteRange): Promise<Readable>;
   /** Deletes every object whose key starts with `prefix/` (and `prefix` itself); missing is not an error. */

@@ -7,12 +7,14 @@ export interface TranscodeJobData {
   assetId: string;
   /** Storage key of the uploaded source file. */
   sourceKey: string;
-  /** Storage key the output folder is published under. */
+  /** Storage key the output folder is published under (never one that is being served). */
   outputKey: string;
   /** The request that queued it, so the worker's log lines carry the same id as the gateway's. */
   requestId?: string;
   /** The queuing request's trace context (W3C traceparent), so the transcode joins its trace. */
   trace?: TraceCarrier;
+  /** The service core's own mark, carried through untouched: a retranscode of the playing video. */
+  retranscode?: boolean;
 }
 
 export const TRANSCODE_QUEUE = 'media-transcode';

@@ -11,10 +11,10 @@ export interface TranscodeStorage {
   fetchSource(key: string): Promise<{ path: string; release(): Promise<void> }>;
   /**
    * Publishes the finished output folder `localDir` (master.m3u8, 360p/, 720p/, video.mp4, poster.jpg)
-   * under `key`, so that readers see either nothing or the whole folder: a local store renames it into
-   * place (same filesystem; `replaceFolder` does that) or copies to a temporary name first; a remote store
-   * uploads the playlists last. An output already under `key` (a retranscode of the same asset) is replaced.
-   * After it returns, `localDir` may be gone (renamed) or left for the caller, which removes it.
+   * under `key`, each file written whole; files already there (an earlier attempt of the same job) are
+   * replaced. The caller never names a key that is being served: the service core switches a lesson to
+   * an output only after this returns. After it returns, `localDir` may be gone or left for the caller,
+   * which removes it.
    */
   putFolder(localDir: string, key: string): Promise<void>;
 }
