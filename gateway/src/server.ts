@@ -227,6 +227,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       formatError: formatGraphQLError,
       includeStacktraceInErrorResponses: false,
       introspection: true,
+      // Shutdown is ours (main.ts, in order: client surface, HTTP server, then Apollo). Apollo's own
+      // SIGINT/SIGTERM handler would stop Apollo while /graphql still takes requests and then re-send
+      // the signal, which the shutdown takes for a second Ctrl-C once its grace period is over.
+      stopOnTerminationSignals: false,
       // the lexer stops at this many tokens: a 1 MB document is refused after reading a few KB of it
       parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
       plugins: [
