@@ -6,7 +6,7 @@ import type { WebSocketServer } from 'ws';
  * close handshake, and a peer that never answers the close frame (a frozen tab, a half-open TCP
  * connection) would hold it — and the gateway's shutdown with it — for ws's 30 s close timeout.
  */
-export async function closeWithin(wss: WebSocketServer, close: () => Promise<void>, graceMs = 1000): Promise<void> {
+export async function closeWithin(wss: WebSocketServer, close: () => Promise<void> | void, graceMs = 1000): Promise<void> {
   const timer = setTimeout(() => {
     for (const ws of wss.clients) ws.terminate();
   }, graceMs);
