@@ -42,6 +42,7 @@ import { PooledDataSource, WriteFence } from './data-source';
 import { createExecutor, noSupergraphYet, type Auth } from './graphql/executor';
 import { attachGraphiql } from './http/graphiql';
 import { corsMatcher, securityHeadersOf } from './http/security-headers';
+import { GUARDED_STATUS_ROUTES } from './http/status-routes';
 import { createWebApp, type WebApp } from './http/web-app';
 import { queryLimitsOf, queryLimitsPlugin } from './limits';
 import { GatewayMetrics } from './metrics';
@@ -303,15 +304,15 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   router.add('*', GRAPHQL_PATH, (req, res, ctx) => serveGraphQL(req, res, ctx.requestId));
   // liveness: the process answers; a missing supergraph is readiness' business (/health)
   router.add('GET', '/live', (_req, res) => sendJson(res, 200, { status: 'alive' }));
-  router.add(
-    'GET',
-    '/ready',
-    guarded((_req, res) => {
+  const statusPages: Record<string, RouteHandler> = {
+    '/ready': (_req, res) => {
       const report = readyReport();
       sendJson(res, report.status === 'ready' ? 200 : 503, report);
-    }),
-  );
-  router.add('GET', '/metrics', guarded(metricsRoute(metrics.registry)));
+    },
+    '/metrics': metricsRoute(metrics.registry),
+  };
+  // registered from the list the deploy checks read, so the two cannot drift
+  for (const path of GUARDED_STATUS_ROUTES) router.add('GET', path, guarded(statusPages[path]!));
 
   // every part is built before the server listens: the first request finds all routes in place
   const declaredEvents = followDeclaredEvents(supergraph, logger.child({ part: 'declared-events' }));
