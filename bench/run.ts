@@ -25,7 +25,8 @@ import { load, sequential, type LoadResult, type LoadSpec } from './lib/load';
 import { ProcWatch } from './lib/proc';
 import { START_TIMEOUT_MS } from './lib/start';
 import { markdownTable, textTable } from './lib/table';
-import type { Row, Seed } from './lib/types';
+import { gqlPost, seedData, startReplicas, waitForPools, type Replicas } from './lib/topology';
+import type { Row } from './lib/types';
 import { runExtraWorkloads, type ExtraContext } from './workloads';
 
 // ---------- options ----------
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   let exitCode = 0;
   try {
     log(`bench: topology in ${stack.dir}`);
-    const replicas = await startReplicas(stack, {});
+    const replicas = await startReplicas(stack, REPLICAS, {}, { nodeArgs: PROFILE_SUBGRAPHS ? PROFILE_ARGS : [], timeoutMs: START_TIMEOUT_MS });
     const ours = await stack.spawnGateway(
       // every benchmark client is on loopback: lift the per-address WebSocket caps (the 10,000-subscriber run)
       { ACCESS_LOG: 'false', WS_MAX_CONNECTIONS_PER_ADDRESS: '100000', MAX_SUBSCRIPTIONS_PER_ADDRESS: '100000', ...OURS_ENV },
@@ -203,85 +204,10 @@ async function main(): Promise<void> {
 }
 
 // ---------- topology ----------
-interface Replicas {
-  users: ChildService[];
-  courses: ChildService[];
-  all: ChildService[];
-}
 interface Ctx {
   stack: Stack;
   replicas: Replicas;
   counter: () => Promise<number>;
-}
-
-async function startReplicas(stack: Stack, env: Record<string, string>): Promise<Replicas> {
-  // replica 1 of each first (each migrates its subgraph's shared SQLite file), then replica 2
-  const o = { nodeArgs: PROFILE_SUBGRAPHS ? PROFILE_ARGS : [], timeoutMs: START_TIMEOUT_MS };
-  const first = await Promise.all([stack.spawnSubgraph('users', env, o), stack.spawnSubgraph('courses', env, o)]);
-  const users = [first[0]];
-  const courses = [first[1]];
-  for (let i = 1; i < REPLICAS; i++) {
-    const more = await Promise.all([stack.spawnSubgraph('users', env, o), stack.spawnSubgraph('courses', env, o)]);
-    users.push(more[0]);
-    courses.push(more[1]);
-  }
-  return { users, courses, all: [...users, ...courses] };
-}
-
-async function waitForPools(gw: ChildService, n: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const res = await fetch(`${gw.base}/ready`).catch(() => undefined);
-    const body = res ? ((await res.json().catch(() => ({}))) as { subgraphs?: Record<string, { available: number }> }) : {};
-    const s = body.subgraphs ?? {};
-    if (s.users?.available === n && s.courses?.available === n) return;
-    if (Date.now() > deadline) throw new Error(`gateway pools never reached ${n} replicas each: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function gqlPost(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as { data?: any; errors?: Array<{ message: string }> };
-  if (body.errors?.length) throw new Error(`${url}: ${body.errors.map((e) => e.message).join('; ')}`);
-  return body.data;
-}
-
-/** 5 owners with 12 courses each (SMOKE: 2 × 30 would be slower; the same set is fine). */
-async function seedData(base: string): Promise<Seed> {
-  const url = `${base}/graphql`;
-  const tokens: string[] = [];
-  const ownerIds: string[] = [];
-  const courseIds: string[] = [];
-  const courseMeta: Seed['courseMeta'] = {};
-  const owners = 5;
-  const tag = Date.now().toString(36);
-  for (let o = 0; o < owners; o++) {
-    const data = await gqlPost(
-      url,
-      'mutation($i: SignupInput!) { signup(input: $i) { jwt user { id } } }',
-      { i: { username: `owner${o}_${tag}`, password: 'bench-password-1', email: `owner${o}_${tag}@bench.test`, roles: ['OWNER', 'STUDENT'] } },
-    );
-    tokens.push(data.signup.jwt);
-    ownerIds.push(data.signup.user.id);
-  }
-  const categories = ['math', 'music', 'code', 'art'];
-  for (let i = 0; i < owners * 12; i++) {
-    const data = await gqlPost(
-      url,
-      'mutation($i: CreateCourseInput!) { createCourse(input: $i) { id } }',
-      { i: { name: `Course ${i}`, info: `About course ${i}`, category: categories[i % categories.length], price: 10 + (i % 40) } },
-      { authorization: `Bearer ${tokens[i % owners]}` },
-    );
-    courseIds.push(data.createCourse.id);
-    courseMeta[data.createCourse.id] = { ownerId: ownerIds[i % owners], category: categories[i % categories.length] };
-  }
-  return { owners, ownerIds, courseIds, courseMeta, tokens };
 }
 
 /** The supergraph our gateway composed (from its supergraph manager), pointed at replica 1 of each subgraph. */
@@ -448,7 +374,7 @@ async function cacheWorkload(ctx: Ctx, ours: ChildService, ids: string[], env: R
   log('bench: restarting the replicas with CACHE_ENABLED=false');
   const old = ctx.replicas.all;
   await Promise.all(old.map((s) => s.stop()));
-  ctx.replicas = await startReplicas(ctx.stack, { CACHE_ENABLED: 'false' });
+  ctx.replicas = await startReplicas(ctx.stack, REPLICAS, { CACHE_ENABLED: 'false' }, { nodeArgs: PROFILE_SUBGRAPHS ? PROFILE_ARGS : [], timeoutMs: START_TIMEOUT_MS });
   ctx.counter = () => subgraphCalls(ctx.replicas.all);
   await waitForPools(ours, REPLICAS);
   const cold = await measure(ctx, 'course(id)/no-cache', 'gateway', ours, spec);

@@ -6,7 +6,7 @@ import type { GatewayExecutor } from './graphql/executor';
 import { queryLimitsOf } from './limits';
 import { registerOpenApi } from './http/openapi';
 import { registerRestShims } from './http/rest/shims';
-import type { Router } from './http/router';
+import type { RouteRegistry } from '@dream/common/http';
 import { registerWsTicket } from './http/ws-ticket';
 import type { DeclaredEventFields } from './subscriptions/declared-events';
 import { EventBus } from './subscriptions/event-bus';
@@ -33,7 +33,7 @@ export interface ClientSurfaceParts {
   config: GatewayConfig;
   logger: Logger;
   executor: GatewayExecutor;
-  router: Router;
+  router: RouteRegistry;
   tickets: WsTickets;
   trusted: TrustedDocuments;
   /** The Subscription fields subgraphs declare with @eventSubscription (their owner follows composition). */

@@ -1,6 +1,6 @@
 // first: flattens @apollo/federation-internals' re-export getters before @apollo/gateway loads (hot path)
 import './flat-exports';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -14,21 +14,27 @@ import {
   trustedProxies,
   DiscoveryClient,
   JwtService,
-  closeServer,
   createLogger,
   createRedis,
   extractToken,
   formatGraphQLError,
   handleGraphQLHttp,
-  listen,
   loadJwtKeys,
-  requestIdOf,
-  sendJson,
-  REQUEST_ID_HEADER,
   type InstanceStatus,
   type Logger,
   type Redis,
 } from '@dream/common';
+import {
+  Router,
+  metricsRoute,
+  sendAppError,
+  sendJson,
+  startHttpService,
+  type HttpService,
+  type RequestContext,
+  type RouteHandler,
+  type RouteMatch,
+} from '@dream/common/http';
 import { createClientSurface, type ClientSurface } from './client-surface';
 import { type GatewayConfig, requiredSecrets } from './config';
 import type { GatewayContext } from './context';
@@ -37,10 +43,9 @@ import { startEntityCache, type RunningEntityCache } from './cache/cache-invalid
 import { staleMarkerPlugin } from './cache/stale-marker';
 import { createExecutor, noSupergraphYet, type Auth } from './graphql/executor';
 import { attachGraphiql } from './http/graphiql';
-import { Routes, type RouteHandler, type RouteInfo } from './http/router';
-import { corsMatcher, setSecurityHeaders } from './http/security-headers';
+import { corsMatcher, securityHeadersOf } from './http/security-headers';
 import { GUARDED_STATUS_ROUTES } from './http/status-routes';
-import { createWebApp } from './http/web-app';
+import { createWebApp, type WebApp } from './http/web-app';
 import { queryLimitsOf, queryLimitsPlugin } from './limits';
 import { GatewayMetrics } from './metrics';
 import { Pools } from './pools';
@@ -51,7 +56,7 @@ import { registerPrefixRoutes, type PrefixRoutes } from './routes/prefix-routes'
 import { followDeclaredEvents, type DeclaredEventFields } from './subscriptions/declared-events';
 import { WsTickets } from './ws/tickets';
 
-export type { RouteHandler, RouteInfo } from './http/router';
+export type { RequestContext, RouteHandler } from '@dream/common/http';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -143,6 +148,12 @@ const unavailableStatusPlugin: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
+/** The web app as run-time routes: GET/HEAD paths outside the API's own. */
+function webAppRoutes(webApp: WebApp): { match(method: string, path: string): RouteMatch | undefined } {
+  const route: RouteMatch = { label: 'web', handler: (req, res, ctx: RequestContext) => webApp.serve(req, res, ctx.path) };
+  return { match: (method, path) => ((method === 'GET' || method === 'HEAD') && webApp.claims(path) ? route : undefined) };
+}
+
 /**
  * Starts the gateway on one port: /graphql (POST/GET via @apollo/server + @apollo/gateway, Sandbox
  * on browser GET), /health, /live, /ready, /metrics, and any routes added with `route()`. It listens at
@@ -213,12 +224,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     logger,
   );
   const webApp = config.WEB_ROOT ? createWebApp(config.WEB_ROOT, logger) : undefined;
-  const accessLog = config.ACCESS_LOG;
-  const cors = { allow: corsMatcher(config.CORS_ORIGINS) };
-  const securityHeaders = { hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS };
   let apollo: ApolloServer<GatewayContext> | undefined;
   let stopped = false;
-  const routes = new Routes();
+  const router = new Router();
   let markStopped: () => void = () => undefined;
   const stoppedSignal = new Promise<void>((resolve) => (markStopped = resolve));
 
@@ -231,6 +239,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       formatError: formatGraphQLError,
       includeStacktraceInErrorResponses: false,
       introspection: true,
+      // Shutdown is ours (main.ts, in order: client surface, HTTP server, then Apollo). Apollo's own
+      // SIGINT/SIGTERM handler would stop Apollo while /graphql still takes requests and then re-send
+      // the signal, which the shutdown takes for a second Ctrl-C once its grace period is over.
+      stopOnTerminationSignals: false,
       // the lexer stops at this many tokens: a 1 MB document is refused after reading a few KB of it
       parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
       plugins: [
@@ -294,116 +306,55 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   /** The status endpoints' guard: the STATUS_TOKEN, or without one a client on this machine. */
   const statusAllowed = (req: IncomingMessage): boolean =>
     config.STATUS_TOKEN ? secretMatches(extractToken(req.headers), config.STATUS_TOKEN) : isLoopback(req.socket.remoteAddress);
+  const guarded =
+    (handler: RouteHandler): RouteHandler =>
+    (req, res, ctx) => {
+      if (!statusAllowed(req)) throw new AppError('UNAUTHENTICATED', `${ctx.path} is internal: send Authorization: Bearer <STATUS_TOKEN>.`);
+      return handler(req, res, ctx);
+    };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const started = process.hrtime.bigint();
-    const requestId = requestIdOf(req);
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
-    setSecurityHeaders(res, req.method, path, securityHeaders);
-    let label = 'other';
-    if (req.headers.origin !== undefined) {
-      // CORS: Sandbox (embedded from Apollo's origin) and browser apps call us cross-origin with header tokens, no cookies
-      const allowed = cors.allow(req.headers.origin);
-      // Granted or refused, the answer depends on Origin (unless every origin is allowed): without Vary a
-      // shared cache could serve a refused origin's answer (no grant) to an allowed one, or the reverse.
-      if (allowed !== '*') res.setHeader('vary', 'origin');
-      if (allowed) {
-        res.setHeader('access-control-allow-origin', allowed);
-        res.setHeader('access-control-expose-headers', REQUEST_ID_HEADER);
-      }
-      if (req.method === 'OPTIONS') {
-        label = 'preflight';
-        res.once('finish', () => metrics.requests.inc({ route: label, method: 'OPTIONS', status: String(res.statusCode) }));
-        res.writeHead(204, {
-          'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
-          'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? 'content-type, authorization, jwt'),
-          'access-control-max-age': '600',
-        });
-        res.end();
-        return;
-      }
-    }
-    res.once('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.requests.inc({ route: label, method: req.method ?? 'GET', status: String(res.statusCode) });
-      metrics.latency.observe({ route: label }, seconds);
-      if (accessLog || res.statusCode >= 500) {
-        logger[res.statusCode >= 500 ? 'warn' : 'info'](
-          { requestId, method: req.method, path, route: label, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
-          'request',
-        );
-      }
-    });
-    try {
-      const r = routes.match(req.method, path);
-      if (r) {
-        label = r.label;
-        const info: RouteInfo = { requestId, logger: logger.child({ requestId }), path, url: new URL(rawUrl, 'http://localhost') };
-        await r.handler(req, res, info);
-      } else if (path === GRAPHQL_PATH) {
-        label = GRAPHQL_PATH;
-        await serveGraphQL(req, res, requestId);
-      } else if (path === '/health' && req.method === 'GET') {
-        label = '/health';
-        const ok = !!apollo;
-        sendJson(res, ok ? 200 : 500, ok ? { status: 'ok', subgraphs: supergraph.subgraphs } : { status: 'down', reason: 'no supergraph loaded yet' });
-      } else if (path === '/live' && req.method === 'GET') {
-        // liveness: the process answers; a missing supergraph is readiness' business (/health)
-        label = '/live';
-        sendJson(res, 200, { status: 'alive' });
-      } else if (GUARDED_STATUS_ROUTES.includes(path) && req.method === 'GET' && !statusAllowed(req)) {
-        label = path;
-        req.resume();
-        sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message: `${path} is internal: send Authorization: Bearer <STATUS_TOKEN>.` } });
-      } else if (path === '/ready' && req.method === 'GET') {
-        label = '/ready';
-        const report = readyReport();
-        sendJson(res, report.status === 'ready' ? 200 : 503, report);
-      } else if (path === '/metrics' && req.method === 'GET') {
-        label = '/metrics';
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
-      } else if ((req.method === 'GET' || req.method === 'HEAD') && webApp?.serve(req, res, path)) {
-        label = 'web';
-      } else {
-        req.resume();
-        sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` } });
-      }
-    } catch (err) {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const appErr = err instanceof AppError ? err : undefined;
-      if (!appErr) logger.error({ err, requestId }, 'unhandled gateway error');
-      const e = appErr ?? new AppError('INTERNAL_SERVER_ERROR', 'Internal server error.');
-      if (path === GRAPHQL_PATH) sendGraphQLError(res, e);
-      else sendJson(res, e.status, { error: { code: e.code, message: e.message } });
-    }
+  router.add('*', GRAPHQL_PATH, (req, res, ctx) => serveGraphQL(req, res, ctx.requestId));
+  // liveness: the process answers; a missing supergraph is readiness' business (/health)
+  router.add('GET', '/live', (_req, res) => sendJson(res, 200, { status: 'alive' }));
+  const statusPages: Record<string, RouteHandler> = {
+    '/ready': (_req, res) => {
+      const report = readyReport();
+      sendJson(res, report.status === 'ready' ? 200 : 503, report);
+    },
+    '/metrics': metricsRoute(metrics.registry),
   };
+  // registered from the list the deploy checks read, so the two cannot drift
+  for (const path of GUARDED_STATUS_ROUTES) router.add('GET', path, guarded(statusPages[path]!));
 
   // every part is built before the server listens: the first request finds all routes in place
   const declaredEvents = followDeclaredEvents(supergraph, logger.child({ part: 'declared-events' }));
-  const clientSurface = createClientSurface({ config, logger, executor, router: routes, tickets, trusted, declared: declaredEvents.fields });
+  const clientSurface = createClientSurface({ config, logger, executor, router, tickets, trusted, declared: declaredEvents.fields });
   const prefixRoutes = registerPrefixRoutes({
     config,
     logger,
-    router: routes,
+    router,
     executor,
     probe: (url) => upstream.health(url),
     discovered: (onSnapshot) => supergraph.on('discovered', onSnapshot),
   });
   metrics.trackRoutes(() => prefixRoutes.table.all());
-  attachGraphiql(routes);
-  const server = createServer((req, res) => void handle(req, res));
-  server.keepAliveTimeout = 65_000;
-  server.on('upgrade', clientSurface.onUpgrade);
+  attachGraphiql(router);
+  // the web app answers GET/HEAD paths no route claims, after the announced prefixes
+  if (webApp) router.mount(webAppRoutes(webApp));
   supergraph.start();
-  const port = await listen(server, config.PORT, config.HOST).catch(async (err: unknown) => {
+  const http: HttpService = await startHttpService({
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    router,
+    health: () => (apollo ? { ok: true, subgraphs: supergraph.subgraphs } : { ok: false, reason: 'no supergraph loaded yet' }),
+    requestMetrics: metrics,
+    securityHeaders: securityHeadersOf({ hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS }),
+    // Sandbox (embedded from Apollo's origin) and browser apps call us cross-origin with header tokens, no cookies
+    cors: { allow: corsMatcher(config.CORS_ORIGINS) },
+    accessLog: config.ACCESS_LOG,
+    sendError: (res, err, ctx) => (ctx.path === GRAPHQL_PATH ? sendGraphQLError(res, err) : sendAppError(res, err)),
+  }).catch(async (err: unknown) => {
     // the client surface holds a Redis subscriber and timers, the route pools their probes: a port that
     // cannot be bound must not leave them open
     await clientSurface.stop();
@@ -412,7 +363,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     await entityCache?.stop();
     throw err;
   });
-  const url = `http://127.0.0.1:${port}`;
+  const { server, port, base: url } = http;
+  server.on('upgrade', clientSurface.onUpgrade);
   logger.info({ port, url: `${url}${GRAPHQL_PATH}`, discovery: config.DISCOVERY_URL }, 'gateway listening');
 
   const gw: Gateway = {
@@ -431,7 +383,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     authenticator,
     logger,
     config,
-    route: (method, path, handler, label) => routes.route(method, path, handler, label),
+    route: (method, path, handler, label) => router.route(method, path, handler, label),
     ready: async () => {
       await Promise.race([apolloReady, stoppedSignal]);
       if (!apollo) throw new Error('gateway stopped before a supergraph was loaded');
@@ -451,7 +403,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       server.off('upgrade', clientSurface.onUpgrade);
       await clientSurface.stop();
       declaredEvents.stop();
-      await closeServer(server);
+      await http.stop();
       await supergraph.stop();
       if (apollo) await apollo.stop();
       else await gateway.stop().catch(() => undefined);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Router } from './router';
+import type { RouteRegistry } from '@dream/common/http';
 
 /**
  * An offline GraphQL IDE: GraphiQL at GET /graphiql, every file served by the gateway itself from npm
@@ -107,7 +107,7 @@ function notFound(req: IncomingMessage, res: ServerResponse, path: string): void
 }
 
 /** Registers GET (and HEAD) /graphiql and /graphiql/assets/<name> on the gateway. */
-export function attachGraphiql(router: Router): void {
+export function attachGraphiql(router: RouteRegistry): void {
   const page = (req: IncomingMessage, res: ServerResponse) => send(req, res, asset(PAGE)!, 'no-cache');
   const assets = (req: IncomingMessage, res: ServerResponse, info: { path: string }) => {
     const a = asset(ASSET_FILES.get(info.path.slice(GRAPHIQL_ASSETS.length)));

@@ -1,5 +1,5 @@
 import { sendJson } from '@dream/common';
-import type { Router } from './router';
+import type { RouteRegistry } from '@dream/common/http';
 
 /**
  * OpenAPI 3.1 description of the REST shims (served at GET /api/openapi.json). Hand-written: the
@@ -230,7 +230,7 @@ export const OPENAPI_DOCUMENT = {
 } as const;
 
 /** GET /api/openapi.json */
-export function registerOpenApi(router: Router): void {
+export function registerOpenApi(router: RouteRegistry): void {
   router.route('GET', '/api/openapi.json', (req, res) => {
     req.resume();
     sendJson(res, 200, OPENAPI_DOCUMENT);

@@ -1,5 +1,3 @@
-import type { ServerResponse } from 'node:http';
-
 /**
  * Headers every gateway HTTP response carries. The API answers JSON, so its CSP forbids everything;
  * GET /graphql may be the Apollo Sandbox landing page (HTML that loads Apollo's CDN and embeds the
@@ -27,20 +25,21 @@ export interface SecurityHeaderOptions {
   hstsMaxAgeSeconds: number;
 }
 
-/** The security headers of an answer (also written by hand on refused WebSocket upgrades, which bypass ServerResponse). */
-export function securityHeaders(method: string | undefined, path: string, opts: SecurityHeaderOptions): Record<string, string> {
-  const h: Record<string, string> = {
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
-    'content-security-policy': method === 'GET' && path === '/graphql' ? LANDING_CSP : API_CSP,
-  };
-  if (opts.hstsMaxAgeSeconds > 0) h['strict-transport-security'] = `max-age=${opts.hstsMaxAgeSeconds}; includeSubDomains`;
-  return h;
+/**
+ * The security headers of every answer, as a function of method and path that returns one of two
+ * objects built once (the skeleton copies them onto each response).
+ */
+export function securityHeadersOf(opts: SecurityHeaderOptions): (method: string | undefined, path: string) => Readonly<Record<string, string>> {
+  const hsts: Record<string, string> = opts.hstsMaxAgeSeconds > 0 ? { 'strict-transport-security': `max-age=${opts.hstsMaxAgeSeconds}; includeSubDomains` } : {};
+  const common = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' };
+  const api = Object.freeze({ ...common, 'content-security-policy': API_CSP, ...hsts });
+  const landing = Object.freeze({ ...common, 'content-security-policy': LANDING_CSP, ...hsts });
+  return (method, path) => (method === 'GET' && path === '/graphql' ? landing : api);
 }
 
-export function setSecurityHeaders(res: ServerResponse, method: string | undefined, path: string, opts: SecurityHeaderOptions): void {
-  for (const [k, v] of Object.entries(securityHeaders(method, path, opts))) res.setHeader(k, v);
+/** The security headers of an answer (also written by hand on refused WebSocket upgrades, which bypass ServerResponse). */
+export function securityHeaders(method: string | undefined, path: string, opts: SecurityHeaderOptions): Record<string, string> {
+  return { ...securityHeadersOf(opts)(method, path) };
 }
 
 /**

@@ -50,6 +50,8 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const API_PREFIXES = ['/api', '/graphql', '/graphiql', '/courses', '/health', '/ready', '/metrics'];
 
 export interface WebApp {
+  /** Whether `path` may be the app's (not one of the API's own paths, which stay JSON 404s). */
+  claims(path: string): boolean;
   /** Serves GET/HEAD `path` from the build (history fallback to index.html); false when not ours. */
   serve(req: IncomingMessage, res: ServerResponse, path: string): boolean;
 }
@@ -109,9 +111,11 @@ export function createWebApp(rootDir: string, logger: Logger): WebApp {
       .pipe(res);
   };
 
+  const claims = (path: string) => !API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
   return {
+    claims,
     serve(req, res, path) {
-      if (API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))) return false;
+      if (!claims(path)) return false;
       req.resume();
       let decoded: string;
       try {

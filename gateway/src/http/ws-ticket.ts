@@ -1,10 +1,10 @@
 import { AppError, sendJson } from '@dream/common';
 import type { GatewayExecutor } from '../graphql/executor';
 import type { WsTickets } from '../ws/tickets';
-import type { Router } from './router';
+import type { RouteRegistry } from '@dream/common/http';
 
 /** POST /api/ws-ticket: a short-lived single-use ticket for a WebSocket upgrade from a client that cannot send headers. */
-export function registerWsTicket(router: Router, executor: GatewayExecutor, tickets: WsTickets): void {
+export function registerWsTicket(router: RouteRegistry, executor: GatewayExecutor, tickets: WsTickets): void {
   router.route('POST', '/api/ws-ticket', async (req, res) => {
     req.resume();
     const auth = await executor.authenticate(req.headers);

@@ -1,7 +1,7 @@
 import { trustedProxies, type Logger, type ServicesSnapshot } from '@dream/common';
 import type { GatewayConfig } from '../config';
 import type { GatewayExecutor } from '../graphql/executor';
-import type { RouteHandler, Router } from '../http/router';
+import type { RouteHandler, RouteRegistry } from '@dream/common/http';
 import { PrefixProxy } from './prefix-proxy';
 import { RouteTable, type PrefixRoute } from './route-table';
 
@@ -16,7 +16,7 @@ export interface PrefixRouteParts {
   config: Pick<GatewayConfig, 'SUBGRAPHS' | 'ROUTE_SERVICES' | 'ROUTE_MAX_BODY_BYTES' | 'ROUTE_IDLE_TIMEOUT_MS' | 'BREAKER_COOLDOWN_MS' | 'BREAKER_THRESHOLD' | 'TRUSTED_PROXIES'>;
   logger: Logger;
   /** Where the proxy's routes go: asked after the fixed routes, before /graphql and the web app. */
-  router: Router;
+  router: RouteRegistry;
   /** The client's address for X-Forwarded-For, decided like /graphql does. */
   executor: Pick<GatewayExecutor, 'clientAddress'>;
   /** Half-open probe of an instance (GET /health). */

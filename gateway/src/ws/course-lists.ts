@@ -10,6 +10,7 @@ import { COURSE_CHANNELS, type CourseEvent } from '@dream/common/events';
 import type { EventBus } from '../subscriptions/event-bus';
 import { CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED } from './close-codes';
 import { ticketOf, type WsTickets } from './tickets';
+import { closeWithin } from './bounded-close';
 
 /** The spec's WS item: `{courseId, name, Description, price}` (Description capitalised as written). */
 export interface SpecCourse {
@@ -247,7 +248,9 @@ export class CourseListServer {
   async close(): Promise<void> {
     clearInterval(this.pinger);
     for (const off of this.offs) off();
-    for (const ws of this.wss.clients) ws.close(1001, 'Gateway shutting down');
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await closeWithin(this.wss, async () => {
+      for (const ws of this.wss.clients) ws.close(1001, 'Gateway shutting down');
+      await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    });
   }
 }

@@ -31,6 +31,7 @@ import type { TrustedDocuments } from '../trusted-documents';
 import { CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED } from './close-codes';
 import type { PerAddressLimit } from './connection-limits';
 import { ticketOf, type WsTickets } from './tickets';
+import { closeWithin } from './bounded-close';
 
 
 interface Session {
@@ -583,6 +584,6 @@ export class GraphqlWsServer extends EventEmitter {
 
   async close(): Promise<void> {
     // graphql-ws closes every socket with 1001 Going Away and completes the subscriptions.
-    await this.dispose.dispose();
+    await closeWithin(this.wss, () => this.dispose.dispose());
   }
 }

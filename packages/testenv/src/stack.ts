@@ -269,11 +269,15 @@ export class Stack {
     );
   }
 
-  /** Our gateway in its own process, fed by this stack's discovery. */
-  spawnGateway(env: Record<string, string> = {}, opts: SpawnOptions = {}): Promise<ChildService> {
+  /**
+   * Our gateway in its own process, fed by this stack's discovery. `script` runs another checkout's
+   * gateway (an absolute path to its main.ts) against the same topology, for A/B measurements.
+   */
+  spawnGateway(env: Record<string, string> = {}, opts: SpawnOptions & { script?: string } = {}): Promise<ChildService> {
+    const { script = 'gateway/src/main.ts', ...spawnOpts } = opts;
     return this.spawn(
       `gateway-${++this.spawned}`,
-      'gateway/src/main.ts',
+      script,
       {
         HOST: '127.0.0.1',
         DISCOVERY_URL: this.discoveryUrl,
@@ -283,7 +287,7 @@ export class Stack {
         LOG_LEVEL: this.logLevel === 'silent' ? 'warn' : this.logLevel,
         ...env,
       },
-      { healthPath: '/ready', ...opts },
+      { healthPath: '/ready', ...spawnOpts },
     );
   }
 

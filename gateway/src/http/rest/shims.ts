@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, badInput, forbidden, readJson, sendJson } from '@dream/common';
 import type { Auth, GatewayExecutor } from '../../graphql/executor';
 import { authOf, listCourses, runOperation } from '../../graphql/operations';
-import type { RouteInfo, Router } from '../router';
+import type { RequestContext, RouteRegistry } from '@dream/common/http';
 import { buyBody, createCourseBody, lobbyBody, loginBody, parseBody, parseRoles, signupBody } from './bodies';
 
 /**
@@ -39,15 +39,15 @@ const queryParam = (url: URL, name: string): string | undefined => {
   return v === null || v.trim() === '' ? undefined : v;
 };
 
-export function registerRestShims(router: Router, executor: GatewayExecutor, deps: Deps): void {
+export function registerRestShims(router: RouteRegistry, executor: GatewayExecutor, deps: Deps): void {
   const read = (req: IncomingMessage) => readJson(req, deps.maxBodyBytes);
-  const ctx = (req: IncomingMessage, info: RouteInfo, auth: Auth) => executor.contextFor(req, info.requestId, auth);
+  const ctx = (req: IncomingMessage, info: RequestContext, auth: Auth) => executor.contextFor(req, info.requestId, auth);
   /** Route wrapper: drains the body on early errors so keep-alive connections stay usable. */
   const route = (
     method: string,
     path: string | RegExp,
     label: string,
-    handler: (req: IncomingMessage, res: ServerResponse, info: RouteInfo) => Promise<void>,
+    handler: (req: IncomingMessage, res: ServerResponse, info: RequestContext) => Promise<void>,
   ) =>
     router.route(
       method,

@@ -1,10 +1,10 @@
-import { Routes, type RouteHandler } from '../src/http/router';
+import { Router, type RouteHandler } from '../src/http-service';
 
-describe('Routes', () => {
+describe('Router', () => {
   const handler = (name: string): RouteHandler => Object.assign(() => undefined, { routeName: name });
 
   it('asks mounted run-time sources only for what no fixed route takes, in the order mounted', () => {
-    const routes = new Routes();
+    const routes = new Router();
     const fixed = handler('fixed');
     routes.route('GET', '/media/health', fixed, 'fixed');
     const media = handler('media');
@@ -22,10 +22,23 @@ describe('Routes', () => {
   });
 
   it('answers nothing when neither fixed routes nor sources take the path', () => {
-    const routes = new Routes();
+    const routes = new Router();
     routes.route('GET', '/a', handler('a'));
     routes.mount({ match: () => undefined });
     expect(routes.match('GET', '/b')).toBeUndefined();
     expect(routes.match('POST', '/a')).toBeUndefined();
+  });
+
+  it('takes an exact path before prefix and RegExp routes, and a method before "*"', () => {
+    const routes = new Router();
+    routes.addPrefix('GET', '/items/', handler('prefix'));
+    routes.route('GET', /^\/items\/\d+$/, handler('pattern'), '/items/:id');
+    routes.route('*', '/items/all', handler('any'));
+    routes.add('get', '/items/all', handler('get'));
+    expect(routes.match('GET', '/items/all')?.label).toBe('/items/all');
+    expect((routes.match('GET', '/items/all')?.handler as unknown as { routeName: string }).routeName).toBe('get');
+    expect((routes.match('PUT', '/items/all')?.handler as unknown as { routeName: string }).routeName).toBe('any');
+    expect(routes.match('GET', '/items/7')?.label).toBe('/items/*');
+    expect(routes.match('POST', '/items/7')).toBeUndefined();
   });
 });
