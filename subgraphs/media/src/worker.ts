@@ -1,5 +1,5 @@
-import { closeRedis, createLogger, createRedis } from '@dream/common';
-import { openDatabase, parseDatabaseUrl } from '@dream/common/db';
+import { closeRedis, createLogger, createRedis, redisHealthy } from '@dream/common';
+import { databaseHealthy, openDatabase, parseDatabaseUrl } from '@dream/common/db';
 import type { MediaConfig } from './config';
 import { LessonsRepository } from './data/lessons-repository';
 import { mediaMigrations } from './data/migrations';
@@ -9,6 +9,7 @@ import { LessonLifecycle } from './lessons/lifecycle';
 import { assetKeys, storageAssetFiles, transcodeJobsOf, transcodeStorageOf } from './media-files';
 import { courseAccessFor } from './service';
 import { createStorage, storageSettingsFromEnv } from './storage';
+import { startWorkerHealthServer } from './worker-health';
 import { reconcileTranscodes, startTranscodeWorker, TranscodeQueue, transcodeSettings, type TranscodeCallbacks } from './transcode';
 
 /** The worker's reports mapped onto the lesson's life cycle (rows, lesson.updated, READY notifications). */
@@ -24,7 +25,8 @@ function lifecycleCallbacks(lifecycle: LessonLifecycle): TranscodeCallbacks {
 /**
  * MEDIA_ROLE=worker: the transcoding worker in a process of its own, scaled on its own. It shares the API
  * replicas' database, Redis and Storage, and reports through the same life cycle (events, notifications).
- * At start it re-queues lessons left PROCESSING with no live job.
+ * At start it re-queues lessons left PROCESSING with no live job. It answers GET /health on PORT (database,
+ * Redis, its job loop), so containers and pods probe it like the other services.
  */
 export async function startMediaWorker(config: MediaConfig) {
   const logger = createLogger('media-worker', { level: config.LOG_LEVEL });
@@ -39,11 +41,21 @@ export async function startMediaWorker(config: MediaConfig) {
   const lifecycle = new LessonLifecycle({ lessons, events, access, files: storageAssetFiles(storage), jobs: transcodeJobsOf(queue), logger });
   const worker = await startTranscodeWorker({ redisUrl: config.REDIS_URL, logger, storage: transcodeStorageOf(storage), callbacks: lifecycleCallbacks(lifecycle), settings });
   await reconcileTranscodes({ queue, logger, listProcessing: () => processingJobs(lessons) });
-  logger.info('media transcoding worker started');
+  const health = await startWorkerHealthServer({
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    checks: { database: () => databaseHealthy(db), redis: () => redisHealthy(redis), worker: () => worker.running() },
+  });
+  logger.info({ healthPort: health.port }, 'media transcoding worker started');
   return {
     logger,
+    /** http://127.0.0.1:<port> of its /health. */
+    healthUrl: health.base,
     stop: async () => {
+      // jobs first (ffmpeg killed, each job handed back to the queue), then the health answer goes away
       await worker.close();
+      await health.stop();
       await queue.close();
       await access.close();
       await closeRedis(redis);
