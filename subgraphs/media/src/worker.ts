@@ -1,6 +1,6 @@
-import { closeRedis, createLogger, createRedis, redisHealthy } from '@dream/common';
+import { checkSecrets, closeRedis, createLogger, createRedis, redisHealthy } from '@dream/common';
 import { databaseHealthy, openDatabase, parseDatabaseUrl } from '@dream/common/db';
-import type { MediaConfig } from './config';
+import { workerRequiredSecrets, type MediaConfig } from './config';
 import { LessonsRepository } from './data/lessons-repository';
 import { mediaMigrations } from './data/migrations';
 import type { MediaDb } from './data/types';
@@ -30,6 +30,7 @@ function lifecycleCallbacks(lifecycle: LessonLifecycle): TranscodeCallbacks {
  */
 export async function startMediaWorker(config: MediaConfig) {
   const logger = createLogger('media-worker', { level: config.LOG_LEVEL });
+  checkSecrets('media-worker', config, workerRequiredSecrets(config), logger);
   const db = await openDatabase<MediaDb>({ url: config.DATABASE_URL, migrations: mediaMigrations(parseDatabaseUrl(config.DATABASE_URL).dialect), logger });
   const redis = createRedis(config.REDIS_URL, logger);
   const settings = transcodeSettings(config);
