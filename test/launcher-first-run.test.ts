@@ -1,16 +1,19 @@
 /**
  * `npm start` as a new user meets it (scripts/start.ts, the real launcher and services):
  * - the first start with an empty data folder seeds the demo catalogue through the public API and prints
- *   the accounts, which log in; a second start on the same folder seeds nothing and prints them again;
+ *   the accounts, which log in; the student's course gets a lesson whose generated video was uploaded with
+ *   tus through the gateway; a second start on the same folder seeds nothing and prints them again, and
+ *   the worker has made that lesson READY for the student to play;
  * - logs: LOG_FORMAT=pretty gives one prefixed line per event, never raw JSON; piped without LOG_FORMAT
  *   they stay JSON; the gateway's access log is off under npm start.
  * When it does not seed (SEED_DEMO=false, NODE_ENV=production, …) is checked on seedDecision itself.
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRedisServer, type RedisServerHandle } from '@dream/common/testing';
-import { DEMO_ACCOUNTS_FILE, seedDecision } from '../scripts/demo-seed';
+import { startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
+import { DEMO_LESSON_TITLE } from '../scripts/demo-lesson';
+import { DEMO_ACCOUNTS_FILE, seedDecision, type DemoData } from '../scripts/demo-seed';
 import { startNpmStart, type NpmStart } from './npm-start';
 
 jest.setTimeout(300_000);
@@ -81,6 +84,12 @@ describe('npm start on a fresh data folder', () => {
     expect(me.enrolledCourses).toHaveLength(1);
     expect(out).toContain(`demo-student owns "${me.enrolledCourses[0].name}"`);
 
+    // the lesson with video: uploaded during start-up (the worker transcodes it afterwards; the second
+    // start below plays it)
+    const data = JSON.parse(readFileSync(join(dir, 'data', DEMO_ACCOUNTS_FILE), 'utf8')) as DemoData;
+    expect(data.lesson).toMatchObject({ courseId: data.purchased, title: DEMO_LESSON_TITLE });
+    expect(out).toContain(`has a lesson with video, "${DEMO_LESSON_TITLE}"`);
+
     await stop(run);
     // every log line (everything but the banner) is a prefixed one-liner; no raw JSON reached the terminal
     const all = run.output().split('\n');
@@ -103,6 +112,35 @@ describe('npm start on a fresh data folder', () => {
     expect(passwordOf(out, 'demo-owner')).toBeDefined();
     const { courses } = await gql<{ courses: unknown[] }>(run.gateway, '{ courses(first: 100) { id } }');
     expect(courses).toHaveLength(5);
+    // the demo lesson (queued on the first start; finished by this start's worker if that one stopped
+    // first) turns READY, and the student who bought the course plays it; no second lesson was seeded
+    const data = JSON.parse(readFileSync(join(dir, 'data', DEMO_ACCOUNTS_FILE), 'utf8')) as DemoData;
+    const login = 'mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { jwt } }';
+    const jwtOf = async (role: string) => {
+      const a = data.accounts.find((x) => x.role === role)!;
+      return (await gql<{ login: { jwt: string } }>(run.gateway, login, { u: a.username, p: a.password })).login.jwt;
+    };
+    const ownerJwt = await jwtOf('OWNER');
+    const studentJwt = await jwtOf('STUDENT');
+    const STATUS = 'query S($id: ID!) { lesson(id: $id) { status failureReason } }';
+    await waitFor(
+      async () => {
+        const { lesson } = await gql<{ lesson: { status: string; failureReason: string | null } }>(run.gateway, STATUS, { id: data.lesson!.id }, ownerJwt);
+        if (lesson.status === 'FAILED') throw new Error(`the demo lesson FAILED: ${lesson.failureReason}`);
+        return lesson.status === 'READY';
+      },
+      { timeoutMs: 240_000, intervalMs: 1000, what: 'the demo lesson READY' },
+    );
+    const { course } = await gql<{ course: { lessons: Array<{ id: string; playback: { hlsUrl: string } | null }> } }>(
+      run.gateway,
+      'query C($id: ID!) { course(id: $id) { lessons { id playback { hlsUrl } } } }',
+      { id: data.purchased },
+      studentJwt,
+    );
+    expect(course.lessons.map((l) => l.id)).toEqual([data.lesson!.id]);
+    const master = await fetch(new URL(course.lessons[0].playback!.hlsUrl, run.gateway));
+    expect(master.status).toBe(200);
+    expect(await master.text()).toMatch(/^#EXTM3U/);
     await stop(run);
     const jsonLines = run
       .output()
