@@ -4,9 +4,10 @@
 #   docker build --target users     -t dream/users .
 #   docker build --target courses   -t dream/courses .
 #   docker build --target media     -t dream/media .
+#   docker build --target media-worker -t dream/media-worker .
 #   docker build --target discovery -t dream/discovery .
 #   docker build --target gateway   -t dream/gateway .
-# docker-compose.yml builds all four. Services run TypeScript directly with tsx (no build step),
+# docker-compose.yml builds all six. Services run TypeScript directly with tsx (no build step),
 # so tsx is a production dependency of the image.
 
 ARG NODE_VERSION=22
@@ -116,6 +117,13 @@ USER node
 COPY subgraphs/media subgraphs/media
 ENV PORT=4003
 EXPOSE 4003
+CMD ["node", "--import", "tsx", "subgraphs/media/src/main.ts"]
+
+FROM media AS media-worker
+# The same image as media (code, ffmpeg) in the worker role: it runs transcoding jobs from the BullMQ
+# queue and serves only GET /health on PORT (database, Redis, its job loop), which the inherited
+# HEALTHCHECK probes like every other service's.
+ENV MEDIA_ROLE=worker PORT=4003
 CMD ["node", "--import", "tsx", "subgraphs/media/src/main.ts"]
 
 FROM runtime AS gateway

@@ -4,11 +4,14 @@
  * rule — validation, roles, purchases over gRPC — applies): an owner, a student, courses in several
  * categories, and one purchase. The accounts get random passwords, printed by the launcher and kept in
  * `<DATA_DIR>/demo-accounts.json` (owner-readable only) so later starts can print them again.
- * Lessons with video are not seeded: the platform has no media service yet.
+ * Then a lesson with a short generated video in the student's course (demo-lesson.ts), uploaded with tus
+ * and transcoded by the media worker in the background.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seedDemoLesson, type DemoLesson } from './demo-lesson';
+import { gatewayGraphql } from './gateway-graphql';
 
 export interface DemoAccount {
   role: 'OWNER' | 'STUDENT';
@@ -22,6 +25,8 @@ export interface DemoData {
   courses: Array<{ id: string; name: string; category: string }>;
   /** The course the student owns. */
   purchased: string;
+  /** The lesson with video in that course, once uploaded (transcoding may still be running). */
+  lesson?: DemoLesson;
 }
 
 export const DEMO_ACCOUNTS_FILE = 'demo-accounts.json';
@@ -58,20 +63,8 @@ const CATALOGUE: Array<{ name: string; info: string; category: string; price: st
 
 const password = () => randomBytes(12).toString('base64url');
 
-async function graphql<T>(gatewayUrl: string, query: string, variables: Record<string, unknown>, jwt?: string): Promise<T> {
-  const res = await fetch(`${gatewayUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(jwt ? { authorization: `Bearer ${jwt}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const body = (await res.json()) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-  if (body.errors?.length || !body.data) {
-    const e = body.errors?.[0];
-    throw new Error(`demo seed: ${e ? `${e.extensions?.code ?? 'ERROR'}: ${e.message}` : `HTTP ${res.status}`}`);
-  }
-  return body.data;
-}
+const graphql = <T>(gatewayUrl: string, query: string, variables: Record<string, unknown>, jwt?: string) =>
+  gatewayGraphql<T>(gatewayUrl, query, variables, { jwt, what: 'demo seed' });
 
 const SIGNUP = 'mutation Signup($input: SignupInput!) { signup(input: $input) { jwt } }';
 const CREATE = 'mutation Create($input: CreateCourseInput!) { createCourse(input: $input) { id name category } }';
@@ -95,8 +88,25 @@ export async function seedDemo(gatewayUrl: string, dataDir: string): Promise<Dem
   }
   const { buyCourse } = await graphql<{ buyCourse: { course: { id: string } } }>(gatewayUrl, BUY, { courseId: courses[0].id }, jwts.get(student));
   const data: DemoData = { accounts: [owner, student], courses, purchased: buyCourse.course.id };
-  writeFileSync(join(dataDir, DEMO_ACCOUNTS_FILE), `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+  saveDemoData(dataDir, data);
   return data;
+}
+
+function saveDemoData(dataDir: string, data: DemoData): void {
+  writeFileSync(join(dataDir, DEMO_ACCOUNTS_FILE), `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+}
+
+/**
+ * Adds the demo lesson (a generated video, uploaded as its owner) to the course the student bought, and
+ * records it with the accounts. Separate from seedDemo so that a missing ffmpeg costs only the lesson.
+ */
+export async function seedDemoVideoLesson(gatewayUrl: string, dataDir: string, data: DemoData, ffmpegPath?: string): Promise<DemoData> {
+  const owner = data.accounts.find((a) => a.role === 'OWNER');
+  if (!owner) throw new Error('demo lesson: the demo data has no owner account');
+  const lesson = await seedDemoLesson({ gatewayUrl, courseId: data.purchased, owner, ffmpegPath });
+  const withLesson = { ...data, lesson };
+  saveDemoData(dataDir, withLesson);
+  return withLesson;
 }
 
 /** The demo data seeded on an earlier start, if any. */
@@ -116,6 +126,7 @@ export function demoLines(data: DemoData): string[] {
   const bought = data.courses.find((c) => c.id === data.purchased)?.name ?? data.purchased;
   return [
     `Demo data: ${data.courses.length} courses in ${categories.join(', ')}; demo-student owns "${bought}".`,
+    ...(data.lesson ? [`  "${bought}" has a lesson with video, "${data.lesson.title}" (playable once the media worker has transcoded it).`] : []),
     ...data.accounts.map((a) => `  ${a.role.toLowerCase().padEnd(7)}  username ${a.username.padEnd(12)}  password ${a.password}`),
     `  (kept in the data folder's ${DEMO_ACCOUNTS_FILE}; SEED_DEMO=false or an existing data folder skips seeding)`,
   ];

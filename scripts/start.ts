@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { createLogger, flag, loadConfig, loadJwtKeys, port, positiveInt } from '@dream/common';
 import { redisServerAvailable, startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
-import { demoLines, readDemoData, seedDecision, seedDemo } from './demo-seed';
+import { demoLines, readDemoData, seedDecision, seedDemo, seedDemoVideoLesson } from './demo-seed';
 import { chooseLogFormat, LogView } from './log-view';
 import { ensureWebBuild } from './web-build';
 
@@ -226,6 +226,16 @@ async function main(): Promise<void> {
     } catch (err) {
       // the platform is up and usable; only the demo catalogue is missing
       log.error({ err: (err as Error).message }, 'demo data could not be seeded (delete the data folder to try again)');
+    }
+    if (demo) {
+      try {
+        // a few seconds of video made and uploaded now; the worker transcodes it after start-up
+        demo = await seedDemoVideoLesson(gatewayUrl, config.DATA_DIR, demo, process.env.FFMPEG_PATH);
+        log.info({ lessonId: demo.lesson?.id }, 'uploaded the demo lesson video (the media worker transcodes it)');
+      } catch (err) {
+        // the catalogue is there; only its video lesson is missing (ffmpeg not installed, for one)
+        log.warn({ err: (err as Error).message }, 'the demo lesson could not be seeded');
+      }
     }
   }
 

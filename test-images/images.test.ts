@@ -6,21 +6,39 @@
  * fixed ones, 127.0.0.1 instead of compose's service names) in compose's start order, and each must pass the
  * image's HEALTHCHECK. Finally a signup and a federated query go through the staged gateway.
  *
- * Run with `npm run test:images` (scripts/test-images.sh provides IMAGE_NODE).
+ * Run with `npm run test:images` (scripts/test-images.sh provides IMAGE_NODE). IMAGE_TARGETS=a,b stages and
+ * starts only those services and what they depend on (e.g. `IMAGE_TARGETS=media-worker npm run test:images`).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Disposables, freePort, startRedisServer, waitFor } from '@dream/common/testing';
-import { composeEnv, composeSecrets, dependsOn, OURS, services, WORKSPACES } from '../test/lib/compose-file';
-import { imageNodeMajor, imagePath, inImage, stageImages, type StagedImage } from './stage';
+import { compose, composeEnv, composeSecrets, dependsOn, OURS as ALL_OURS, services, WORKSPACES } from '../test/lib/compose-file';
+import { imageNodeMajor, imagePath, inImage, splitAptSteps, stageImages, type StagedImage } from './stage';
 
 const NODE = process.env.IMAGE_NODE;
 // Outside the repository (jest would otherwise see the staged copies of the workspaces' package.json files).
 // stages/ keeps the deps stage between runs, keyed by what it copies; work/ is rebuilt and removed each run.
 const WORK = join(tmpdir(), 'dream-and-study-images');
 const opts = NODE ? { node: NODE, workDir: join(WORK, 'work'), cacheDir: join(WORK, 'stages') } : undefined;
+
+/** The targets this run stages: IMAGE_TARGETS (with their dependencies among ours) or all of them. */
+function selectedTargets(): string[] {
+  const wanted = (process.env.IMAGE_TARGETS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!wanted.length) return ALL_OURS;
+  const unknown = wanted.filter((w) => !ALL_OURS.includes(w));
+  if (unknown.length) throw new Error(`IMAGE_TARGETS: not one of our services: ${unknown.join(', ')}`);
+  const out = new Set<string>();
+  const visit = (s: string) => {
+    if (out.has(s)) return;
+    out.add(s);
+    for (const dep of Object.keys(dependsOn(services[s]))) if (ALL_OURS.includes(dep)) visit(dep);
+  };
+  wanted.forEach(visit);
+  return ALL_OURS.filter((s) => out.has(s));
+}
+const OURS = selectedTargets();
 
 /** compose's start order: a service after everything it depends on. */
 function startOrder(): string[] {
@@ -76,45 +94,52 @@ describe('the Dockerfile targets, staged and started as compose starts them', ()
     expect(existsSync(join(image.dir, 'deploy/oracle'))).toBe(false);
     if (name === 'users' || name === 'courses') expect(existsSync(join(image.dir, WORKSPACES[name], 'src/data/migrations.ts'))).toBe(true);
     // only its own workspace: a service importing another's code would fail in its image
-    for (const other of OURS.filter((o) => o !== name)) expect(existsSync(join(image.dir, WORKSPACES[other]))).toBe(false);
+    for (const other of ALL_OURS.filter((o) => WORKSPACES[o] !== WORKSPACES[name])) expect(existsSync(join(image.dir, WORKSPACES[other]))).toBe(false);
     expect(image.user).toBe('node');
   });
 
   it('every service starts with its compose environment and passes its HEALTHCHECK, in compose order', async () => {
     const redis = disposables.push(await startRedisServer(), (r) => r.stop());
-    const keys = join(opts!.workDir, 'jwt-keys'); // compose's jwt-keys volume, shared by users, courses and gateway
-    rmSync(keys, { recursive: true, force: true });
-    mkdirSync(keys, { recursive: true });
+    // compose's named volumes: one folder each, shared by every service that mounts it (media-data: the
+    // media replicas and the worker), linked where the image's /app path would be
+    const volumeDir = (volume: string) => join(opts!.workDir, 'volumes', volume);
+    for (const volume of Object.keys(compose.volumes ?? {})) {
+      rmSync(volumeDir(volume), { recursive: true, force: true });
+      mkdirSync(volumeDir(volume), { recursive: true });
+    }
     const { secrets } = composeSecrets(); // one JWT pair for every service, as one .env gives them
     const ports: Record<string, number> = {};
     for (const name of OURS) ports[name] = await freePort();
 
     for (const name of startOrder()) {
       const image = images[name];
-      const compose = composeEnv(name, secrets);
+      const composeVars = composeEnv(name, secrets);
       // compose's service names and fixed ports → this machine's loopback and free ports
       const env: Record<string, string> = {
         PATH: imagePath(opts!),
         HOME: image.dir,
         HOSTNAME: '127.0.0.1', // the entrypoint advertises the container's host name
         ...image.env,
-        ...compose,
+        ...composeVars,
         PORT: String(ports[name]),
       };
       for (const [k, v] of Object.entries(env)) {
-        env[k] = v.replace(/\/\/discovery:\d+\b/, `//127.0.0.1:${ports.discovery}`);
+        // and the image's /app (a path, or a sqlite: URL's file) → the staged folder
+        env[k] = v.replace(/\/\/discovery:\d+\b/, `//127.0.0.1:${ports.discovery}`).replace(/^(sqlite:)?\/app(?=\/|$)/, `$1${image.dir}`);
       }
       // the private redis-server has no password (compose's carries REDIS_PASSWORD in the URL)
       if (env.REDIS_URL) env.REDIS_URL = redis.url;
       if (env.GRPC_PORT) env.GRPC_PORT = String(await freePort());
       if (env.DATABASE_URL?.startsWith('oracle:')) env.DATABASE_URL = `sqlite:./data/${name}.db`;
       for (const [k, v] of Object.entries(env)) expect({ k, v }).not.toEqual({ k, v: expect.stringMatching(/\/\/(redis|discovery|oracle)[:/]/) });
-      const mounts = (services[name].volumes ?? []).map(String);
-      if (mounts.some((m) => m.startsWith('jwt-keys:/app/data/keys'))) {
-        rmSync(join(image.dir, 'data/keys'), { recursive: true, force: true });
-        symlinkSync(keys, join(image.dir, 'data/keys'));
+      for (const mount of (services[name].volumes ?? []).map(String)) {
+        const [volume, target] = mount.split(':');
+        if (!(volume in (compose.volumes ?? {})) || !target.startsWith('/app/')) continue;
+        const at = inImage(image, target);
+        rmSync(at, { recursive: true, force: true });
+        mkdirSync(dirname(at), { recursive: true });
+        symlinkSync(volumeDir(volume), at);
       }
-
       const [cmd, ...args] = [...image.entrypoint, ...image.cmd].map((a) => inImage(image, a));
       const child = spawn(cmd, args, { cwd: image.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       const output: string[] = [];
@@ -150,7 +175,22 @@ describe('the Dockerfile targets, staged and started as compose starts them', ()
     expect(JSON.stringify(advertised)).toMatch(/127\.0\.0\.1/);
   }, 300_000);
 
-  it('the staged gateway answers a signup (users writes) and a federated query', async () => {
+  it('the apt steps of a RUN are checked on this machine, never run on it', () => {
+    const staged = splitAptSteps('apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/* && mkdir -p /x');
+    expect(staged).toEqual({ command: 'mkdir -p /x', packages: ['ffmpeg'] });
+    expect(() => splitAptSteps('DEBIAN_FRONTEND=noninteractive apt-get install -y x')).toThrow(/cannot stand in/);
+    expect(splitAptSteps('npm ci && if [ -e x ]; then a && b; fi')).toEqual({ command: 'npm ci && if [ -e x ]; then a && b; fi', packages: [] });
+  });
+
+  (OURS.includes('media-worker') ? it : it.skip)('the staged media worker answers /health as a worker with its queue and database up', async () => {
+    const worker = running['media-worker'];
+    expect(worker).toBeDefined();
+    const res = await fetch(`http://127.0.0.1:${worker.port}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(expect.objectContaining({ status: 'ok', role: 'worker', db: 'up', redis: 'up', worker: 'running' }));
+  });
+
+  (OURS.includes('gateway') ? it : it.skip)('the staged gateway answers a signup (users writes) and a federated query', async () => {
     const gateway = running.gateway;
     expect(gateway).toBeDefined();
     const base = `http://127.0.0.1:${gateway.port}`;

@@ -4,7 +4,9 @@
  * (or from an earlier stage with --from), RUN runs the stage's own shell command (with /app meaning the
  * folder, and `chown` a no-op: there is no `node` user here), ENV/ENTRYPOINT/CMD/HEALTHCHECK are kept to
  * start the service and probe it as Docker would. `node` and `npm` are the Node major the images use
- * (IMAGE_NODE), and npm runs offline from the cache the repository's own `npm ci` filled.
+ * (IMAGE_NODE), and npm runs offline from the cache the repository's own `npm ci` filled. Debian packages
+ * (`apt-get install`) are never installed or removed here: this machine stands for the image's system, so
+ * each package must already be installed on it (checked with dpkg), and the apt steps around it are skipped.
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -78,6 +80,34 @@ export function imagePath(opts: StageOptions): string {
   return `${toolDir(opts)}:${dirname(opts.node)}:${process.env.PATH}`;
 }
 
+/**
+ * A RUN command with its apt steps taken out: `apt-get update` and the apt lists clean-up are skipped (they
+ * would change this machine, not an image), and `apt-get install … <packages>` becomes the packages to
+ * check. The rest of the `&&` chain runs as written.
+ */
+export function splitAptSteps(command: string): { command: string; packages: string[] } {
+  if (!/\bapt-get\b/.test(command)) return { command, packages: [] };
+  const packages: string[] = [];
+  const kept: string[] = [];
+  for (const step of command.split('&&').map((s) => s.trim())) {
+    if (/^apt-get\s+update\b/.test(step) || /^rm\s+-rf\s+\/var\/lib\/apt\/lists\//.test(step)) continue;
+    const install = /^apt-get\s+install\s+(.*)$/.exec(step);
+    if (install) {
+      packages.push(...install[1].split(/\s+/).filter((a) => a && !a.startsWith('-')));
+      continue;
+    }
+    // never let an apt step this parser did not recognise run on this machine
+    if (/\bapt(-get)?\b/.test(step)) throw new Error(`RUN step the image stager cannot stand in for: ${step}`);
+    kept.push(step);
+  }
+  return { command: kept.join(' && '), packages };
+}
+
+/** Debian packages the image installs that this machine lacks (dpkg's view). */
+function missingPackages(packages: string[]): string[] {
+  return packages.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout.trim() !== 'install ok installed');
+}
+
 /** Carries out one stage's instructions in `dir` (which already holds its base stage's result, if any). */
 function runStage(name: string, dir: string, opts: StageOptions, stageDirs: Map<string, string>, image: StagedImage) {
   const stage = dockerfileStages().get(name);
@@ -114,7 +144,14 @@ function runStage(name: string, dir: string, opts: StageOptions, stageDirs: Map<
         break;
       }
       case 'RUN': {
-        const command = rest.replace(/^(--\S+\s+)+/, '').replace(/\/app\b/g, dir);
+        const apt = splitAptSteps(rest.replace(/^(--\S+\s+)+/, '').replace(/\/app\b/g, dir));
+        if (apt.packages.length) {
+          const missing = missingPackages(apt.packages);
+          image.log += `$ RUN apt-get install ${apt.packages.join(' ')} (checked on this machine${missing.length ? `: missing ${missing.join(' ')}` : ''})\n`;
+          if (missing.length) throw new Error(`stage ${name}: the image installs Debian packages this machine lacks: ${missing.join(' ')} (apt-get install -y ${missing.join(' ')})`);
+        }
+        const command = apt.command;
+        if (!command) break;
         const res = spawnSync('sh', ['-c', command], {
           cwd: dir,
           encoding: 'utf8',

@@ -9,14 +9,15 @@ import { discoveryEnv, loadDiscoveryConfig } from '../discovery/src/config';
 import { gatewayEnv, loadGatewayConfig } from '../gateway/src/config';
 import { coursesEnv, loadCoursesConfig } from '../subgraphs/courses/src/config';
 import { loadUsersConfig, usersEnv } from '../subgraphs/users/src/config';
-import { loadMediaConfig, mediaEnv } from '../subgraphs/media/src/config';
-import { composeEnv, composeSecrets, dockerfileStages, inherited, OURS, parseDotenv, read } from './lib/compose-file';
+import { loadMediaConfig, mediaEnv, requiredSecrets, workerRequiredSecrets } from '../subgraphs/media/src/config';
+import { composeEnv, composeSecrets, dockerfileStages, inherited, OURS, parseDotenv, read, SUBGRAPH_SERVICES } from './lib/compose-file';
 
 const SCHEMAS: Record<string, { keys: string[]; load: (env: NodeJS.ProcessEnv) => object }> = {
   discovery: { keys: Object.keys(discoveryEnv), load: loadDiscoveryConfig },
   users: { keys: Object.keys(usersEnv), load: loadUsersConfig },
   courses: { keys: Object.keys(coursesEnv), load: loadCoursesConfig },
   media: { keys: Object.keys(mediaEnv), load: loadMediaConfig },
+  'media-worker': { keys: Object.keys(mediaEnv), load: loadMediaConfig },
   gateway: { keys: Object.keys(gatewayEnv), load: loadGatewayConfig },
 };
 
@@ -37,7 +38,7 @@ function imageEnv(service: string): Record<string, string> {
 /** What the service process sees: image ENV, then compose's environment, then the entrypoint's ADVERTISE_HOST. */
 function processEnv(service: string, vars: Record<string, string | undefined>) {
   const env: Record<string, string> = { ...imageEnv(service), ...composeEnv(service, vars) };
-  if (service === 'users' || service === 'courses' || service === 'media') env.ADVERTISE_HOST ??= 'c0ffee123456';
+  if (SUBGRAPH_SERVICES.includes(service)) env.ADVERTISE_HOST ??= 'c0ffee123456';
   return env;
 }
 
@@ -93,5 +94,20 @@ describe('compose JWT keys', () => {
   it('the image sets only ports (the rest comes from compose)', () => {
     expect(Object.keys(imageEnv('users')).sort()).toEqual(['GRPC_PORT', 'PORT']);
     expect(inherited(dockerfileStages(), 'gateway', 'ENV')).toMatch(/PORT=8080/);
+  });
+});
+
+describe('compose media roles', () => {
+  it('the media image runs the API and the media-worker image the transcoding worker, from the same configuration', () => {
+    const api = loadMediaConfig(processEnv('media', secrets));
+    const worker = loadMediaConfig(processEnv('media-worker', secrets));
+    expect(api.MEDIA_ROLE).toBe('api');
+    expect(worker.MEDIA_ROLE).toBe('worker');
+    // one database, one file store, one upload folder for the replicas and the worker
+    for (const key of ['DATABASE_URL', 'MEDIA_DIR', 'MEDIA_UPLOAD_DIR', 'REDIS_URL', 'DISCOVERY_URL', 'SERVICE_TOKEN'] as const) expect(worker[key]).toBe(api[key]);
+    // and the secrets each role refuses to start without in production are all there
+    for (const [role, env, required] of [['media', processEnv('media', secrets), requiredSecrets(api)], ['media-worker', processEnv('media-worker', secrets), workerRequiredSecrets(worker)]] as const) {
+      expect({ role, missing: required.filter((k) => !env[k]) }).toEqual({ role, missing: [] });
+    }
   });
 });

@@ -24,6 +24,7 @@ import {
   REQUIRED,
   ROOT,
   services,
+  SUBGRAPH_SERVICES,
   WORKSPACES,
   type ComposeFile,
 } from './lib/compose-file';
@@ -32,7 +33,7 @@ const composeCliOnce = composeCli();
 
 describe('docker-compose.yml', () => {
   it('has the platform services', () => {
-    expect(Object.keys(services).sort()).toEqual(['courses', 'discovery', 'gateway', 'media', 'oracle', 'redis', 'users']);
+    expect(Object.keys(services).sort()).toEqual(['courses', 'discovery', 'gateway', 'media', 'media-worker', 'oracle', 'redis', 'users']);
   });
 
   it('builds our services from the Dockerfile target named after them', () => {
@@ -79,6 +80,32 @@ describe('docker-compose.yml', () => {
     for (const name of OURS) expect(services[name].container_name).toBeUndefined();
   });
 
+  it('runs two media replicas and a worker on one shared volume: files, partial uploads and database', () => {
+    expect(services.media.deploy?.replicas).toBe(2);
+    for (const s of ['media', 'media-worker']) {
+      expect(services[s].ports).toBeUndefined();
+      expect(services[s].hostname).toBeUndefined();
+    }
+    const mountOf = (s: string) => (services[s].volumes ?? []).map(String).map((m) => m.split(':'));
+    const [[volume, target]] = mountOf('media');
+    expect(mountOf('media-worker')).toEqual([[volume, target]]);
+    expect(compose.volumes).toHaveProperty(volume); // a named volume, not a host folder
+    const env = envOf(services.media);
+    const under = (p: string) => p === target || p.startsWith(`${target}/`);
+    // tus uploads continue on any replica only because every replica sees the same partial files
+    // (and the Redis lock): both folders on the volume, the uploads outside the served media folder
+    expect(under(env.MEDIA_UPLOAD_DIR)).toBe(true);
+    expect(under(env.MEDIA_DIR)).toBe(true);
+    expect(env.MEDIA_UPLOAD_DIR.startsWith(`${env.MEDIA_DIR}/`)).toBe(false);
+    expect(under(env.DATABASE_URL.replace(/^sqlite:/, ''))).toBe(true);
+    // the worker: the same settings, without what it has no use for (it verifies no JWT, signs no URL)
+    const { JWT_PUBLIC_KEY, MEDIA_SIGNING_SECRET, ...workerEnv } = env;
+    expect([JWT_PUBLIC_KEY, MEDIA_SIGNING_SECRET].every(Boolean)).toBe(true);
+    expect(envOf(services['media-worker'])).toEqual(workerEnv);
+    // the worker starts once a media replica ran the migrations
+    expect(dependsOn(services['media-worker']).media).toEqual({ condition: 'service_healthy' });
+  });
+
   it('publishes only the gateway, on 8080', () => {
     for (const [name, svc] of Object.entries(services)) {
       if (name === 'gateway') continue;
@@ -101,7 +128,7 @@ describe('docker-compose.yml', () => {
 
   it('wires each service to the others by compose service name and port', () => {
     const discoveryPort = envOf(services.discovery).PORT;
-    for (const s of ['users', 'courses', 'gateway']) {
+    for (const s of ['users', 'courses', 'media', 'media-worker', 'gateway']) {
       expect(envOf(services[s]).DISCOVERY_URL).toBe(`http://discovery:${discoveryPort}`);
     }
     for (const s of OURS) expect(interpolateDefaults(envOf(services[s]).REDIS_URL)).toBe('redis://:REDIS_PASSWORD@redis:6379');
@@ -141,7 +168,7 @@ describe('docker-compose.yml', () => {
     const nets = (compose as unknown as { networks: Record<string, { internal?: boolean }> }).networks;
     expect(nets.internal.internal).toBe(true);
     const joined = (name: string) => (services[name] as unknown as { networks: string[] }).networks;
-    for (const s of ['redis', 'oracle', 'discovery', 'users', 'courses']) expect(joined(s)).toEqual(['internal']);
+    for (const s of ['redis', 'oracle', 'discovery', 'users', 'courses', 'media', 'media-worker']) expect(joined(s)).toEqual(['internal']);
     expect([...joined('gateway')].sort()).toEqual(['edge', 'internal']);
     expect(services.redis.command).toEqual(expect.arrayContaining(['--requirepass']));
   });
@@ -151,7 +178,7 @@ describe('docker-compose.yml', () => {
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
     // ADVERTISE_HOST is set per container by deploy/docker-entrypoint.sh, not by compose; the subgraphs must read it.
-    const names = [...Object.keys(envOf(services[name])), ...(name === 'users' || name === 'courses' || name === 'media' ? ['ADVERTISE_HOST'] : [])];
+    const names = [...Object.keys(envOf(services[name])), ...(SUBGRAPH_SERVICES.includes(name) ? ['ADVERTISE_HOST'] : [])];
     const unread = names.filter((key) => {
       // process.env.X, env.X, a config shape key `X:` / `X?:`, or env['X']
       const used = new RegExp(`process\\.env\\.${key}\\b|\\benv\\.${key}\\b|\\b${key}\\??\\s*:|\\[['"]${key}['"]\\]`);
@@ -262,6 +289,14 @@ describe('Dockerfile', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it('ships ffmpeg and ffprobe (Debian) in the media images, and runs the worker role in media-worker', () => {
+    const run = stages.get('media')!.lines.filter((l) => /^RUN\s/.test(l)).join('\n');
+    expect(run).toMatch(/apt-get install -y --no-install-recommends ffmpeg\b/);
+    expect(stages.get('media-worker')!.from).toBe('media');
+    expect(inherited(stages, 'media-worker', 'ENV')).toMatch(/\bMEDIA_ROLE=worker\b/);
+    expect(inherited(stages, 'media', 'ENV')).not.toMatch(/MEDIA_ROLE/);
   });
 
   it.each(OURS)('starts %s from a file that exists, on the ports compose sets', (name) => {

@@ -17,6 +17,7 @@ import { gatewayEnv, requiredSecrets as gatewaySecrets } from '../gateway/src/co
 import { GUARDED_STATUS_ROUTES, PUBLIC_STATUS_ROUTES } from '../gateway/src/http/status-routes';
 import { coursesEnv, requiredSecrets as coursesSecrets } from '../subgraphs/courses/src/config';
 import { usersEnv, requiredSecrets as usersSecrets } from '../subgraphs/users/src/config';
+import { mediaEnv, requiredSecrets as mediaSecrets, workerRequiredSecrets } from '../subgraphs/media/src/config';
 import { tracingEnv } from '../packages/common/src/tracing';
 
 const ROOT = resolve(__dirname, '..');
@@ -29,6 +30,9 @@ const CONFIG_KEYS: Record<string, Set<string>> = {
   discovery: keysOf(discoveryEnv),
   users: keysOf(usersEnv),
   courses: keysOf(coursesEnv),
+  media: keysOf(mediaEnv),
+  // the media image in the worker role: the same config shape
+  'media-worker': keysOf(mediaEnv),
 };
 const OUR_SERVICES = Object.keys(CONFIG_KEYS);
 /** installShutdown's default: the longest a service's SIGTERM handling takes before it exits anyway. */
@@ -39,6 +43,8 @@ const REQUIRED_SECRETS: Record<string, (env: { DISCOVERY_URL?: string }) => stri
   discovery: discoverySecrets,
   users: usersSecrets,
   courses: coursesSecrets,
+  media: mediaSecrets,
+  'media-worker': workerRequiredSecrets,
 };
 /**
  * Routes each service answers without a token: the gateway's from its status-routes module; subgraphs
@@ -50,6 +56,9 @@ const OPEN_ROUTES: Record<string, readonly string[]> = {
   discovery: ['/health'],
   users: ['/health', '/metrics'],
   courses: ['/health', '/metrics'],
+  media: ['/health', '/metrics'],
+  // the worker serves nothing else (src/worker-health.ts)
+  'media-worker': ['/health'],
 };
 /** Routes that answer 401 to a request without `Authorization` (as a kubelet's probe is). */
 const answers401 = (app: string, path: string) =>
@@ -87,6 +96,7 @@ interface K8sObject {
   data?: Record<string, string>;
 }
 type Rule = { from?: Array<Record<string, unknown>>; ports?: Array<{ port: number }> };
+type EgressRule = { to?: Array<Record<string, unknown>>; ports?: Array<{ port: number; protocol?: string }> };
 
 function render(overlay: string): K8sObject[] {
   const r = spawnSync('kubectl', ['kustomize', join(OVERLAYS, overlay)], { encoding: 'utf8' });
@@ -264,13 +274,16 @@ describe.each(overlays)('deploy/k8s/overlays/%s', (overlay) => {
     const denyAll = policies.find((p) => Object.keys((p.spec!.podSelector as object) ?? {}).length === 0);
     expect(denyAll?.spec!.ingress).toBeUndefined();
     expect(denyAll?.spec!.policyTypes).toEqual(['Ingress']);
+    const services = objs.filter((o) => o.kind === 'Service');
     for (const w of workloads(objs)) {
       const labels = w.spec!.template!.metadata.labels;
       const rules = policies
         .filter((p) => matches(((p.spec!.podSelector as { matchLabels?: Record<string, string> }).matchLabels ?? {}), labels))
         .filter((p) => Object.keys(p.spec!.podSelector as object).length > 0)
         .flatMap((p) => (p.spec!.ingress as Rule[] | undefined) ?? []);
-      expect({ app: appOf(w), rules: rules.length > 0 }).toEqual({ app: appOf(w), rules: true });
+      // a workload no Service points at (the media worker) is called by nobody: no ingress rule at all
+      const served = services.some((svc) => matches((svc.spec!.selector as Record<string, string>) ?? {}, labels));
+      expect({ app: appOf(w), rules: rules.length > 0 }).toEqual({ app: appOf(w), rules: served });
       const open = rules.filter((r) => !r.from);
       if (appOf(w) === 'gateway') {
         expect(open.length).toBe(1);
@@ -285,5 +298,60 @@ describe.each(overlays)('deploy/k8s/overlays/%s', (overlay) => {
         for (const a of apps) expect(OUR_SERVICES).toContain(a);
       }
     }
+  });
+  it('lets media take traffic only from the gateway, and the worker none, reaching out only to what it needs', () => {
+    const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
+    const selecting = (app: string) => policies.filter((p) => (p.spec!.podSelector as { matchLabels?: Record<string, string> }).matchLabels?.['app.kubernetes.io/name'] === app);
+    const mediaPeers = selecting('media')
+      .flatMap((p) => (p.spec!.ingress as Rule[] | undefined) ?? [])
+      .flatMap((r) => r.from ?? [])
+      .map((peer) => JSON.stringify(peer));
+    expect(mediaPeers).toEqual([JSON.stringify({ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'gateway' } } })]);
+
+    const worker = selecting('media-worker');
+    expect(worker).toHaveLength(1);
+    expect([...(worker[0].spec!.policyTypes as string[])].sort()).toEqual(['Egress', 'Ingress']);
+    expect(worker[0].spec!.ingress).toBeUndefined();
+    const egress = (worker[0].spec!.egress as EgressRule[]) ?? [];
+    const reaches = (app: string, port: number) =>
+      egress.some((r) => (r.ports ?? []).some((p) => p.port === port) && (!r.to || r.to.some((peer) => JSON.stringify(peer).includes(`"${app}"`))));
+    for (const [app, port] of [['redis', 6379], ['discovery', 8500], ['courses', 50052], ['oracle', 1521]] as const) {
+      expect({ app, port, reachable: reaches(app, port) }).toEqual({ app, port, reachable: true });
+    }
+    // not the gateway, users or the web: only DNS, Redis, Oracle (ports) and our pods (by label)
+    expect(egress.filter((r) => !r.to).flatMap((r) => (r.ports ?? []).map((p) => p.port)).sort((a, b) => a - b)).toEqual([53, 53, 1521, 6379, 6380]);
+    for (const peer of egress.flatMap((r) => r.to ?? [])) expect(Object.keys(peer)).toEqual(['podSelector']);
+    // and the services it calls admit it
+    for (const callee of ['discovery', 'courses', 'redis']) {
+      const admitted = selecting(callee).flatMap((p) => (p.spec!.ingress as Rule[] | undefined) ?? []).some((r) => JSON.stringify(r.from ?? []).includes('"media-worker"'));
+      if (workloads(objs).some((w) => appOf(w) === callee)) expect({ callee, admitted }).toEqual({ callee, admitted: true });
+    }
+  });
+
+  it('shares one ReadWriteMany volume between the media replicas and the workers, holding both media folders', () => {
+    const configMaps = new Map(objs.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o.data ?? {}]));
+    const claims = objs.filter((o) => o.kind === 'PersistentVolumeClaim');
+    for (const app of ['media', 'media-worker']) {
+      const w = workloads(objs).find((o) => appOf(o) === app)!;
+      const spec = w.spec!.template!.spec as unknown as {
+        containers: Array<Container & { volumeMounts: Array<{ name: string; mountPath: string }> }>;
+        volumes: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }>;
+      };
+      const volume = spec.volumes.find((v) => v.persistentVolumeClaim)!;
+      const claim = claims.find((c) => c.metadata.name === volume.persistentVolumeClaim!.claimName);
+      expect((claim!.spec!.accessModes as string[])).toEqual(['ReadWriteMany']);
+      const mount = spec.containers[0].volumeMounts.find((m) => m.name === volume.name)!.mountPath;
+      const valueOf = (name: string) => {
+        const e = spec.containers[0].env!.find((v) => v.name === name)!;
+        const ref = e.valueFrom?.configMapKeyRef;
+        return ref ? configMaps.get(ref.name)![ref.key] : e.value!;
+      };
+      for (const dir of ['MEDIA_DIR', 'MEDIA_UPLOAD_DIR']) expect({ app, dir, onVolume: valueOf(dir).startsWith(`${mount}/`) }).toEqual({ app, dir, onVolume: true });
+      expect(valueOf('MEDIA_UPLOAD_DIR').startsWith(`${valueOf('MEDIA_DIR')}/`)).toBe(false);
+    }
+    // the worker signs nothing and verifies no token: it is not given the keys
+    const workerEnv = workloads(objs).find((o) => appOf(o) === 'media-worker')!.spec!.template!.spec.containers[0].env!.map((e) => e.name);
+    expect(workerEnv).not.toContain('MEDIA_SIGNING_SECRET');
+    expect(workerEnv).not.toContain('JWT_PUBLIC_KEY');
   });
 });

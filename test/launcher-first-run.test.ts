@@ -1,16 +1,19 @@
 /**
  * `npm start` as a new user meets it (scripts/start.ts, the real launcher and services):
  * - the first start with an empty data folder seeds the demo catalogue through the public API and prints
- *   the accounts, which log in; a second start on the same folder seeds nothing and prints them again;
+ *   the accounts, which log in; the student's course gets a lesson whose generated video was uploaded with
+ *   tus through the gateway; a second start on the same folder seeds nothing and prints them again, and
+ *   the worker has made that lesson READY for the student to play;
  * - logs: LOG_FORMAT=pretty gives one prefixed line per event, never raw JSON; piped without LOG_FORMAT
  *   they stay JSON; the gateway's access log is off under npm start.
  * When it does not seed (SEED_DEMO=false, NODE_ENV=production, …) is checked on seedDecision itself.
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRedisServer, type RedisServerHandle } from '@dream/common/testing';
-import { DEMO_ACCOUNTS_FILE, seedDecision } from '../scripts/demo-seed';
+import { startRedisServer, waitFor, type RedisServerHandle } from '@dream/common/testing';
+import { DEMO_LESSON_TITLE } from '../scripts/demo-lesson';
+import { DEMO_ACCOUNTS_FILE, seedDecision, type DemoData } from '../scripts/demo-seed';
 import { startNpmStart, type NpmStart } from './npm-start';
 
 jest.setTimeout(300_000);
@@ -53,8 +56,12 @@ describe('npm start on a fresh data folder', () => {
 
   const passwordOf = (out: string, username: string) => new RegExp(`username ${username}\\s+password (\\S+)`).exec(out)?.[1];
 
-  it('first start: seeds owner, student and courses in several categories, prints the accounts, logs pretty', async () => {
+  // the first start is shared by the two tests below (each has its own time budget: a start, then a stop)
+  let first: NpmStart | undefined;
+
+  it('first start: seeds owner, student and courses in several categories, and a video lesson; prints the accounts', async () => {
     const run = await start({ LOG_FORMAT: 'pretty' });
+    first = run;
     await run.up;
     const out = run.output();
     const ownerPassword = passwordOf(out, 'demo-owner');
@@ -81,6 +88,16 @@ describe('npm start on a fresh data folder', () => {
     expect(me.enrolledCourses).toHaveLength(1);
     expect(out).toContain(`demo-student owns "${me.enrolledCourses[0].name}"`);
 
+    // the lesson with video: uploaded during start-up (the worker transcodes it afterwards; the second
+    // start below plays it)
+    const data = JSON.parse(readFileSync(join(dir, 'data', DEMO_ACCOUNTS_FILE), 'utf8')) as DemoData;
+    expect(data.lesson).toMatchObject({ courseId: data.purchased, title: DEMO_LESSON_TITLE });
+    expect(out).toContain(`has a lesson with video, "${DEMO_LESSON_TITLE}"`);
+  });
+
+  it('first start, on a terminal: logs pretty, access log off', async () => {
+    const run = first!;
+    await run.up;
     await stop(run);
     // every log line (everything but the banner) is a prefixed one-liner; no raw JSON reached the terminal
     const all = run.output().split('\n');
@@ -96,13 +113,55 @@ describe('npm start on a fresh data folder', () => {
     expect(logLines.filter((l) => /^gateway +\| .*: request \{.*"status":200/.test(l))).toEqual([]);
   });
 
-  it('second start on the same folder: seeds nothing, prints the accounts again; piped logs stay JSON', async () => {
+  // the second start is shared by the three tests below (each has its own time budget: a start, a transcode, a stop)
+  let second: NpmStart | undefined;
+
+  it('second start on the same folder: seeds nothing, prints the accounts again', async () => {
     const run = await start({});
+    second = run;
     await run.up;
     const out = run.output();
     expect(passwordOf(out, 'demo-owner')).toBeDefined();
     const { courses } = await gql<{ courses: unknown[] }>(run.gateway, '{ courses(first: 100) { id } }');
     expect(courses).toHaveLength(5);
+  });
+
+  it('the demo lesson turns READY (the worker) and demo-student plays it; no second lesson was seeded', async () => {
+    const run = second!;
+    await run.up;
+    // queued on the first start; finished by this start's worker if that one stopped first
+    const data = JSON.parse(readFileSync(join(dir, 'data', DEMO_ACCOUNTS_FILE), 'utf8')) as DemoData;
+    const login = 'mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { jwt } }';
+    const jwtOf = async (role: string) => {
+      const a = data.accounts.find((x) => x.role === role)!;
+      return (await gql<{ login: { jwt: string } }>(run.gateway, login, { u: a.username, p: a.password })).login.jwt;
+    };
+    const ownerJwt = await jwtOf('OWNER');
+    const studentJwt = await jwtOf('STUDENT');
+    const STATUS = 'query S($id: ID!) { lesson(id: $id) { status failureReason } }';
+    await waitFor(
+      async () => {
+        const { lesson } = await gql<{ lesson: { status: string; failureReason: string | null } }>(run.gateway, STATUS, { id: data.lesson!.id }, ownerJwt);
+        if (lesson.status === 'FAILED') throw new Error(`the demo lesson FAILED: ${lesson.failureReason}`);
+        return lesson.status === 'READY';
+      },
+      { timeoutMs: 240_000, intervalMs: 1000, what: 'the demo lesson READY' },
+    );
+    const { course } = await gql<{ course: { lessons: Array<{ id: string; playback: { hlsUrl: string } | null }> } }>(
+      run.gateway,
+      'query C($id: ID!) { course(id: $id) { lessons { id playback { hlsUrl } } } }',
+      { id: data.purchased },
+      studentJwt,
+    );
+    expect(course.lessons.map((l) => l.id)).toEqual([data.lesson!.id]);
+    const master = await fetch(new URL(course.lessons[0].playback!.hlsUrl, run.gateway));
+    expect(master.status).toBe(200);
+    expect(await master.text()).toMatch(/^#EXTM3U/);
+  });
+
+  it('second start, piped: its logs stay JSON', async () => {
+    const run = second!;
+    await run.up;
     await stop(run);
     const jsonLines = run
       .output()

@@ -146,7 +146,7 @@ async function playableLesson(ctx: ExtraContext, gateway: ChildService, env: Rec
     await worker.stop();
   }
   const playback = (await gql(gateway.base, 'query($id: ID!) { lesson(id: $id) { playback { hlsUrl } } }', { id: created }, owner)).data?.lesson?.playback as { hlsUrl: string };
-  const lessonDir = join(config.MEDIA_DIR, 'lessons', created);
+  const lessonDir = join(ctx.stack.subgraphEnv('media', 0, env).MEDIA_DIR, 'lessons', created);
   const [asset] = readdirSync(lessonDir);
   return { lessonId: created, hlsUrl: playback.hlsUrl, outputDir: join(lessonDir, asset, 'output') };
 }

@@ -64,8 +64,8 @@ export function signup(roles: Role | Role[], prefix = 'lt'): Session | undefined
 }
 
 /** POST /api/users/login → 200 {"jwt"} */
-export function login(username: string): Session | undefined {
-  const res = http.post(`${BASE_URL}/api/users/login`, JSON.stringify({ username, password: PASSWORD }), {
+export function login(username: string, password = PASSWORD): Session | undefined {
+  const res = http.post(`${BASE_URL}/api/users/login`, JSON.stringify({ username, password }), {
     headers: JSON_HEADERS,
     tags: { name: 'POST /api/users/login' },
   });

@@ -40,9 +40,13 @@ export const WORKSPACES: Record<string, string> = {
   users: 'subgraphs/users',
   courses: 'subgraphs/courses',
   media: 'subgraphs/media',
+  // the media image in the worker role (MEDIA_ROLE=worker): same code, its own target and service
+  'media-worker': 'subgraphs/media',
   gateway: 'gateway',
 };
 export const OURS = Object.keys(WORKSPACES);
+/** Services whose entrypoint-set ADVERTISE_HOST their config reads (the subgraphs, media's worker included). */
+export const SUBGRAPH_SERVICES = ['users', 'courses', 'media', 'media-worker'];
 
 export function envOf(svc: ComposeService): Record<string, string> {
   const out: Record<string, string> = {};

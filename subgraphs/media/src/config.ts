@@ -45,3 +45,9 @@ export const requiredSecrets = (env: { DISCOVERY_URL?: string }): Array<'DISCOVE
   ...subgraphSecrets(env),
   'MEDIA_SIGNING_SECRET',
 ];
+
+/**
+ * What the worker role refuses to start without under NODE_ENV=production: the service secrets (it asks
+ * courses over gRPC and finds it through discovery). It signs no URL, so it needs no MEDIA_SIGNING_SECRET.
+ */
+export const workerRequiredSecrets = (env: { DISCOVERY_URL?: string }): Array<'DISCOVERY_TOKEN' | 'SERVICE_TOKEN'> => subgraphSecrets(env);

@@ -1,6 +1,6 @@
-import { closeRedis, createLogger, createRedis, type Logger } from '@dream/common';
-import { openDatabase, parseDatabaseUrl } from '@dream/common/db';
-import type { MediaConfig } from './config';
+import { checkSecrets, closeRedis, createLogger, createRedis, redisHealthy, type Logger } from '@dream/common';
+import { databaseHealthy, openDatabase, parseDatabaseUrl } from '@dream/common/db';
+import { workerRequiredSecrets, type MediaConfig } from './config';
 import { LessonsRepository } from './data/lessons-repository';
 import { mediaMigrations } from './data/migrations';
 import type { MediaDb } from './data/types';
@@ -9,6 +9,7 @@ import { LessonLifecycle } from './lessons/lifecycle';
 import { assetKeys, storageAssetFiles, transcodeJobsOf, transcodeStorageOf } from './media-files';
 import { courseAccessFor } from './service';
 import { createStorage, storageSettingsFromEnv } from './storage';
+import { startWorkerHealthServer } from './worker-health';
 import { reconcileTranscodes, startTranscodeWorker, TranscodeQueue, transcodeSettings, type TranscodeCallbacks } from './transcode';
 
 /** A failed retranscode leaves the lesson READY on its previous video: the reason says both. */
@@ -27,10 +28,12 @@ function lifecycleCallbacks(lifecycle: LessonLifecycle): TranscodeCallbacks {
 /**
  * MEDIA_ROLE=worker: the transcoding worker in a process of its own, scaled on its own. It shares the API
  * replicas' database, Redis and Storage, and reports through the same life cycle (events, notifications).
- * At start it re-queues lessons left PROCESSING with no live job.
+ * At start it re-queues lessons left PROCESSING with no live job. It answers GET /health on PORT (database,
+ * Redis, its job loop), so containers and pods probe it like the other services.
  */
 export async function startMediaWorker(config: MediaConfig): Promise<MediaWorker> {
   const logger = createLogger('media-worker', { level: config.LOG_LEVEL });
+  checkSecrets('media-worker', config, workerRequiredSecrets(config), logger);
   const db = await openDatabase<MediaDb>({ url: config.DATABASE_URL, migrations: mediaMigrations(parseDatabaseUrl(config.DATABASE_URL).dialect), logger });
   const redis = createRedis(config.REDIS_URL, logger);
   const settings = transcodeSettings(config);
@@ -42,11 +45,20 @@ export async function startMediaWorker(config: MediaConfig): Promise<MediaWorker
   const lifecycle = new LessonLifecycle({ lessons, events, access, files: storageAssetFiles(storage), jobs: transcodeJobsOf(queue), logger });
   const worker = await startTranscodeWorker({ redisUrl: config.REDIS_URL, logger, storage: transcodeStorageOf(storage), callbacks: lifecycleCallbacks(lifecycle), settings });
   await reconcileTranscodes({ queue, logger, listProcessing: () => processingJobs(lessons) });
-  logger.info('media transcoding worker started');
+  const health = await startWorkerHealthServer({
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    checks: { database: () => databaseHealthy(db), redis: () => redisHealthy(redis), worker: () => worker.running() },
+  });
+  logger.info({ healthPort: health.port }, 'media transcoding worker started');
   return {
     logger,
+    healthUrl: health.base,
     stop: async () => {
+      // jobs first (ffmpeg killed, each job handed back to the queue), then the health answer goes away
       await worker.close();
+      await health.stop();
       await queue.close();
       await access.close();
       await closeRedis(redis);
@@ -58,6 +70,8 @@ export async function startMediaWorker(config: MediaConfig): Promise<MediaWorker
 /** A running transcoding worker. */
 export interface MediaWorker {
   logger: Logger;
+  /** http://127.0.0.1:<port> of its /health. */
+  healthUrl: string;
   stop(): Promise<void>;
 }
 

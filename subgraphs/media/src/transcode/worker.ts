@@ -32,6 +32,8 @@ export interface TranscodeWorkerHandle {
    * up: another worker starts them again at once), then disconnects.
    */
   close(): Promise<void>;
+  /** Whether the worker is taking jobs (false once closing, or if BullMQ stopped its loop). */
+  running(): boolean;
 }
 
 /** Asset ids become folder names: anything but a plain token is hashed, so no id can name a path. */
@@ -71,6 +73,7 @@ export async function startTranscodeWorker(opts: TranscodeWorkerOptions): Promis
       await worker.close();
       connection.disconnect();
     },
+    running: () => !closing && worker.isRunning(),
   };
 }
 
