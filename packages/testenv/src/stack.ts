@@ -234,13 +234,14 @@ export class Stack {
     );
   }
 
-  /** Our gateway in its own process, fed by this stack's discovery. */
+  /** Our gateway in its own process, fed by this stack's discovery; one process unless `env` sets GATEWAY_WORKERS. */
   spawnGateway(env: Record<string, string> = {}, opts: SpawnOptions = {}): Promise<ChildService> {
     return this.spawn(
       `gateway-${++this.spawned}`,
       'gateway/src/main.ts',
       {
         HOST: '127.0.0.1',
+        GATEWAY_WORKERS: '1',
         DISCOVERY_URL: this.discoveryUrl,
         REDIS_URL: this.redis.url,
         JWT_KEYS_DIR: join(this.dir, 'keys'),
