@@ -3,7 +3,6 @@ import './tracing';
 import cluster from 'node:cluster';
 import { createLogger, installShutdown, type Logger } from '@dream/common';
 import { type GatewayConfig, loadGatewayConfig } from './config';
-import { startGateway } from './server';
 import { startSupervisor, workerSlot } from './workers/supervisor';
 import { workerShare } from './workers/worker-share';
 
@@ -20,6 +19,8 @@ async function main(): Promise<void> {
   const logger = createLogger('gateway', { level: config.LOG_LEVEL }).child(slot ? { worker: slot } : {});
   if (cluster.isPrimary && config.GATEWAY_WORKERS > 1) return supervise(config, logger);
   if (!slot) logConfig(config, logger);
+  // loaded here, not at the top: the supervisor never serves, so it does not load (or compile) the gateway
+  const { startGateway } = await import('./server');
   const gw = await startGateway(slot ? workerShare(config, config.GATEWAY_WORKERS) : config, { logger, workerSlot: slot });
   installShutdown([() => gw.stop()], logger);
 }

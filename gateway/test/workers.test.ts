@@ -44,12 +44,12 @@ async function subscriptionsOfOneWorker(base: string): Promise<[string, number] 
 }
 
 /** A minimal graphql-transport-ws client: connection_init (with `?ticket=` or a token) → ack → subscribe to courseCreated. */
-function subscribeCourseCreated(base: string, opts: { ticket?: string } = {}) {
+function subscribeCourseCreated(base: string, opts: { ticket?: string; jwt?: string } = {}) {
   const inbox = new Inbox<{ id: string; name: string }>();
   const url = `${base.replace(/^http/, 'ws')}/graphql${opts.ticket ? `?ticket=${opts.ticket}` : ''}`;
   const ws = new WebSocket(url, 'graphql-transport-ws');
   const acked = new Promise<void>((resolve, reject) => {
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init' })));
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: opts.jwt ? { jwt: opts.jwt } : {} })));
     ws.on('error', reject);
     ws.on('close', (code) => reject(new Error(`closed ${code} before connection_ack`)));
     ws.on('message', (raw) => {
@@ -58,6 +58,7 @@ function subscribeCourseCreated(base: string, opts: { ticket?: string } = {}) {
         ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { courseCreated { id name } }' } }));
         resolve();
       } else if (msg.type === 'next' && msg.payload?.data) inbox.push(msg.payload.data.courseCreated);
+      else if (msg.type === 'error' || (msg.type === 'next' && !msg.payload?.data)) inbox.fail(new Error(`subscription failed: ${String(raw)}`));
     });
   });
   return { inbox, acked, close: () => ws.terminate() };
@@ -76,8 +77,19 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
   beforeAll(async () => {
     await stack.addCourses();
     await stack.addUsers();
-    gw = await stack.spawnGateway({ GATEWAY_WORKERS: '2', LOG_LEVEL: 'warn' });
+    // three node processes compile the gateway's TypeScript at start: give a busy machine time for it
+    gw = await stack.spawnGateway({ GATEWAY_WORKERS: '2', LOG_LEVEL: 'warn' }, { timeoutMs: 120_000 });
     await waitFor(() => childrenOf(gw.pid).length === 2, { what: 'two workers' });
+    // /ready answered from one worker; the other may still be compiling: wait until scrapes reach both
+    const labels = new Set<string>();
+    await waitFor(
+      async () => {
+        const one = await subscriptionsOfOneWorker(gw.base).catch(() => undefined);
+        if (one) labels.add(one[0]);
+        return labels.size === 2;
+      },
+      { what: 'both workers answering', timeoutMs: 120_000 },
+    );
   });
 
   it('every worker has its own Redis subscriber: one published event reaches the subscriptions of both workers once', async () => {
@@ -88,7 +100,7 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
       await waitFor(
         async () => {
           if (subs.length < 8) {
-            const s = subscribeCourseCreated(gw.base);
+            const s = subscribeCourseCreated(gw.base, { jwt: stack.token(['STUDENT']) });
             subs.push(s);
             await s.acked;
           }
@@ -99,7 +111,9 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
         { what: 'a live subscription on each of the two workers', timeoutMs: 30_000 },
       );
       await createCourse('fan-out-1');
-      await Promise.all(subs.map((s) => s.inbox.take((c) => c.name === 'fan-out-1', 15_000, 'the first event')));
+      await Promise.all(subs.map((s) => s.inbox.take((c) => c.name === 'fan-out-1', 15_000, 'the first event'))).catch((err: Error) => {
+        throw new Error(`${err.message}\ngateway log:\n${readFileSync(gw.logFile, 'utf8').slice(-3000)}`);
+      });
       // a second event after the first: per worker, events arrive in order, so a duplicate of the first would be here by now
       await createCourse('fan-out-2');
       await Promise.all(subs.map((s) => s.inbox.take((c) => c.name === 'fan-out-2', 15_000, 'the second event')));
@@ -147,7 +161,8 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
           if (one) labels.add(one[0]);
           return labels.size === 2;
         },
-        { what: 'both worker slots answering', timeoutMs: 30_000 },
+        // the replacement compiles the gateway before it listens: tens of seconds on a busy machine
+        { what: 'both worker slots answering', timeoutMs: 120_000 },
       );
     } finally {
       polling = false;
@@ -160,8 +175,10 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
   it('SIGTERM stops the supervisor and every worker, and the supervisor exits 0', async () => {
     const workers = childrenOf(gw.pid);
     expect(workers).toHaveLength(2);
-    await gw.stop();
-    expect(gw.proc.exitCode).toBe(0);
+    // SIGTERM ourselves and wait for the exit (the harness's stop() would SIGKILL a slow drain after 5 s)
+    const exited = new Promise<number | null>((resolve) => gw.proc.once('exit', (code) => resolve(code)));
+    gw.proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
     for (const pid of workers) expect(alive(pid)).toBe(false);
   });
 });

@@ -67,7 +67,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
     slot.worker = worker;
     worker.on('listening', (address: { port: number }) => {
       slot.listened = true;
-      logger.info({ worker: slot.n, pid: worker.process.pid }, 'gateway worker listening');
+      logger.info({ worker: slot.n, workerPid: worker.process.pid }, 'gateway worker listening');
       if (!everListened && slots.every((s) => s.listened)) {
         everListened = true;
         logger.info({ port: address.port, workers: o.workers }, 'gateway listening');
@@ -86,7 +86,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
       }
       slot.quickDeaths = Date.now() - slot.startedAt < stableMs ? slot.quickDeaths + 1 : 0;
       const delay = Math.min(backoffMs * 2 ** Math.max(0, slot.quickDeaths - 1), maxBackoffMs);
-      logger.warn({ worker: slot.n, pid: worker.process.pid, code, signal, restartInMs: delay }, 'gateway worker died; restarting it');
+      logger.warn({ worker: slot.n, workerPid: worker.process.pid, code, signal, restartInMs: delay }, 'gateway worker died; restarting it');
       slot.restart = setTimeout(() => {
         if (stopping) return;
         fork(slot);
@@ -108,7 +108,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
     for (const w of live) w.process.kill('SIGTERM');
     const timer = setTimeout(() => {
       for (const w of live) if (w.process.exitCode === null && w.process.signalCode === null) {
-        logger.warn({ pid: w.process.pid }, 'gateway worker did not drain in time; killing it');
+        logger.warn({ workerPid: w.process.pid }, 'gateway worker did not drain in time; killing it');
         w.process.kill('SIGKILL');
       }
     }, drainTimeoutMs);
