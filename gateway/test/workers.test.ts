@@ -95,17 +95,20 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
   it('every worker has its own Redis subscriber: one published event reaches the subscriptions of both workers once', async () => {
     const subs: Array<ReturnType<typeof subscribeCourseCreated>> = [];
     try {
-      // subscribe over new connections until a scrape of each worker shows one of them live
+      // subscriptions and scrapes alternate workers by connection, so open two subscriptions, then scrape
+      // twice, until each worker's scrape shows a live one
       const seen = new Map<string, number>();
       await waitFor(
         async () => {
           if (subs.length < 8) {
-            const s = subscribeCourseCreated(gw.base, { jwt: stack.token(['STUDENT']) });
-            subs.push(s);
-            await s.acked;
+            const pair = [subscribeCourseCreated(gw.base, { jwt: stack.token(['STUDENT']) }), subscribeCourseCreated(gw.base, { jwt: stack.token(['STUDENT']) })];
+            subs.push(...pair);
+            await Promise.all(pair.map((s) => s.acked));
           }
-          const one = await subscriptionsOfOneWorker(gw.base);
-          if (one) seen.set(one[0], one[1]);
+          for (let i = 0; i < 2; i++) {
+            const one = await subscriptionsOfOneWorker(gw.base);
+            if (one) seen.set(one[0], one[1]);
+          }
           return seen.size === 2 && [...seen.values()].every((n) => n >= 1);
         },
         { what: 'a live subscription on each of the two workers', timeoutMs: 30_000 },
