@@ -73,6 +73,9 @@ const COURSE_QUERY = 'query One($id: ID!) { course(id: $id) { id name price owne
  */
 const OURS_GATEWAY_ENV = { ACCESS_LOG: 'false', GATEWAY_WORKERS: '1', WS_MAX_CONNECTIONS_PER_ADDRESS: '100000', MAX_SUBSCRIPTIONS_PER_ADDRESS: '100000', ...OURS_ENV };
 
+/** How long a process of the topology may take to become healthy (tsx compiles at start; a busy 2-core machine takes long). */
+const START_TIMEOUT_MS = 120_000;
+
 const rows: Row[] = [];
 const log = (...a: unknown[]) => console.error(...a); // progress on stderr; tables and ratios on stdout
 
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
     log(`bench: topology in ${stack.dir}`);
     const replicas = await startReplicas(stack, {});
     const ours = await stack.spawnGateway(OURS_GATEWAY_ENV, {
+      timeoutMs: START_TIMEOUT_MS,
       nodeArgs: [...OURS_NODE, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(REPO_ROOT, 'bench/results/profiles')}`] : [])],
     });
     await waitForPools(ours, REPLICAS);
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
       for (const [name, script, env] of baselines) {
         if (!targetEnabled(name)) continue;
         try {
-          const svc = await stack.spawn(name, script, { SUPERGRAPH_FILE: supergraphFile, ...env }, { ready: graphqlReady });
+          const svc = await stack.spawn(name, script, { SUPERGRAPH_FILE: supergraphFile, ...env }, { ready: graphqlReady, timeoutMs: START_TIMEOUT_MS });
           await checkRead(`${svc.base}/graphql`, { 'x-request-id': uniqueId() });
           targets.push([name, svc]);
         } catch (err) {
@@ -164,7 +168,7 @@ async function main(): Promise<void> {
     if (enabled('tracing')) await tracingWorkload(ctx, ours);
 
     if (enabled('overhead')) {
-      const stock = await stack.spawn('stock-gateway-seq', 'bench/baselines/stock-gateway.ts', { SUPERGRAPH_FILE: supergraphFile }, { ready: graphqlReady });
+      const stock = await stack.spawn('stock-gateway-seq', 'bench/baselines/stock-gateway.ts', { SUPERGRAPH_FILE: supergraphFile }, { ready: graphqlReady, timeoutMs: START_TIMEOUT_MS });
       await overheadWorkload(ctx, ours, stock);
       await stock.stop();
     }
@@ -220,7 +224,7 @@ interface Ctx {
 
 async function startReplicas(stack: Stack, env: Record<string, string>): Promise<Replicas> {
   // replica 1 of each first (each migrates its subgraph's shared SQLite file), then replica 2
-  const o = { nodeArgs: PROFILE_SUBGRAPHS ? PROFILE_ARGS : [] };
+  const o = { nodeArgs: PROFILE_SUBGRAPHS ? PROFILE_ARGS : [], timeoutMs: START_TIMEOUT_MS };
   const first = await Promise.all([stack.spawnSubgraph('users', env, o), stack.spawnSubgraph('courses', env, o)]);
   const users = [first[0]];
   const courses = [first[1]];
@@ -413,7 +417,7 @@ async function readWorkload(ctx: Ctx, variant: 'identical' | 'unique', target: s
  */
 async function tracingWorkload(ctx: Ctx, ours: ChildService): Promise<void> {
   const sink = await startOtlpSink();
-  const traced = await ctx.stack.spawnGateway({ ...OURS_GATEWAY_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'gateway-bench' }, { nodeArgs: OURS_NODE });
+  const traced = await ctx.stack.spawnGateway({ ...OURS_GATEWAY_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'gateway-bench' }, { nodeArgs: OURS_NODE, timeoutMs: START_TIMEOUT_MS });
   try {
     await waitForPools(traced, REPLICAS);
     const targets: Array<[string, ChildService]> = [

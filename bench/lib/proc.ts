@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { childPids } from '@dream/testenv';
 
 /** CPU ticks (user+system) and RSS of one process from /proc (Linux); zeros elsewhere. */
 function oneProcess(pid: number): { ticks: number; rssMb: number } {
@@ -14,21 +15,13 @@ function oneProcess(pid: number): { ticks: number; rssMb: number } {
   }
 }
 
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
 /**
  * CPU ticks and RSS of a process and its live descendants (a gateway with GATEWAY_WORKERS > 1 is a
  * supervisor whose workers do the work); zeros elsewhere than Linux.
  */
 export function procSample(pid: number): { ticks: number; rssMb: number } {
   const total = oneProcess(pid);
-  for (const child of childrenOf(pid)) {
+  for (const child of childPids(pid)) {
     const c = procSample(child);
     total.ticks += c.ticks;
     total.rssMb += c.rssMb;

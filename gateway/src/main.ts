@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   if (cluster.isPrimary && config.GATEWAY_WORKERS > 1) return supervise(config, logger);
   if (!slot) logConfig(config, logger);
   // loaded here, not at the top: the supervisor never serves, so it does not load (or compile) the gateway
-  const { startGateway } = await import('./server');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startGateway } = require('./server') as typeof import('./server');
   const gw = await startGateway(slot ? workerShare(config, config.GATEWAY_WORKERS) : config, { logger, workerSlot: slot });
   installShutdown([() => gw.stop()], logger);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { waitFor } from '@dream/common/testing';
 import WebSocket from 'ws';
-import { useStack, type ChildService } from './helpers';
+import { childPids, useStack, type ChildService } from './helpers';
 import { Inbox } from './client/ws-clients';
 
 jest.setTimeout(120_000);
@@ -22,10 +22,6 @@ function fresh(base: string, method: string, path: string, headers: Record<strin
     req.end(body);
   });
 }
-
-/** The pids of a process's children (the supervisor's workers), from /proc. */
-const childrenOf = (pid: number): number[] =>
-  readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 
 const alive = (pid: number) => {
   try {
@@ -79,7 +75,7 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
     await stack.addUsers();
     // three node processes compile the gateway's TypeScript at start: give a busy machine time for it
     gw = await stack.spawnGateway({ GATEWAY_WORKERS: '2', LOG_LEVEL: 'warn' }, { timeoutMs: 120_000 });
-    await waitFor(() => childrenOf(gw.pid).length === 2, { what: 'two workers' });
+    await waitFor(() => childPids(gw.pid).length === 2, { what: 'two workers' });
     // /ready answered from one worker; the other may still be compiling: wait until scrapes reach both
     const labels = new Set<string>();
     await waitFor(
@@ -137,7 +133,7 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
   });
 
   it('a worker that dies is replaced by a new one while the port keeps answering', async () => {
-    const [victim, survivor] = childrenOf(gw.pid);
+    const [victim, survivor] = childPids(gw.pid);
     // a request the victim holds when it is killed dies with it; what must hold is that every connection after it is answered
     process.kill(victim, 'SIGKILL');
     await waitFor(() => !alive(victim), { what: 'the killed worker reaped' });
@@ -152,8 +148,8 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
       }
     })();
     try {
-      await waitFor(() => childrenOf(gw.pid).length === 2, { what: 'a replacement worker', timeoutMs: 30_000 });
-      const workers = childrenOf(gw.pid);
+      await waitFor(() => childPids(gw.pid).length === 2, { what: 'a replacement worker', timeoutMs: 30_000 });
+      const workers = childPids(gw.pid);
       expect(workers).toContain(survivor);
       expect(workers).not.toContain(victim);
       // the replacement serves too: scrapes over new connections reach both worker slots again
@@ -176,7 +172,7 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
   });
 
   it('SIGTERM stops the supervisor and every worker, and the supervisor exits 0', async () => {
-    const workers = childrenOf(gw.pid);
+    const workers = childPids(gw.pid);
     expect(workers).toHaveLength(2);
     // SIGTERM ourselves and wait for the exit (the harness's stop() would SIGKILL a slow drain after 5 s)
     const exited = new Promise<number | null>((resolve) => gw.proc.once('exit', (code) => resolve(code)));
