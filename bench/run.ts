@@ -10,20 +10,21 @@
  *
  * Flags: --smoke (tiny durations, checks the harness only), --duration S, --warmup S,
  * --connections N, --replicas N (2), --prewarm S, --event-rate R (graphql-ws events/s), --rounds N (interleaved rounds of the federated read; median), --targets a,b, --subs N (graphql-ws fan-out), --profile (our gateway under --cpu-prof), --profile-subgraphs,
- * --only a,b,... (workloads: read,overhead,cache,rest,ws,grpc,media), --no-docs.
- * Output: tables, bench/results/<stamp>.json (+ latest.json), docs/benchmarks.md's generated section.
- * The last three lines printed are the entity cache's warm/off ratio and the identical and unique
- * gateway/stock-gateway ratios.
+ * --only a,b,... (workloads: read,tracing,overhead,cache,rest,ws,grpc,media), --no-docs.
+ * Output: tables, bench/results/<stamp>.json (+ latest.json), docs/benchmarks.md's generated section and
+ * its SVG charts (docs/bench/*.svg). The last lines printed are `summaryLines` (bench/lib/summary.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { metricValue } from '@dream/common/testing';
-import { Stack, REPO_ROOT, type ChildService } from '@dream/testenv';
+import { Stack, REPO_ROOT, startOtlpSink, type ChildService } from '@dream/testenv';
 import { routingUrlFor } from '../gateway/src/supergraph-manager';
 import { load, sequential, type LoadResult, type LoadSpec } from './lib/load';
 import { ProcWatch } from './lib/proc';
 import { START_TIMEOUT_MS } from './lib/start';
+import { writeCharts, type ChartFile } from './lib/charts';
+import { summaryLines, type Figures } from './lib/summary';
 import { markdownTable, textTable } from './lib/table';
 import { gqlPost, seedData, startReplicas, waitForPools, type Replicas } from './lib/topology';
 import type { Row } from './lib/types';
@@ -67,6 +68,13 @@ const DIRECT_QUERY = 'query Read($first: Int!) { courses(first: $first) { id nam
 const SINGLE_HOP = 'query Hop($first: Int!) { courses(first: $first) { id name price } }';
 const COURSE_QUERY = 'query One($id: ID!) { course(id: $id) { id name price owner { username } } }';
 
+/**
+ * Our gateway's environment: one process (GATEWAY_WORKERS=1) unless `--ours-env` says otherwise, so it
+ * is compared like for like with the single-process baselines. Every benchmark client is on loopback:
+ * the per-address WebSocket caps are lifted (the 10,000-subscriber run).
+ */
+const OURS_GATEWAY_ENV = { ACCESS_LOG: 'false', GATEWAY_WORKERS: '1', WS_MAX_CONNECTIONS_PER_ADDRESS: '100000', MAX_SUBSCRIPTIONS_PER_ADDRESS: '100000', ...OURS_ENV };
+
 const rows: Row[] = [];
 const log = (...a: unknown[]) => console.error(...a); // progress on stderr; tables and ratios on stdout
 
@@ -77,11 +85,10 @@ async function main(): Promise<void> {
   try {
     log(`bench: topology in ${stack.dir}`);
     const replicas = await startReplicas(stack, REPLICAS, {}, { nodeArgs: PROFILE_SUBGRAPHS ? PROFILE_ARGS : [], timeoutMs: START_TIMEOUT_MS });
-    const ours = await stack.spawnGateway(
-      // every benchmark client is on loopback: lift the per-address WebSocket caps (the 10,000-subscriber run)
-      { ACCESS_LOG: 'false', WS_MAX_CONNECTIONS_PER_ADDRESS: '100000', MAX_SUBSCRIPTIONS_PER_ADDRESS: '100000', ...OURS_ENV },
-      { nodeArgs: [...OURS_NODE, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(REPO_ROOT, 'bench/results/profiles')}`] : [])], timeoutMs: START_TIMEOUT_MS },
-    );
+    const ours = await stack.spawnGateway(OURS_GATEWAY_ENV, {
+      timeoutMs: START_TIMEOUT_MS,
+      nodeArgs: [...OURS_NODE, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(REPO_ROOT, 'bench/results/profiles')}`] : [])],
+    });
     await waitForPools(ours, REPLICAS);
     const seed = await seedData(ours.base);
     log(`bench: seeded ${seed.courseIds.length} courses by ${seed.owners} owners`);
@@ -102,7 +109,7 @@ async function main(): Promise<void> {
       for (const [name, script, env] of baselines) {
         if (!targetEnabled(name)) continue;
         try {
-          const svc = await stack.spawn(name, script, { SUPERGRAPH_FILE: supergraphFile, ...env }, { ready: graphqlReady });
+          const svc = await stack.spawn(name, script, { SUPERGRAPH_FILE: supergraphFile, ...env }, { ready: graphqlReady, timeoutMs: START_TIMEOUT_MS });
           await checkRead(`${svc.base}/graphql`, { 'x-request-id': uniqueId() });
           targets.push([name, svc]);
         } catch (err) {
@@ -137,12 +144,8 @@ async function main(): Promise<void> {
       }
       for (const variant of ['identical', 'unique']) {
         for (const [name] of targets) {
-          const runs = samples.get(`read/${variant}\n${name}`) ?? [];
-          if (!runs.length) continue;
-          const sorted = [...runs].sort((a, b) => a.rps - b.rps);
-          const median = sorted[Math.floor((sorted.length - 1) / 2)];
-          if (runs.length > 1) median.note = `median of ${runs.length} rounds (rps ${runs.map((r) => r.rps).join(' / ')}; p99 ${runs.map((r) => r.p99).join(' / ')})`;
-          rows.push(median);
+          const median = medianRound(samples.get(`read/${variant}\n${name}`) ?? []);
+          if (median) rows.push(median);
         }
       }
       for (const [name, svc] of targets) if (name !== 'gateway') await svc.stop();
@@ -161,8 +164,10 @@ async function main(): Promise<void> {
       }
     }
 
+    if (enabled('tracing')) await tracingWorkload(ctx, ours);
+
     if (enabled('overhead')) {
-      const stock = await stack.spawn('stock-gateway-seq', 'bench/baselines/stock-gateway.ts', { SUPERGRAPH_FILE: supergraphFile }, { ready: graphqlReady });
+      const stock = await stack.spawn('stock-gateway-seq', 'bench/baselines/stock-gateway.ts', { SUPERGRAPH_FILE: supergraphFile }, { ready: graphqlReady, timeoutMs: START_TIMEOUT_MS });
       await overheadWorkload(ctx, ours, stock);
       await stock.stop();
     }
@@ -176,6 +181,7 @@ async function main(): Promise<void> {
       warmup: WARMUP,
       connections: CONNECTIONS,
       subs: SUBS,
+      gatewayWorkers: Number(OURS_GATEWAY_ENV.GATEWAY_WORKERS) || 1,
       eventRate: EVENT_RATE,
       counter,
       rows,
@@ -305,7 +311,7 @@ async function checkRead(url: string, headers: Record<string, string> = {}): Pro
   }
 }
 
-async function readWorkload(ctx: Ctx, variant: 'identical' | 'unique', target: string, svc: ChildService): Promise<Row> {
+async function readWorkload(ctx: Ctx, variant: 'identical' | 'unique', target: string, svc: ChildService, durationSec = DURATION): Promise<Row> {
   const url = `${svc.base}/graphql`;
   if (variant === 'identical') {
     return measure(ctx, 'read/identical', target, svc, { url, body: JSON.stringify({ query: READ_QUERY, variables: { first: 50 } }) }, { keep: true });
@@ -317,6 +323,7 @@ async function readWorkload(ctx: Ctx, variant: 'identical' | 'unique', target: s
     svc,
     {
       url,
+      durationSec,
       // distinct variables (first: 41..50) and a distinct forwarded x-request-id on every request
       perRequest: (n) => ({
         body: JSON.stringify({ query: READ_QUERY, variables: { first: 41 + (n % 10) } }),
@@ -325,6 +332,60 @@ async function readWorkload(ctx: Ctx, variant: 'identical' | 'unique', target: s
     },
     { keep: true },
   );
+}
+
+/**
+ * The gateway's cost of tracing: the `unique` read through our gateway as it runs (tracing off) and
+ * through a second gateway exporting every span over OTLP/HTTP to a sink this process runs, in
+ * interleaved rounds (median). Only the gateway traces; the subgraphs run as before.
+ */
+async function tracingWorkload(ctx: Ctx, ours: ChildService): Promise<void> {
+  const sink = await startOtlpSink();
+  const traced = await ctx.stack.spawnGateway({ ...OURS_GATEWAY_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'gateway-bench' }, { nodeArgs: OURS_NODE, timeoutMs: START_TIMEOUT_MS });
+  try {
+    await waitForPools(traced, REPLICAS);
+    const targets: Array<[string, ChildService]> = [
+      ['gateway', ours],
+      ['gateway (tracing on)', traced],
+    ];
+    for (const [, svc] of targets) await checkRead(`${svc.base}/graphql`, { 'x-request-id': uniqueId() });
+    if (PREWARM > 0) await readWorkload(ctx, 'unique', 'prewarm', traced, PREWARM);
+    const runs = new Map<string, Row[]>();
+    let spans = 0;
+    let tracedRequests = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [name, svc] of targets) {
+        const before = sink.received.spans;
+        const row = await readWorkload(ctx, 'unique', name, svc);
+        row.workload = 'read/unique-tracing';
+        if (svc === traced) {
+          spans += sink.received.spans - before;
+          tracedRequests += row.raw?.requests ?? 0;
+        }
+        runs.set(name, [...(runs.get(name) ?? []), row]);
+      }
+    }
+    for (const [name] of targets) {
+      const median = medianRound(runs.get(name) ?? []);
+      if (!median) continue;
+      if (name !== 'gateway') {
+        median.note = [median.note, `OTLP/HTTP export to a local sink: ${tracedRequests ? (spans / tracedRequests).toFixed(1) : '-'} spans received per request (batched, SDK defaults)`].filter(Boolean).join('; ');
+      }
+      rows.push(median);
+    }
+  } finally {
+    await traced.stop();
+    await sink.stop();
+  }
+}
+
+/** The median round by requests/s, its note listing every round. */
+function medianRound(runs: Row[]): Row | undefined {
+  if (!runs.length) return undefined;
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (runs.length > 1) median.note = `median of ${runs.length} rounds (rps ${runs.map((r) => r.rps).join(' / ')}; p99 ${runs.map((r) => r.p99).join(' / ')}; CPU ms/req ${runs.map((r) => r.cpuMsPerRequest ?? '-').join(' / ')})`;
+  return median;
 }
 
 /**
@@ -438,13 +499,16 @@ function printAndSave(started: number): void {
   writeFileSync(join(dir, name), json);
   if (!SMOKE && !onlyArg && !targetsArg) writeFileSync(join(dir, 'latest.json'), json);
   log(`bench: raw results in bench/results/${name}`);
-  if (WRITE_DOCS) writeDocs(m, settings, workloads, name);
+  if (WRITE_DOCS) writeDocs(m, settings, workloads, name, writeCharts(rows, resolve(REPO_ROOT, CHARTS_DIR)));
 }
+
+/** The charts of the last full run, shown by docs/benchmarks.md (paths relative to docs/). */
+const CHARTS_DIR = 'docs/bench';
 
 const START = '<!-- bench:generated:start -->';
 const END = '<!-- bench:generated:end -->';
 
-function writeDocs(m: ReturnType<typeof machine>, settings: Record<string, unknown>, workloads: string[], file: string): void {
+function writeDocs(m: ReturnType<typeof machine>, settings: Record<string, unknown>, workloads: string[], file: string, charts: ChartFile[]): void {
   const path = resolve(REPO_ROOT, 'docs/benchmarks.md');
   const parts = [
     START,
@@ -453,8 +517,11 @@ function writeDocs(m: ReturnType<typeof machine>, settings: Record<string, unkno
     `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB memory, Node ${m.node}, ${m.platform}. Settings: every gateway pre-warmed ${PREWARM} s per variant, then ${DURATION} s measured after a ${WARMUP} s warm-up, ${CONNECTIONS} connections (autocannon, loopback), one target loaded at a time; federated read: ${ROUNDS} interleaved rounds, median shown.`,
     '',
   ];
-  for (const w of workloads) parts.push(`### ${w}`, '', markdownTable(HEAD, tableRows(w)), '');
-  parts.push('```', ...ratioLines(), '```', END);
+  for (const w of workloads) {
+    const images = charts.filter((c) => c.workload === w).map((c) => `![${w}: ${c.metric === 'rps' ? 'requests/s' : 'p99 ms'} per target](bench/${c.file})`);
+    parts.push(`### ${w}`, '', markdownTable(HEAD, tableRows(w)), '', ...(images.length ? [images.join(' '), ''] : []));
+  }
+  parts.push('```', ...finalLines(), '```', END);
   const generated = parts.join('\n');
   const current = existsSync(path) ? readFileSync(path, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
   const s = current.indexOf(START);
@@ -464,26 +531,20 @@ function writeDocs(m: ReturnType<typeof machine>, settings: Record<string, unkno
   void settings;
 }
 
-function ratioLines(): string[] {
-  const line = (w: string) => {
-    const ours = find(w, 'gateway');
-    const stock = find(w, 'stock-gateway');
-    if (!ours || !stock) return 'rps ratio: n/a, p99 ratio: n/a';
-    return `rps ratio: ${(ours.rps / stock.rps).toFixed(2)}, p99 ratio: ${(ours.p99 / Math.max(stock.p99, 0.01)).toFixed(2)}`;
-  };
-  return [cacheRatioLine(), `identical: gateway/stock-gateway ${line('read/identical')}`, `gateway/stock-gateway ${line('read/unique')}`];
-}
+const figures = (r: Row | undefined): Figures | undefined => (r ? { rps: r.rps, p99: r.p99 } : undefined);
 
-/** The entity cache's headline: warm course(id) against the same query with the cache off, in this run. */
-function cacheRatioLine(): string {
-  const warm = find('course(id)/cache-warm', 'gateway');
-  const off = find('course(id)/cache-off', 'gateway');
-  return `cache: warm/off rps ratio: ${warm && off ? (warm.rps / off.rps).toFixed(2) : 'n/a'}`;
+/** The summary lines from this run's rows (a workload that did not run gives no figure). */
+function finalLines(): string[] {
+  return summaryLines({
+    cache: { warm: figures(find('course(id)/cache-warm', 'gateway')), off: figures(find('course(id)/cache-off', 'gateway')) },
+    identical: { gateway: figures(find('read/identical', 'gateway')), stock: figures(find('read/identical', 'stock-gateway')) },
+    unique: { gateway: figures(find('read/unique', 'gateway')), stock: figures(find('read/unique', 'stock-gateway')) },
+  });
 }
 
 function printRatios(): void {
   console.log('');
-  for (const l of ratioLines()) console.log(l);
+  for (const l of finalLines()) console.log(l);
 }
 
 void main();

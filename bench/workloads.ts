@@ -2,6 +2,7 @@
  * Workloads beyond the federated read: (c) mixed REST through the shims, (d) graphql-ws fan-out,
  * (e) gRPC BuyCourse, (f) Range reads of HLS segments (lib/media-segments.ts). A workload that throws records a failed row and the others still run.
  */
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
@@ -25,6 +26,8 @@ export interface ExtraContext {
   warmup: number;
   connections: number;
   subs: number;
+  /** GATEWAY_WORKERS of our gateway in this run. */
+  gatewayWorkers: number;
   eventRate: number;
   counter: () => Promise<number>;
   rows: Row[];
@@ -209,10 +212,11 @@ async function wsWorkload(ctx: ExtraContext): Promise<void> {
   }
   await Promise.race([allReady, new Promise((r) => setTimeout(r, 60_000))]);
   // the gateway subscribes a stream after connection_ack; give the subscribe messages a moment to land
+  const perWorker = new Map<string, number>();
   await waitUntil(async () => {
-    const res = await fetch(`${ctx.gateway.base}/metrics`).then((r) => r.text());
-    const m = /^gateway_graphql_ws_subscriptions(?:\{[^}]*\})? (\d+)/m.exec(res);
-    return !m || Number(m[1]) >= n;
+    const one = await liveSubscriptionsOfOneWorker(ctx.gateway.base);
+    if (one) perWorker.set(one.worker, one.subscriptions);
+    return [...perWorker.values()].reduce((a, b) => a + b, 0) >= n;
   }, 30_000);
   const connectSec = (performance.now() - t0) / 1000;
   const redis = createRedis(ctx.stack.redis.url, createLogger('bench', { level: 'silent' }));
@@ -245,7 +249,7 @@ async function wsWorkload(ctx: ExtraContext): Promise<void> {
     callsPerRequest: Math.round((calls / Math.max(events, 1)) * 100) / 100,
     rssMb: usage.rssMb,
     cpuPercent: usage.cpuPercent,
-    note: `${subscribed} subscriptions (${light ? 'minimal ws client' : 'graphql-ws client'}, connected in ${connectSec.toFixed(1)} s), ${events} events at ${ctx.eventRate}/s, delivered ${delivered}/${expected}; req/s = deliveries/s, p50/p99 = publish→client latency, calls/req = subgraph calls per event`,
+    note: `${ctx.gatewayWorkers} gateway worker${ctx.gatewayWorkers > 1 ? 's' : ''}, ${subscribed} subscriptions (${light ? 'minimal ws client' : 'graphql-ws client'}, connected in ${connectSec.toFixed(1)} s), ${events} events at ${ctx.eventRate}/s, delivered ${delivered}/${expected}; req/s = deliveries/s, p50/p99 = publish→client latency, calls/req = subgraph calls per event`,
   });
 }
 
@@ -314,6 +318,27 @@ async function grpcWorkload(ctx: ExtraContext): Promise<void> {
     rssMb: usage.rssMb,
     cpuPercent: usage.cpuPercent,
     note: `${callers} callers, ${calls} calls (${Math.round(calls / seconds)}/s) for ${boughtPairs} pairs each bought twice at once; req/s = purchases/s; duplicates: ${duplicateAnswers} pairs answered "new" twice, ${dupRows} duplicate rows; enrollments ${enrolled} (= pairs ${fresh.size})`,
+  });
+}
+
+/**
+ * `gateway_graphql_ws_subscriptions` of whichever worker answers a scrape on a new connection (the
+ * cluster hands new connections to the workers in turn; a single process has no `worker` label).
+ */
+function liveSubscriptionsOfOneWorker(base: string): Promise<{ worker: string; subscriptions: number } | undefined> {
+  return new Promise((resolve) => {
+    const req = httpGet(`${base}/metrics`, { agent: false, headers: { connection: 'close' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        const m = /^gateway_graphql_ws_subscriptions(?:\{([^}]*)\})? (\d+)/m.exec(text);
+        resolve(m ? { worker: /worker="(\d+)"/.exec(m[1] ?? '')?.[1] ?? '', subscriptions: Number(m[2]) } : undefined);
+      });
+      res.on('error', () => resolve(undefined));
+    });
+    req.setTimeout(5000, () => req.destroy());
+    req.on('error', () => resolve(undefined));
   });
 }
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { childPids } from '@dream/testenv';
 
-/** CPU ticks (user+system) and RSS of a process from /proc (Linux); zeros elsewhere. */
-export function procSample(pid: number): { ticks: number; rssMb: number } {
+/** CPU ticks (user+system) and RSS of one process from /proc (Linux); zeros elsewhere. */
+function oneProcess(pid: number): { ticks: number; rssMb: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -12,6 +13,20 @@ export function procSample(pid: number): { ticks: number; rssMb: number } {
   } catch {
     return { ticks: 0, rssMb: 0 };
   }
+}
+
+/**
+ * CPU ticks and RSS of a process and its live descendants (a gateway with GATEWAY_WORKERS > 1 is a
+ * supervisor whose workers do the work); zeros elsewhere than Linux.
+ */
+export function procSample(pid: number): { ticks: number; rssMb: number } {
+  const total = oneProcess(pid);
+  for (const child of childPids(pid)) {
+    const c = procSample(child);
+    total.ticks += c.ticks;
+    total.rssMb += c.rssMb;
+  }
+  return total;
 }
 
 /** Samples a process while a run lasts: CPU % over the window (100 = one core) and peak RSS. */

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CORS_ORIGINS } from './http/security-headers';
@@ -100,6 +101,15 @@ export const gatewayEnv = {
   STATUS_TOKEN: optionalString(),
   /** Lifetime of a single-use WebSocket ticket (POST /api/ws-ticket, then `?ticket=` on the upgrade). */
   WS_TICKET_TTL_SECONDS: positiveInt(30),
+  /**
+   * Worker processes serving the one port (node:cluster, a supervisor restarts a worker that dies):
+   * `auto` = one per core (one when REDIS_URL is unset), 1 = a single process and no supervisor.
+   * Each worker has its own subscribers and Redis subscriber; more than one needs Redis (see workers.md).
+   */
+  GATEWAY_WORKERS: z
+    .string()
+    .default('auto')
+    .refine((v) => v === 'auto' || /^[1-9]\d{0,2}$/.test(v), 'expected auto or a whole number 1-999'),
   /** Merge identical in-flight subgraph queries (same operation, variables and forwarded headers; never mutations). */
   DEDUPE_INFLIGHT: flag(true),
   /**
@@ -131,14 +141,30 @@ export const gatewayEnv = {
   TRUSTED_DOCUMENTS_MANIFEST: optionalString(),
 };
 
-export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
+type RawGatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
+/** The gateway's configuration; GATEWAY_WORKERS is resolved to a number. */
+export type GatewayConfig = Omit<RawGatewayConfig, 'GATEWAY_WORKERS'> & { GATEWAY_WORKERS: number };
 
-export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): GatewayConfig {
   const c = loadConfig('gateway', gatewayEnv, env);
-  const config = { ...c, REDIS_URL: redisUrlFromEnv('gateway', c) };
+  const REDIS_URL = redisUrlFromEnv('gateway', c);
   // without Redis no gateway would hear invalidations: a cache that cannot be invalidated is refused
-  if (config.ENTITY_CACHE && !config.REDIS_URL) throw new ConfigError('gateway', ['ENTITY_CACHE: needs REDIS_URL (or the Sentinel settings)']);
-  return config;
+  if (c.ENTITY_CACHE && !REDIS_URL) throw new ConfigError('gateway', ['ENTITY_CACHE: needs REDIS_URL (or the Sentinel settings)']);
+  return { ...c, REDIS_URL, GATEWAY_WORKERS: workerCount(c.GATEWAY_WORKERS, REDIS_URL, cores) };
+}
+
+/**
+ * How many worker processes: WebSocket tickets, the JWT denylist and the subscription events must be seen
+ * by every worker, and without Redis each would keep its own, so several workers need REDIS_URL.
+ */
+function workerCount(setting: string, redisUrl: string | undefined, cores: number): number {
+  if (setting === 'auto') return redisUrl ? Math.max(1, cores) : 1;
+  const n = Number(setting);
+  if (n > 1 && !redisUrl)
+    throw new ConfigError('gateway', [
+      `GATEWAY_WORKERS: ${n} workers need REDIS_URL (or REDIS_SENTINELS): WebSocket tickets, revoked tokens and subscription events are shared through Redis`,
+    ]);
+  return n;
 }
 
 /** The service secrets the gateway refuses to start without under NODE_ENV=production (deploy checks read this too). */

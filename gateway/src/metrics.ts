@@ -15,7 +15,9 @@ export class GatewayMetrics {
   readonly latency: Histogram<'route'>;
   readonly upstreamErrors: Counter<'subgraph'>;
 
-  constructor(pools: Pools) {
+  constructor(pools: Pools, workerSlot?: number) {
+    // several workers answer /metrics on one port in turn: the label tells their series apart
+    if (workerSlot !== undefined) this.registry.setDefaultLabels({ worker: String(workerSlot) });
     collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({
       name: 'gateway_http_requests_total',
@@ -76,6 +78,26 @@ export class GatewayMetrics {
           this.set({ prefix: r.prefix, available: 'true' }, r.pool.available);
           this.set({ prefix: r.prefix, available: 'false' }, r.pool.size - r.pool.available);
         }
+      },
+    });
+  }
+
+  /** Live graphql-ws subscriptions and open WebSockets (the client surface is built after the metrics). */
+  trackWebSockets(read: () => { subscriptions: number; connections: number }): void {
+    new Gauge({
+      name: 'gateway_graphql_ws_subscriptions',
+      help: 'Live graphql-ws subscriptions on this gateway process',
+      registers: [this.registry],
+      collect() {
+        this.set(read().subscriptions);
+      },
+    });
+    new Gauge({
+      name: 'gateway_websocket_connections',
+      help: 'Open WebSockets (graphql-ws and the course lists) on this gateway process',
+      registers: [this.registry],
+      collect() {
+        this.set(read().connections);
       },
     });
   }

@@ -66,6 +66,8 @@ export interface GatewayDeps {
   authenticator?: Authenticator;
   /** Redis for the denylist when no authenticator is given; default from REDIS_URL (none if unset). */
   redis?: Redis;
+  /** The worker slot when this gateway is one of several processes on one port: every metric gets a `worker` label. */
+  workerSlot?: number;
 }
 
 export interface ReadyReport {
@@ -173,7 +175,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         ? { latencyFactor: config.OUTLIER_LATENCY_FACTOR, minLatencyMs: config.OUTLIER_MIN_LATENCY_MS, ejectMs: config.OUTLIER_EJECT_MS, maxEjectMs: config.OUTLIER_EJECT_MS * 10 }
         : undefined,
   });
-  const metrics = new GatewayMetrics(pools);
+  const metrics = new GatewayMetrics(pools, deps.workerSlot);
   const ownsRedis = !deps.authenticator && !deps.redis && !!config.REDIS_URL;
   const redis = deps.redis ?? (ownsRedis ? createRedis(config.REDIS_URL!, logger) : undefined);
   const authenticator =
@@ -338,6 +340,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     discovered: (onSnapshot) => supergraph.on('discovered', onSnapshot),
   });
   metrics.trackRoutes(() => prefixRoutes.table.all());
+  metrics.trackWebSockets(() => ({ subscriptions: clientSurface.graphqlWs.activeSubscriptions, connections: clientSurface.connections.size }));
   attachGraphiql(router);
   // the web app answers GET/HEAD paths no route claims, after the announced prefixes
   if (webApp) router.mount(webAppRoutes(webApp));

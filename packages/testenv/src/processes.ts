@@ -1,11 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { waitFor, type Disposables } from '@dream/common/testing';
 
 /** The repository root (packages/testenv/src → ../../..). */
 export const REPO_ROOT = resolve(__dirname, '../../..');
+
+/** The pids of a process's live children, from /proc (Linux; none elsewhere): a gateway supervisor's workers. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
 
 /** A service running in its own Node process (so load measurements see its own CPU and memory). */
 export interface ChildService {

@@ -271,7 +271,8 @@ export class Stack {
 
   /**
    * Our gateway in its own process, fed by this stack's discovery. `script` runs another checkout's
-   * gateway (an absolute path to its main.ts) against the same topology, for A/B measurements.
+   * gateway (an absolute path to its main.ts) against the same topology, for A/B measurements. One
+   * process unless `env` sets GATEWAY_WORKERS.
    */
   spawnGateway(env: Record<string, string> = {}, opts: SpawnOptions & { script?: string } = {}): Promise<ChildService> {
     const { script = 'gateway/src/main.ts', ...spawnOpts } = opts;
@@ -280,6 +281,7 @@ export class Stack {
       script,
       {
         HOST: '127.0.0.1',
+        GATEWAY_WORKERS: '1',
         DISCOVERY_URL: this.discoveryUrl,
         REDIS_URL: this.redis.url,
         JWT_KEYS_DIR: join(this.dir, 'keys'),
