@@ -27,6 +27,7 @@ module.exports = {
     '<rootDir>/subgraphs/users/test/abuse-limits.test.ts',
     '<rootDir>/subgraphs/courses/test/purchase-service.test.ts',
     '<rootDir>/subgraphs/courses/test/repository.test.ts',
+    '<rootDir>/subgraphs/media/test/token-formats.test.ts',
   ],
   testTimeout: 30000,
 };

@@ -11,6 +11,7 @@ export const MODULES = {
   'token verification and denylist': ['packages/common/src/jwt.ts:86-149', 'packages/common/src/auth.ts:22-79'],
   'purchase idempotency': ['subgraphs/courses/src/purchase.ts', 'subgraphs/courses/src/data/enrollments-repository.ts:87-145'],
   'round-robin and breaker': ['packages/common/src/round-robin.ts', 'packages/common/src/breaker.ts'],
+  'media tokens': ['subgraphs/media/src/signed-token.ts', 'subgraphs/media/src/upload-ticket.ts', 'subgraphs/media/src/playback/token.ts'],
 };
 
 const selected = process.env.STRYKER_MODULE;
