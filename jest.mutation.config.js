@@ -1,7 +1,13 @@
 // The unit-level tests of the modules under mutation testing (`npm run test:mutation`, see
-// stryker.config.json and docs/testing.md). One flat project (Stryker measures coverage per test),
+// mutation-modules.cjs and docs/testing.md). One flat project (Stryker measures coverage per test),
 // with @dream/common mapped to its sources (the parts the mutated modules use, see
 // packages/common/test/mutation-common.ts) so the tests exercise the sandbox's mutated copy.
+const { MODULES } = require('./mutation-modules.cjs');
+
+// the module Stryker is testing (scripts/mutation.ts sets it; every module's tests when unset)
+const selected = process.env.STRYKER_MODULE;
+const tests = selected ? MODULES[selected].tests : Object.values(MODULES).flatMap((m) => m.tests);
+
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: __dirname,
@@ -16,18 +22,6 @@ module.exports = {
     '^@dream/common$': '<rootDir>/packages/common/test/mutation-common.ts',
     '^@dream/common/testing$': '<rootDir>/packages/common/src/testing/index.ts',
   },
-  testMatch: [
-    '<rootDir>/packages/common/test/jwt.test.ts',
-    '<rootDir>/packages/common/test/jwt-cache.test.ts',
-    '<rootDir>/packages/common/test/auth.test.ts',
-    '<rootDir>/packages/common/test/round-robin.test.ts',
-    '<rootDir>/packages/common/test/breaker.test.ts',
-    '<rootDir>/packages/common/test/instance-pool.test.ts',
-    '<rootDir>/gateway/test/dedupe.test.ts',
-    '<rootDir>/subgraphs/users/test/abuse-limits.test.ts',
-    '<rootDir>/subgraphs/courses/test/purchase-service.test.ts',
-    '<rootDir>/subgraphs/courses/test/repository.test.ts',
-    '<rootDir>/subgraphs/media/test/token-formats.test.ts',
-  ],
+  testMatch: tests.map((t) => `<rootDir>/${t}`),
   testTimeout: 30000,
 };

@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { JwtService, extractToken, loadJwtKeys, AppError } from '../src';
+import { AppError } from '../src/errors';
+import { JwtService, extractToken, loadJwtKeys } from '../src/jwt';
 
 const keys = loadJwtKeys({ JWT_KEYS_DIR: mkdtempSync(join(tmpdir(), 'keys-')) });
 const svc = new JwtService({ keys, ttlSeconds: 60 });

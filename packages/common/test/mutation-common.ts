@@ -10,3 +10,4 @@ export * from '../src/http';
 export * from '../src/breaker';
 export * from '../src/round-robin';
 export * from '../src/service-auth';
+export * from '../src/client-address';
