@@ -6,7 +6,12 @@ const { MODULES } = require('./mutation-modules.cjs');
 
 // the module Stryker is testing (scripts/mutation.ts sets it; every module's tests when unset)
 const selected = process.env.STRYKER_MODULE;
-const tests = selected ? MODULES[selected].tests : Object.values(MODULES).flatMap((m) => m.tests);
+const modules = selected ? [MODULES[selected]] : Object.values(MODULES);
+const tests = modules.flatMap((m) => m.tests);
+// only the workspaces of those tests and mutated files are crawled: jest maps every file under its roots
+// before each of the hundreds of runs, and the repository is large
+const workspaceOf = (file) => file.split('/').slice(0, file.startsWith('packages/') || file.startsWith('subgraphs/') ? 2 : 1).join('/');
+const roots = [...new Set(modules.flatMap((m) => [...m.tests, ...m.mutate]).map(workspaceOf))];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -22,6 +27,7 @@ module.exports = {
     '^@dream/common$': '<rootDir>/packages/common/test/mutation-common.ts',
     '^@dream/common/testing$': '<rootDir>/packages/common/src/testing/index.ts',
   },
+  roots: roots.map((r) => `<rootDir>/${r}`),
   testMatch: tests.map((t) => `<rootDir>/${t}`),
   testTimeout: 30000,
 };

@@ -18,7 +18,7 @@ const slug = (name) => name.replace(/[^a-z0-9]+/gi, '-');
 export default {
   packageManager: 'npm',
   testRunner: 'jest',
-  jest: { projectType: 'custom', configFile: 'jest.mutation.config.js', enableFindRelatedTests: true },
+  jest: { projectType: 'custom', configFile: 'jest.mutation.config.js', enableFindRelatedTests: false },
   coverageAnalysis: 'perTest',
   // the CPU is shared: one test process
   concurrency: 1,
