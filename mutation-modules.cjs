@@ -15,7 +15,7 @@ const MODULES = {
   },
   'round-robin and breaker': {
     mutate: ['packages/common/src/round-robin.ts', 'packages/common/src/breaker.ts'],
-    tests: ['packages/common/test/round-robin.test.ts', 'packages/common/test/instance-pool.test.ts', 'packages/common/test/breaker.test.ts'],
+    tests: ['packages/common/test/round-robin.test.ts', 'packages/common/test/instance-pool.test.ts', 'packages/common/test/pool-routing.test.ts', 'packages/common/test/breaker.test.ts'],
   },
   'login limit': {
     mutate: ['subgraphs/users/src/login-rate-limit.ts'],

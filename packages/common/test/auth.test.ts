@@ -1,15 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { AppError } from '../src/errors';
 import { Authenticator, requireRole, requireUser } from '../src/auth';
-import { JwtService, hasRole, loadJwtKeys, type AuthUser } from '../src/jwt';
+import { JwtService, hasRole, type AuthUser } from '../src/jwt';
 import { createLogger } from '../src/logger';
-import { Disposables, startRedisServer, type RedisServerHandle } from '../src/testing';
+import { Disposables } from '../src/testing/disposables';
+import { startRedisServer, type RedisServerHandle } from '../src/testing/redis-server';
+import { testJwtKeys } from '../src/testing/jwt-keys';
 
-const keys = loadJwtKeys({ JWT_KEYS_DIR: mkdtempSync(join(tmpdir(), 'keys-')) });
+const keys = testJwtKeys();
 const user = { id: 'u1', username: 'ann', roles: ['STUDENT' as const] };
 
 /** The AppError a call threw: code, message and extensions, for exact comparisons. */

@@ -1,10 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { JwtService, extractToken, loadJwtKeys, tokenFromValue } from '../src/jwt';
+import { JwtService, extractToken, tokenFromValue } from '../src/jwt';
+import { testJwtKeys } from '../src/testing/jwt-keys';
 
-const keys = loadJwtKeys({ JWT_KEYS_DIR: mkdtempSync(join(tmpdir(), 'keys-')) });
+const keys = testJwtKeys();
 const user = { id: 'u1', username: 'ann', roles: ['STUDENT' as const] };
 
 describe('JwtService: the cache of verified tokens', () => {

@@ -8,3 +8,4 @@ export * from './metrics';
 export * from './oracle-double';
 export * from './oracle-sql-lint';
 export * from './oracle-migration';
+export * from './jwt-keys';
