@@ -11,7 +11,7 @@ const MODULES = {
   },
   'in-flight merge key': {
     mutate: ['gateway/src/data-source.ts:21-139'],
-    tests: ['gateway/test/dedupe.test.ts'],
+    tests: ['gateway/test/dedupe.test.ts', 'gateway/test/read-after-write.test.ts'],
   },
   'round-robin and breaker': {
     mutate: ['packages/common/src/round-robin.ts', 'packages/common/src/breaker.ts'],
