@@ -158,6 +158,40 @@ describe('Authenticator and the logout denylist', () => {
     expect(await refusal(a.verify(token))).toEqual({ code: 'SERVICE_UNAVAILABLE', message: 'Cannot check the token right now (token store unavailable); try again shortly.' });
     expect(lines).toEqual([expect.objectContaining({ level: 40, msg: 'denylist unreachable: refusing authenticated calls (503)', err: expect.any(String) })]);
   });
+
+  it('with Redis unreachable: one warning per 10 s however many calls fail, and none needed to fail closed', async () => {
+    const { logger, lines } = capturedLogger();
+    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    dead.on('error', () => undefined);
+    d.defer(() => dead.disconnect());
+    const a = new Authenticator(svc, dead, logger);
+    const unavailable = { code: 'SERVICE_UNAVAILABLE', message: 'Cannot check the token right now (token store unavailable); try again shortly.' };
+    const now = jest.spyOn(Date, 'now');
+    try {
+      now.mockReturnValue(1_000_000);
+      expect(await refusal(a.isRevoked('j1'))).toEqual(unavailable);
+      expect(await refusal(a.isRevoked('j2'))).toEqual(unavailable);
+      now.mockReturnValue(1_009_999);
+      expect(await refusal(a.isRevoked('j3'))).toEqual(unavailable);
+      expect(lines).toHaveLength(1);
+      now.mockReturnValue(1_010_000);
+      expect(await refusal(a.isRevoked('j4'))).toEqual(unavailable);
+      expect(lines).toHaveLength(2);
+    } finally {
+      now.mockRestore();
+    }
+    // a service given no logger still fails closed, with the same answer
+    expect(await refusal(new Authenticator(svc, dead).isRevoked('j5'))).toEqual(unavailable);
+  });
+
+  it('a revocation the token store does not confirm is an error, not a success', async () => {
+    // a store that answers without confirming (what ioredis resolves when SET did not happen)
+    const unconfirmed = { set: async () => null } as unknown as Redis;
+    expect(await refusal(new Authenticator(svc, unconfirmed).revoke({ jti: 'j', exp: Math.floor(Date.now() / 1000) + 60 }))).toEqual({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'The token store did not confirm the revocation.',
+    });
+  });
 });
 
 describe('requireUser / requireRole / hasRole', () => {

@@ -85,6 +85,8 @@ describe('tokenFromValue', () => {
   it('reads a bare or Bearer-prefixed token and nothing else', () => {
     expect(tokenFromValue(' Bearer  abc ')).toBe('abc');
     expect(tokenFromValue('abc')).toBe('abc');
+    // only a leading scheme is taken off: "Bearer " further in is part of what was sent
+    expect(tokenFromValue('abc Bearer def')).toBe('abc Bearer def');
     expect(tokenFromValue('  ')).toBeUndefined();
     expect(tokenFromValue(42)).toBeUndefined();
     expect(tokenFromValue(undefined)).toBeUndefined();
