@@ -178,6 +178,23 @@ describe('latency outliers', () => {
     h.pool.close();
   });
 
+  it('an instance that leaves during its probe is not brought back', async () => {
+    const gate: { release?: () => void } = {};
+    const h = harness(['a', 'b'], {
+      outlier: { minLatencyMs: 100, minSamples: 1, ejectMs: 1000 },
+      probe: () => new Promise<void>((r) => (gate.release = r)),
+    });
+    h.latency.b = 500;
+    await h.calls(2);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(gate.release).toBeDefined();
+    h.pool.setInstances([inst('a')]);
+    gate.release!();
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(h.events).toEqual(['b:out']);
+    h.pool.close();
+  });
+
   it('a slow answer from an instance that left in the meantime ejects nothing', async () => {
     const h = harness(['a', 'b'], { outlier: { minLatencyMs: 100, minSamples: 1 } });
     await h.calls(2);
@@ -289,6 +306,7 @@ describe('status and retries', () => {
     h.failing.add('a');
     await h.call();
     expect(h.status('a')).toMatchObject({ state: 'open', consecutiveFailures: 1, openedAt: new Date(T0 + 5000).toISOString() });
+    expect(h.pool.available).toBe(0);
 
     const one = harness(['x']);
     let attempts = 0;
