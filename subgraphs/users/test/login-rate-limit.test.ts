@@ -73,6 +73,12 @@ describe('login attempts', () => {
     expect(await outcome(limiter.reserveLogin('ann', '2001:db8:1:3::1'))).toBe('ok');
   });
 
+  it('answers the seconds the fullest counter has left', async () => {
+    const limiter = new LoginRateLimiter(redis, OPTS);
+    await redis.set('login:fail:ann', String(OPTS.maxAccountAttempts), 'EX', 30);
+    expect([refusedLogin(30), refusedLogin(29)]).toContain(await outcome(limiter.reserveLogin('ann', '10.0.0.9')));
+  });
+
   it('answers the whole window when a counter at its limit has no expiry', async () => {
     const limiter = new LoginRateLimiter(redis, OPTS);
     await redis.set('login:fail:ann', String(OPTS.maxAccountAttempts));
@@ -145,6 +151,10 @@ describe('when Redis cannot answer, the limiter steps aside', () => {
     }
     // nothing was counted while it stepped aside
     expect(await redis.keys('*')).toEqual([]);
+    // a limiter given no logger steps aside the same way
+    const quiet = new LoginRateLimiter(down, { ...OPTS, maxAttempts: 1 });
+    expect(await outcome(quiet.reserveLogin('ann', '10.0.0.1'))).toBe('ok');
+    expect(await outcome(quiet.reserveLogin('ann', '10.0.0.1'))).toBe('ok');
   });
 
   it('a failing script allows the attempt and warns; a failing reset is logged, not thrown', async () => {
