@@ -93,6 +93,14 @@ describe('Authenticator and the logout denylist', () => {
   });
   afterAll(() => d.disposeAll());
 
+  /** A client of a port nothing listens on, failing every command at once. */
+  function unreachableRedis(): Redis {
+    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    dead.on('error', () => undefined);
+    d.defer(() => dead.disconnect());
+    return dead;
+  }
+
   it('accepts a valid token, and refuses it once revoked, on every instance sharing the Redis', async () => {
     const a = new Authenticator(svc, redis);
     const b = new Authenticator(new JwtService({ keys }), new Redis(server.url));
@@ -150,9 +158,7 @@ describe('Authenticator and the logout denylist', () => {
 
   it('with Redis unreachable: fails closed (503) and logs why', async () => {
     const { logger, lines } = capturedLogger();
-    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-    dead.on('error', () => undefined);
-    d.defer(() => dead.disconnect());
+    const dead = unreachableRedis();
     const a = new Authenticator(svc, dead, logger);
     const token = svc.sign(user);
     expect(await refusal(a.verify(token))).toEqual({ code: 'SERVICE_UNAVAILABLE', message: 'Cannot check the token right now (token store unavailable); try again shortly.' });
@@ -161,9 +167,7 @@ describe('Authenticator and the logout denylist', () => {
 
   it('with Redis unreachable: one warning per 10 s however many calls fail, and none needed to fail closed', async () => {
     const { logger, lines } = capturedLogger();
-    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-    dead.on('error', () => undefined);
-    d.defer(() => dead.disconnect());
+    const dead = unreachableRedis();
     const a = new Authenticator(svc, dead, logger);
     const unavailable = { code: 'SERVICE_UNAVAILABLE', message: 'Cannot check the token right now (token store unavailable); try again shortly.' };
     const now = jest.spyOn(Date, 'now');
