@@ -3,7 +3,8 @@
  * one module at a time (each run has its own report, so a module's result stands even if a later one is
  * stopped), then a table per module and, as the very last line, `mutation score: X.XX %` over all of
  * them. Not part of CI: minutes of one core (concurrency 1, unit-level tests only). Exits 1 below 80 %.
- * `npm run test:mutation -- "login limit"` runs the named modules only.
+ * `npm run test:mutation -- "login limit"` runs the named modules only; `-- --from-reports` runs nothing and
+ * prints the table from the reports the last run of each module left in reports/mutation/.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -74,13 +75,19 @@ export function moduleTable(reports: Array<[string, Report | undefined]>): { tab
 
 async function main(): Promise<void> {
   const { MODULES } = (await import(pathToFileURL(join(ROOT, 'stryker.config.mjs')).href)) as { MODULES: Record<string, string[]> };
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const fromReports = args.includes('--from-reports');
+  const wanted = args.filter((a) => a !== '--from-reports');
   const names = Object.keys(MODULES).filter((n) => wanted.length === 0 || wanted.includes(n));
   if (names.length === 0) throw new Error(`no such module; the modules are: ${Object.keys(MODULES).join(', ')}`);
   const reports: Array<[string, Report | undefined]> = [];
   let failed = false;
   for (const name of names) {
     const file = join(ROOT, 'reports/mutation', `${slug(name)}.json`);
+    if (fromReports) {
+      reports.push([name, existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Report) : undefined]);
+      continue;
+    }
     rmSync(file, { force: true });
     console.log(`\n=== mutation testing: ${name} ===`);
     const run = spawnSync(process.execPath, [join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run'], {

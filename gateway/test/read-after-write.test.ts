@@ -95,3 +95,39 @@ describe('in-flight merging never serves a read older than the same caller\'s ac
     expect(courses.inFlightCount).toBe(0);
   });
 });
+
+describe('WriteFence on its own', () => {
+  it('lets a caller join only flights that started after its last write', () => {
+    const fence = new WriteFence();
+    const early = fence.now();
+    expect(fence.mayJoin('alice', early)).toBe(true);
+    fence.wrote('alice');
+    expect(fence.mayJoin('alice', early)).toBe(false);
+    expect(fence.mayJoin('bob', early)).toBe(true);
+    const later = fence.now();
+    expect(later).toBeGreaterThan(early);
+    expect(fence.mayJoin('alice', later)).toBe(true);
+  });
+
+  it('remembers a bounded number of writers; one forgotten joins nothing older than the newest forgotten write', () => {
+    const fence = new WriteFence(2);
+    const t1 = fence.now(); // 1
+    fence.wrote('a'); // 2
+    fence.wrote('b'); // 3
+    // two writers fit: a caller who never wrote still joins the oldest flight
+    expect(fence.mayJoin('x', t1)).toBe(true);
+    fence.wrote('a'); // 4: a is now the newest writer, b the oldest
+    fence.wrote('c'); // 5: b (3) is forgotten
+    expect(fence.mayJoin('x', t1)).toBe(false);
+    expect(fence.mayJoin('x', 3)).toBe(false);
+    expect(fence.mayJoin('x', 3.5)).toBe(true);
+    // a (4) and c (5) are still remembered one by one
+    expect(fence.mayJoin('a', 4)).toBe(false);
+    expect(fence.mayJoin('a', 4.5)).toBe(true);
+    expect(fence.mayJoin('c', 4.5)).toBe(false);
+    fence.wrote('d'); // 6: a (4) goes; the bound moves up, never down
+    expect(fence.mayJoin('a', 3.5)).toBe(false);
+    expect(fence.mayJoin('x', 4.5)).toBe(true);
+    expect(fence.mayJoin('c', 5.5)).toBe(true);
+  });
+});

@@ -1,15 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { AppError } from '../src/errors';
 import { Authenticator, requireRole, requireUser } from '../src/auth';
-import { JwtService, hasRole, loadJwtKeys, type AuthUser } from '../src/jwt';
+import { JwtService, hasRole, type AuthUser } from '../src/jwt';
 import { createLogger } from '../src/logger';
-import { Disposables, startRedisServer, type RedisServerHandle } from '../src/testing';
+import { Disposables } from '../src/testing/disposables';
+import { startRedisServer, type RedisServerHandle } from '../src/testing/redis-server';
+import { testJwtKeys } from '../src/testing/jwt-keys';
 
-const keys = loadJwtKeys({ JWT_KEYS_DIR: mkdtempSync(join(tmpdir(), 'keys-')) });
+const keys = testJwtKeys();
 const user = { id: 'u1', username: 'ann', roles: ['STUDENT' as const] };
 
 /** The AppError a call threw: code, message and extensions, for exact comparisons. */
@@ -94,6 +93,14 @@ describe('Authenticator and the logout denylist', () => {
   });
   afterAll(() => d.disposeAll());
 
+  /** A client of a port nothing listens on, failing every command at once. */
+  function unreachableRedis(): Redis {
+    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    dead.on('error', () => undefined);
+    d.defer(() => dead.disconnect());
+    return dead;
+  }
+
   it('accepts a valid token, and refuses it once revoked, on every instance sharing the Redis', async () => {
     const a = new Authenticator(svc, redis);
     const b = new Authenticator(new JwtService({ keys }), new Redis(server.url));
@@ -151,13 +158,43 @@ describe('Authenticator and the logout denylist', () => {
 
   it('with Redis unreachable: fails closed (503) and logs why', async () => {
     const { logger, lines } = capturedLogger();
-    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-    dead.on('error', () => undefined);
-    d.defer(() => dead.disconnect());
+    const dead = unreachableRedis();
     const a = new Authenticator(svc, dead, logger);
     const token = svc.sign(user);
     expect(await refusal(a.verify(token))).toEqual({ code: 'SERVICE_UNAVAILABLE', message: 'Cannot check the token right now (token store unavailable); try again shortly.' });
     expect(lines).toEqual([expect.objectContaining({ level: 40, msg: 'denylist unreachable: refusing authenticated calls (503)', err: expect.any(String) })]);
+  });
+
+  it('with Redis unreachable: one warning per 10 s however many calls fail, and none needed to fail closed', async () => {
+    const { logger, lines } = capturedLogger();
+    const dead = unreachableRedis();
+    const a = new Authenticator(svc, dead, logger);
+    const unavailable = { code: 'SERVICE_UNAVAILABLE', message: 'Cannot check the token right now (token store unavailable); try again shortly.' };
+    const now = jest.spyOn(Date, 'now');
+    try {
+      now.mockReturnValue(1_000_000);
+      expect(await refusal(a.isRevoked('j1'))).toEqual(unavailable);
+      expect(await refusal(a.isRevoked('j2'))).toEqual(unavailable);
+      now.mockReturnValue(1_009_999);
+      expect(await refusal(a.isRevoked('j3'))).toEqual(unavailable);
+      expect(lines).toHaveLength(1);
+      now.mockReturnValue(1_010_000);
+      expect(await refusal(a.isRevoked('j4'))).toEqual(unavailable);
+      expect(lines).toHaveLength(2);
+    } finally {
+      now.mockRestore();
+    }
+    // a service given no logger still fails closed, with the same answer
+    expect(await refusal(new Authenticator(svc, dead).isRevoked('j5'))).toEqual(unavailable);
+  });
+
+  it('a revocation the token store does not confirm is an error, not a success', async () => {
+    // a store that answers without confirming (what ioredis resolves when SET did not happen)
+    const unconfirmed = { set: async () => null } as unknown as Redis;
+    expect(await refusal(new Authenticator(svc, unconfirmed).revoke({ jti: 'j', exp: Math.floor(Date.now() / 1000) + 60 }))).toEqual({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'The token store did not confirm the revocation.',
+    });
   });
 });
 

@@ -1,6 +1,6 @@
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import { BREAKER_STATE_VALUE, InstanceBreaker, isBreakerRejection, isNotReachedError } from '../src/breaker';
-import { waitFor } from '../src/testing';
+import { waitFor } from '../src/testing/wait';
 
 const fail = (b: InstanceBreaker) => b.execute(() => Promise.reject(new Error('boom'))).catch((e: Error) => e);
 const ok = (b: InstanceBreaker) => b.execute(() => Promise.resolve('ok'));

@@ -2,7 +2,7 @@ import { BrokenCircuitError } from 'cockatiel';
 import { AppError } from '../src/errors';
 import { createLogger } from '../src/logger';
 import { InstancePool } from '../src/round-robin';
-import { waitFor } from '../src/testing';
+import { waitFor } from '../src/testing/wait';
 
 type Inst = { id: string; url: string };
 const inst = (id: string, url = `http://${id}`): Inst => ({ id, url });

@@ -1,10 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { JwtService, extractToken, loadJwtKeys, tokenFromValue } from '../src/jwt';
+import { JwtService, extractToken, tokenFromValue } from '../src/jwt';
+import { testJwtKeys } from '../src/testing/jwt-keys';
 
-const keys = loadJwtKeys({ JWT_KEYS_DIR: mkdtempSync(join(tmpdir(), 'keys-')) });
+const keys = testJwtKeys();
 const user = { id: 'u1', username: 'ann', roles: ['STUDENT' as const] };
 
 describe('JwtService: the cache of verified tokens', () => {
@@ -87,6 +85,8 @@ describe('tokenFromValue', () => {
   it('reads a bare or Bearer-prefixed token and nothing else', () => {
     expect(tokenFromValue(' Bearer  abc ')).toBe('abc');
     expect(tokenFromValue('abc')).toBe('abc');
+    // only a leading scheme is taken off: "Bearer " further in is part of what was sent
+    expect(tokenFromValue('abc Bearer def')).toBe('abc Bearer def');
     expect(tokenFromValue('  ')).toBeUndefined();
     expect(tokenFromValue(42)).toBeUndefined();
     expect(tokenFromValue(undefined)).toBeUndefined();

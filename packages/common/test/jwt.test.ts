@@ -1,11 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { JwtService, extractToken, loadJwtKeys, AppError } from '../src';
+import { AppError } from '../src/errors';
+import { JwtService, extractToken } from '../src/jwt';
+import { testJwtKeys } from '../src/testing/jwt-keys';
 
-const keys = loadJwtKeys({ JWT_KEYS_DIR: mkdtempSync(join(tmpdir(), 'keys-')) });
+const keys = testJwtKeys();
 const svc = new JwtService({ keys, ttlSeconds: 60 });
 const user = { id: 'u1', username: 'john', roles: ['STUDENT' as const] };
 

@@ -9,3 +9,5 @@ export * from '../src/db';
 export * from '../src/http';
 export * from '../src/breaker';
 export * from '../src/round-robin';
+export * from '../src/service-auth';
+export * from '../src/client-address';

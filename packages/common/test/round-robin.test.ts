@@ -4,7 +4,8 @@ import { AppError } from '../src/errors';
 import { closeServer, listen } from '../src/http';
 import { InstancePool } from '../src/round-robin';
 import { isNotReachedError } from '../src/breaker';
-import { Disposables, waitFor } from '../src/testing';
+import { Disposables } from '../src/testing/disposables';
+import { waitFor } from '../src/testing/wait';
 
 /** A tiny HTTP server that counts hits and can be told to fail. */
 async function tinyServer() {

@@ -10,3 +10,4 @@ export * from './oracle-sql-lint';
 export * from './oracle-migration';
 export * from './repository-targets';
 export * from './spans';
+export * from './jwt-keys';
