@@ -20,6 +20,8 @@ const config = loadConfig('launcher', {
   LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   // the gateway logs every request by default (compose, production); here only failures
   ACCESS_LOG: z.enum(['1', '0', 'true', 'false', 'yes', 'no']).default('false'),
+  // the gateway's entity cache, and with it the stale fallback while every replica of a subgraph is down
+  ENTITY_CACHE: z.enum(['1', '0', 'true', 'false', 'yes', 'no']).default('true'),
   REDIS_URL: z.string().url().optional(),
   GATEWAY_PORT: port(8080),
   DISCOVERY_PORT: port(8500),
@@ -214,7 +216,7 @@ async function main(): Promise<void> {
 
   const gatewayUrl = `http://127.0.0.1:${config.GATEWAY_PORT}`;
   const subgraphs = replicas.map(([service]) => service).join(',');
-  spawnService('gateway', 'gateway', { ...common, PORT: String(config.GATEWAY_PORT), ACCESS_LOG: config.ACCESS_LOG, SUBGRAPHS: subgraphs });
+  spawnService('gateway', 'gateway', { ...common, PORT: String(config.GATEWAY_PORT), ACCESS_LOG: config.ACCESS_LOG, ENTITY_CACHE: config.ENTITY_CACHE, SUBGRAPHS: subgraphs });
   // /health answers 500 (logged as a failure) until the supergraph is composed: poll it gently
   await waitFor(() => httpOk(`${gatewayUrl}/health`), { timeoutMs, intervalMs: 500, what: 'gateway /health' });
 
