@@ -10,7 +10,7 @@ const MODULES = {
     tests: ['packages/common/test/jwt.test.ts', 'packages/common/test/jwt-cache.test.ts', 'packages/common/test/auth.test.ts'],
   },
   'in-flight merge key': {
-    mutate: ['gateway/src/data-source.ts:25-70', 'gateway/src/data-source.ts:113-176'],
+    mutate: ['gateway/src/data-source.ts:25-70', 'gateway/src/data-source.ts:116-179'],
     tests: ['gateway/test/dedupe.test.ts', 'gateway/test/read-after-write.test.ts'],
   },
   'round-robin and breaker': {

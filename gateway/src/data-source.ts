@@ -100,9 +100,12 @@ export class PooledDataSource implements GraphQLDataSource<GatewayContext> {
     const query = options.request.query;
     if (cache && query) {
       const ctx = options.context as Partial<GatewayContext> | undefined;
-      const caller = ctx?.token ?? ctx?.forwardedFor ?? '';
-      if (isMutation(query)) cache.wrote(caller);
-      else {
+      // only a signed-in caller can change what is cached (anonymous mutations are signup and login):
+      // keying the bypass on an address or on "anonymous" would switch the cache off for everyone behind it
+      const caller = ctx?.token;
+      if (isMutation(query)) {
+        if (caller) cache.wrote(caller);
+      } else {
         const plan = cache.plan(this.opts.name, query);
         if (plan) return cache.run(this.opts.name, plan, options.request, ctx, caller, (variables) => this.load(options, variables));
       }

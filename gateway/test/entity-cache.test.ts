@@ -61,6 +61,15 @@ describe('entity cache (two gateways, real subgraphs and events)', () => {
     expect(metrics).toMatch(/gateway_entity_cache_total\{subgraph="users",outcome="hit"\} [1-9]/);
   });
 
+  it('an anonymous mutation (a signup) does not switch the cache off for anonymous readers', async () => {
+    const courses = stack.courses[0];
+    await gql(a, READ, { variables: { id: courseId } }); // warm
+    await signup(a, ['STUDENT']); // anonymous, from the same address as the reads below
+    const before = await servedBy(courses);
+    for (let i = 0; i < 3; i++) expect((await gql(a, READ, { variables: { id: courseId } })).body.data!.course.id).toBe(courseId);
+    expect(await servedBy(courses)).toBe(before);
+  });
+
   it('a course update (its real event) invalidates the course on both gateways; both then read the new name', async () => {
     await gql(b, READ, { variables: { id: courseId } }); // warm on both
     const onA = invalidated(a, `Course:${courseId}`);

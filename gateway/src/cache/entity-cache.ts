@@ -94,8 +94,8 @@ export class EntityCache {
   }
 
   /** Runs one query fetch through the cache (plan from `plan`); `load` sends what must go upstream. */
-  async run(subgraph: string, plan: FetchPlan, request: Request, ctx: Partial<GatewayContext> | undefined, caller: string, load: Load): Promise<GatewayGraphQLResponse> {
-    const until = this.bypass.get(caller);
+  async run(subgraph: string, plan: FetchPlan, request: Request, ctx: Partial<GatewayContext> | undefined, caller: string | undefined, load: Load): Promise<GatewayGraphQLResponse> {
+    const until = caller === undefined ? undefined : this.bypass.get(caller);
     const usable = this.store.active && !(until !== undefined && until > Date.now());
     if (!usable) return load(request.variables);
     return plan.kind === 'root' ? this.root(subgraph, plan.policy, request, ctx, load) : this.entities(subgraph, plan.byType, request, ctx, load);
