@@ -10,30 +10,13 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { callMetadata, createPurchaseServiceClient } from '@dream/common/grpc';
 import { createLogger, createRedis } from '@dream/common';
-import type { ChildService, Stack } from '@dream/testenv';
+import type { ChildService } from '@dream/testenv';
 import { load, type LoadResult } from './lib/load';
 import { mediaSegmentsWorkload } from './lib/media-segments';
 import { ProcWatch } from './lib/proc';
-import type { Row, Seed } from './lib/types';
+import type { ExtraContext, Row, Seed } from './lib/types';
 
-export interface ExtraContext {
-  stack: Stack;
-  gateway: ChildService;
-  replicas: ChildService[];
-  seed: Seed;
-  smoke: boolean;
-  duration: number;
-  warmup: number;
-  connections: number;
-  subs: number;
-  /** GATEWAY_WORKERS of our gateway in this run. */
-  gatewayWorkers: number;
-  eventRate: number;
-  counter: () => Promise<number>;
-  rows: Row[];
-  enabled: (w: string) => boolean;
-  log: (...a: unknown[]) => void;
-}
+export type { ExtraContext };
 
 export async function runExtraWorkloads(ctx: ExtraContext): Promise<void> {
   const guard = async (workload: string, fn: () => Promise<void>) => {

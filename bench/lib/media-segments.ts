@@ -11,12 +11,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ChildService } from '@dream/testenv';
-import type { ExtraContext } from '../workloads';
 import { load } from './load';
 import { START_TIMEOUT_MS } from './start';
 import { startNginx } from './nginx';
 import { ProcWatch } from './proc';
-import type { Row } from './types';
+import type { ExtraContext, Row } from './types';
 
 /** Largest Range asked for at once: players ask for whole segments or windows of this order. */
 const RANGE_BYTES = 512 * 1024;

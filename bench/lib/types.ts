@@ -1,3 +1,4 @@
+import type { ChildService, Stack } from '@dream/testenv';
 import type { LoadResult } from './load';
 
 /** One line of a results table: a workload against one target. */
@@ -24,4 +25,24 @@ export interface Seed {
   courseIds: string[];
   courseMeta: Record<string, { ownerId: string; category: string }>;
   tokens: string[];
+}
+
+/** What the workloads beyond the federated read are given (bench/workloads.ts, lib/media-segments.ts). */
+export interface ExtraContext {
+  stack: Stack;
+  gateway: ChildService;
+  replicas: ChildService[];
+  seed: Seed;
+  smoke: boolean;
+  duration: number;
+  warmup: number;
+  connections: number;
+  subs: number;
+  /** GATEWAY_WORKERS of our gateway in this run. */
+  gatewayWorkers: number;
+  eventRate: number;
+  counter: () => Promise<number>;
+  rows: Row[];
+  enabled: (w: string) => boolean;
+  log: (...a: unknown[]) => void;
 }
