@@ -9,6 +9,7 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
   sql,
+  type LogEvent,
   type Migration,
   type MigrationProvider,
 } from 'kysely';
@@ -54,10 +55,11 @@ export interface Database<DB> {
   db: Kysely<DB>;
   dialect: SqlDialect;
   /**
-   * Statements executed so far (tests read it to prove batching), and statements that found the
-   * database locked by another writer and waited (SQLite; exported as db_lock_waits_total).
+   * Statements executed so far (tests read it to prove batching), statements that found the database
+   * locked by another writer and waited (SQLite; exported as db_lock_waits_total), and health probes
+   * (`databaseHealthy`), counted apart so a probe landing mid-request is not taken for the request's query.
    */
-  readonly stats: { queries: number; lockWaits: number };
+  readonly stats: { queries: number; lockWaits: number; probes: number };
   close(): Promise<void>;
 }
 
@@ -101,12 +103,16 @@ function cachePreparedStatements<T extends object & { prepare(sql: string): unkn
   });
 }
 
+/** The statements of `databaseHealthy`, told apart from the service's own queries in `stats`. */
+const PROBE_SQL = new Set(['select 1', 'select 1 from dual']);
+
 /** Opens the service's database, runs its migrations, and counts every statement it executes. */
 export async function openDatabase<DB>(opts: OpenDatabaseOptions): Promise<Database<DB>> {
   const target = parseDatabaseUrl(opts.url);
-  const stats = { queries: 0, lockWaits: 0 };
-  const log = () => {
-    stats.queries++;
+  const stats = { queries: 0, lockWaits: 0, probes: 0 };
+  const log = (event: LogEvent) => {
+    if (PROBE_SQL.has(event.query.sql)) stats.probes++;
+    else stats.queries++;
   };
   let db: Kysely<DB>;
   if (target.dialect === 'sqlite') {
