@@ -130,7 +130,8 @@ maybe('Redis Sentinel failover under load', () => {
     const g = await stack.spawn(
       'gateway',
       'gateway/src/main.ts',
-      { ...env, DISCOVERY_URL: discovery.base, UPSTREAM_TIMEOUT_MS: '5000', BREAKER_COOLDOWN_MS: '1000', ACCESS_LOG: 'false' },
+      // one process: /ready (which the set-up waits on) reports the pools of the worker that answered
+      { ...env, DISCOVERY_URL: discovery.base, UPSTREAM_TIMEOUT_MS: '5000', BREAKER_COOLDOWN_MS: '1000', ACCESS_LOG: 'false', GATEWAY_WORKERS: '1' },
       { healthPath: '/ready', ...slowStart },
     );
     gw = { url: g.base };

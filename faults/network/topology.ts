@@ -157,6 +157,9 @@ export class NetStack {
         UPSTREAM_TIMEOUT_MS: '1000',
         BREAKER_COOLDOWN_MS: '1000',
         ACCESS_LOG: 'false',
+        // one process: the scenarios read breakers and ejections from /ready, and with a worker per core
+        // each worker keeps its own pools (the report would be whichever worker answered)
+        GATEWAY_WORKERS: '1',
         ...env,
       },
       // the test reaches the gateway over the bridge, not loopback: /ready wants the status token

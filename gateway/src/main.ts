@@ -3,8 +3,11 @@ import './tracing';
 import cluster from 'node:cluster';
 import { createLogger, installShutdown, type Logger } from '@dream/common';
 import { type GatewayConfig, loadGatewayConfig } from './config';
-import { startSupervisor, workerSlot } from './workers/supervisor';
+import { startSupervisor, workerJoins, workerSlot } from './workers/supervisor';
 import { workerShare } from './workers/worker-share';
+
+/** How long a joining worker waits for its first supergraph before it listens anyway. */
+const JOIN_WAIT_MS = 30_000;
 
 /** How long the supervisor lets its workers drain on SIGTERM before it kills them (each worker's own shutdown takes ≤ 10 s). */
 const DRAIN_TIMEOUT_MS = 12_000;
@@ -22,7 +25,11 @@ async function main(): Promise<void> {
   // loaded here, not at the top: the supervisor never serves, so it does not load (or compile) the gateway
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startGateway } = require('./server') as typeof import('./server');
-  const gw = await startGateway(slot ? workerShare(config, config.GATEWAY_WORKERS) : config, { logger, workerSlot: slot });
+  const gw = await startGateway(slot ? workerShare(config, config.GATEWAY_WORKERS) : config, {
+    logger,
+    workerSlot: slot,
+    listenAfterSupergraphMs: workerJoins() ? JOIN_WAIT_MS : undefined,
+  });
   installShutdown([() => gw.stop()], logger);
 }
 

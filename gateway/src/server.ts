@@ -68,6 +68,12 @@ export interface GatewayDeps {
   redis?: Redis;
   /** The worker slot when this gateway is one of several processes on one port: every metric gets a `worker` label. */
   workerSlot?: number;
+  /**
+   * Take no connection until the first supergraph composes (at most this long, then listen anyway). For a
+   * worker joining a cluster that already serves: the cluster hands connections to every listening worker,
+   * and one still without a supergraph would answer 503 while its siblings could have served.
+   */
+  listenAfterSupergraphMs?: number;
 }
 
 export interface ReadyReport {
@@ -345,6 +351,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   // the web app answers GET/HEAD paths no route claims, after the announced prefixes
   if (webApp) router.mount(webAppRoutes(webApp));
   supergraph.start();
+  if (deps.listenAfterSupergraphMs) await firstSupergraphOrTimeout(apolloReady, deps.listenAfterSupergraphMs, logger);
   const http: HttpService = await startHttpService({
     port: config.PORT,
     host: config.HOST,
@@ -418,4 +425,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     },
   };
   return gw;
+}
+
+async function firstSupergraphOrTimeout(apolloReady: Promise<void>, ms: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms)));
+  const late = await Promise.race([apolloReady.then(() => false, () => false), timedOut]);
+  clearTimeout(timer);
+  if (late) logger.warn({ waitedMs: ms }, 'no supergraph yet: listening anyway (requests get 503 until one composes)');
 }

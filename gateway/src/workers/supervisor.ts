@@ -4,6 +4,11 @@ import type { Logger } from '@dream/common';
 
 /** Environment a worker reads to know its slot (1..N, stable across restarts: the metrics' `worker` label). */
 export const WORKER_SLOT_ENV = 'GATEWAY_WORKER_SLOT';
+/** Set ('1') for a worker that joins a cluster already serving (every slot but the first one's first start): it listens once it has a supergraph. */
+export const WORKER_JOINS_ENV = 'GATEWAY_WORKER_JOINS';
+
+/** True when this worker should wait for its first supergraph before it takes connections. */
+export const workerJoins = (): boolean => cluster.isWorker && process.env[WORKER_JOINS_ENV] === '1';
 
 /** This process's worker slot when it is a cluster worker, else undefined (a single-process gateway). */
 export function workerSlot(): number | undefined {
@@ -29,6 +34,7 @@ interface Slot {
   worker?: Worker;
   startedAt: number;
   listened: boolean;
+  forks: number;
   quickDeaths: number;
   restart?: NodeJS.Timeout;
 }
@@ -51,7 +57,7 @@ export interface Supervisor extends EventEmitter {
 export function startSupervisor(o: SupervisorOptions): Supervisor {
   const { logger, backoffMs = 200, maxBackoffMs = 10_000, stableMs = 10_000, drainTimeoutMs = 15_000 } = o;
   const events = new EventEmitter() as Supervisor;
-  const slots: Slot[] = Array.from({ length: o.workers }, (_, i) => ({ n: i + 1, startedAt: 0, listened: false, quickDeaths: 0 }));
+  const slots: Slot[] = Array.from({ length: o.workers }, (_, i) => ({ n: i + 1, startedAt: 0, listened: false, forks: 0, quickDeaths: 0 }));
   let stopping = false;
   let everListened = false;
   let onListening!: (port: number) => void;
@@ -63,7 +69,11 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
     slot.restart = undefined;
     slot.startedAt = Date.now();
     slot.listened = false;
-    const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot.n), GATEWAY_WORKERS: String(o.workers) });
+    // the first slot's first worker listens at once (503 until a supergraph composes, like a single
+    // process); every other worker joins a port that may already be served, so it waits for one
+    const joins = slot.n > 1 || slot.forks > 0;
+    slot.forks++;
+    const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot.n), [WORKER_JOINS_ENV]: joins ? '1' : '0', GATEWAY_WORKERS: String(o.workers) });
     slot.worker = worker;
     worker.on('listening', (address: { port: number }) => {
       slot.listened = true;
