@@ -11,10 +11,15 @@
  * divides the gateway process's CPU time (user + system, from /proc) by them. Requests per second are printed too but mean little here:
  * on a shared, loaded machine they follow the neighbours, while CPU time per request moves much less,
  * and interleaving spreads what remains over both sides. `--other .` measures the noise floor (A/A).
+ *
+ * `--profile <dir>` runs A under `node --cpu-prof` and prints where its CPU time goes (self time by
+ * package or source file, then by function) after the rounds; the `.cpuprofile` stays in `<dir>` for
+ * Chrome's DevTools.
  */
 import { resolve } from 'node:path';
 import { Stack, type ChildService } from '@dream/testenv';
 import { Pool } from 'undici';
+import { selfTimes, ownerOf } from './lib/cpuprofile';
 import { procSample } from './lib/proc';
 import { gqlPost, seedData, startReplicas, waitForPools } from './lib/topology';
 
@@ -27,6 +32,7 @@ const REQUESTS = Number(opt('--requests') ?? 3000);
 const CONNECTIONS = Number(opt('--connections') ?? 20);
 const PREWARM = Number(opt('--prewarm') ?? 6000);
 const REPLICAS = Number(opt('--replicas') ?? 2);
+const PROFILE = opt('--profile');
 const READ_QUERY = 'query Read($first: Int!) { courses(first: $first) { id name price owner { username } } }';
 
 const log = (...a: unknown[]) => console.error(...a);
@@ -91,7 +97,7 @@ async function main(): Promise<void> {
     const slow = { timeoutMs: 180_000 };
     await startReplicas(stack, REPLICAS, {}, slow);
     const env = { ACCESS_LOG: 'false' };
-    const a = await stack.spawnGateway(env, slow);
+    const a = await stack.spawnGateway(env, { ...slow, nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE)}`] : [] });
     const b = await stack.spawnGateway(env, { ...slow, script: resolve(OTHER, 'gateway/src/main.ts') });
     await Promise.all([waitForPools(a, REPLICAS), waitForPools(b, REPLICAS)]);
     await seedData(a.base);
@@ -128,6 +134,17 @@ async function main(): Promise<void> {
     const failed = await stack.stop();
     if (failed.length) log(`ab: teardown failed for ${failed.join(', ')}`);
   }
+  if (PROFILE) printProfile(resolve(PROFILE));
+}
+
+/** The profile is written when A exits (at the stack's stop), so it is read after the teardown. */
+function printProfile(dir: string): void {
+  const show = (title: string, rows: ReturnType<typeof selfTimes>) => {
+    console.log(`\n${title}`);
+    for (const r of rows) console.log(`${String(r.share).padStart(5)} %  ${String(r.ms).padStart(6)} ms  ${r.name}`);
+  };
+  show('A: self time by package or source file', selfTimes(dir, (f) => ownerOf(f.url)));
+  show('A: self time by function', selfTimes(dir, (f) => `${f.functionName || '(anonymous)'} ${ownerOf(f.url)}:${f.lineNumber + 1}`, 40));
 }
 
 main().catch((err) => {
