@@ -3,7 +3,7 @@ import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { InstancePool, createLogger, type ServiceInstance } from '@dream/common';
 import { Disposables } from '@dream/common/testing';
 import type { GatewayContext } from '../src/context';
-import { PooledDataSource } from '../src/data-source';
+import { PooledDataSource, representationKey } from '../src/data-source';
 import { UpstreamClient } from '../src/upstream';
 
 /**
@@ -290,5 +290,32 @@ describe('entity representations sent once per entity', () => {
     const reps = ['a', 'b'].map((id) => ({ __typename: 'User', id }));
     await ds.process(fetchOf('query E($representations: [_Any!]!) { _entities(representations: $representations) { __typename } }', { requestId: 'r' }, { representations: reps }));
     expect(up.seen[0].body.variables!.representations).toEqual(reps);
+  });
+});
+
+describe('representationKey: one key per distinct representation', () => {
+  it('equal representations share a key; different ones never do, whatever their values hold', () => {
+    const reps: unknown[] = [
+      { __typename: 'User', id: 'u1' },
+      { __typename: 'User', id: 'u2' },
+      { __typename: 'Course', id: 'u1' },
+      { __typename: 'User', id: 1 },
+      { __typename: 'User', id: '1' },
+      { __typename: 'User', id: null },
+      { __typename: 'User', id: 'null' },
+      // a value that spells out another field must not read as one
+      { __typename: 'User', id: 'x2:id2:sy' },
+      { __typename: 'User', id: 'x', b: 'y' },
+      { a: 'x\u0000b\u0000sy' },
+      { a: 'x', b: 'y' },
+      { __typename: 'User', key: { org: 'o', id: 'u1' } },
+      { __typename: 'User', key: { org: 'o', id: 'u2' } },
+      {},
+      'User',
+    ];
+    const keys = reps.map(representationKey);
+    expect(new Set(keys).size).toBe(reps.length);
+    expect(representationKey({ __typename: 'User', id: 'u1' })).toBe(keys[0]);
+    expect(representationKey({ __typename: 'User', key: { org: 'o', id: 'u1' } })).toBe(keys[11]);
   });
 });
