@@ -3,6 +3,7 @@ import './tracing';
 import cluster from 'node:cluster';
 import { createLogger, installShutdown, type Logger } from '@dream/common';
 import { type GatewayConfig, loadGatewayConfig } from './config';
+import { serveClusterMetrics } from './workers/cluster-metrics';
 import { startSupervisor, workerJoins, workerSlot } from './workers/supervisor';
 import { workerShare } from './workers/worker-share';
 
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
 async function supervise(config: GatewayConfig, logger: Logger): Promise<void> {
   logConfig(config, logger);
   const supervisor = startSupervisor({ workers: config.GATEWAY_WORKERS, logger, drainTimeoutMs: DRAIN_TIMEOUT_MS });
+  serveClusterMetrics(logger);
   installShutdown([() => supervisor.stop()], logger, { timeoutMs: DRAIN_TIMEOUT_MS + 3000 });
   await supervisor.listening.catch(async (err: unknown) => {
     await supervisor.stop();

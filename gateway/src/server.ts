@@ -48,6 +48,7 @@ import { GUARDED_STATUS_ROUTES } from './http/status-routes';
 import { createWebApp, type WebApp } from './http/web-app';
 import { queryLimitsOf, queryLimitsPlugin } from './limits';
 import { GatewayMetrics } from './metrics';
+import { clusterMetricsRoute } from './workers/cluster-metrics';
 import { Pools } from './pools';
 import { SupergraphManager, type DiscoverySource } from './supergraph-manager';
 import { TrustedDocuments } from './trusted-documents';
@@ -329,7 +330,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       const report = readyReport();
       sendJson(res, report.status === 'ready' ? 200 : 503, report);
     },
-    '/metrics': metricsRoute(metrics.registry),
+    // several workers share the port: any one of them answers for all (the supervisor gathers their series)
+    '/metrics': deps.workerSlot === undefined ? metricsRoute(metrics.registry) : clusterMetricsRoute(metrics.registry),
   };
   // registered from the list the deploy checks read, so the two cannot drift
   for (const path of GUARDED_STATUS_ROUTES) router.add('GET', path, guarded(statusPages[path]!));
@@ -434,3 +436,4 @@ async function firstSupergraphOrTimeout(apolloReady: Promise<void>, ms: number, 
   clearTimeout(timer);
   if (late) logger.warn({ waitedMs: ms }, 'no supergraph yet: listening anyway (requests get 503 until one composes)');
 }
+

@@ -32,11 +32,13 @@ const alive = (pid: number) => {
   }
 };
 
-/** `gateway_graphql_ws_subscriptions{worker="n"}` of the worker that answered this scrape. */
-async function subscriptionsOfOneWorker(base: string): Promise<[string, number] | undefined> {
-  const { text } = await fresh(base, 'GET', '/metrics');
-  const m = /^gateway_graphql_ws_subscriptions\{[^}]*worker="(\d+)"[^}]*\} (\d+)/m.exec(text);
-  return m ? [m[1], Number(m[2])] : undefined;
+/** `gateway_graphql_ws_subscriptions{worker="n"}` by worker, from one scrape (any worker answers with every worker's series). */
+async function subscriptionsByWorker(base: string): Promise<Map<string, number>> {
+  const { status, text } = await fresh(base, 'GET', '/metrics');
+  if (status !== 200) throw new Error(`/metrics answered ${status}: ${text}`);
+  const seen = new Map<string, number>();
+  for (const m of text.matchAll(/^gateway_graphql_ws_subscriptions\{[^}]*worker="(\d+)"[^}]*\} (\d+)/gm)) seen.set(m[1], Number(m[2]));
+  return seen;
 }
 
 /** A minimal graphql-transport-ws client: connection_init (with `?ticket=` or a token) → ack → subscribe to courseCreated. */
@@ -76,24 +78,23 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
     // three node processes compile the gateway's TypeScript at start: give a busy machine time for it
     gw = await stack.spawnGateway({ GATEWAY_WORKERS: '2', LOG_LEVEL: 'warn' }, { timeoutMs: 120_000 });
     await waitFor(() => childPids(gw.pid).length === 2, { what: 'two workers' });
-    // /ready answered from one worker; the other may still be compiling: wait until scrapes reach both
-    const labels = new Set<string>();
-    await waitFor(
-      async () => {
-        const one = await subscriptionsOfOneWorker(gw.base).catch(() => undefined);
-        if (one) labels.add(one[0]);
-        return labels.size === 2;
-      },
-      { what: 'both workers answering', timeoutMs: 120_000 },
-    );
+    // /ready answered from one worker; the other may still be compiling: wait until a scrape has both
+    await waitFor(async () => (await subscriptionsByWorker(gw.base).catch(() => new Map())).size === 2, { what: 'both workers answering', timeoutMs: 120_000 });
+  });
+
+  it('a scrape on any connection shows the series of every worker (the supervisor gathers them)', async () => {
+    for (let i = 0; i < 4; i++) {
+      const { status, text } = await fresh(gw.base, 'GET', '/metrics');
+      expect(status).toBe(200);
+      const workers = new Set([...text.matchAll(/^process_cpu_seconds_total\{[^}]*worker="(\d+)"/gm)].map((m) => m[1]));
+      expect([...workers].sort()).toEqual(['1', '2']);
+    }
   });
 
   it('every worker has its own Redis subscriber: one published event reaches the subscriptions of both workers once', async () => {
     const subs: Array<ReturnType<typeof subscribeCourseCreated>> = [];
     try {
-      // subscriptions and scrapes alternate workers by connection, so open two subscriptions, then scrape
-      // twice, until each worker's scrape shows a live one
-      const seen = new Map<string, number>();
+      // subscriptions alternate workers by connection: open two at a time until each worker holds one
       await waitFor(
         async () => {
           if (subs.length < 8) {
@@ -101,10 +102,7 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
             subs.push(...pair);
             await Promise.all(pair.map((s) => s.acked));
           }
-          for (let i = 0; i < 2; i++) {
-            const one = await subscriptionsOfOneWorker(gw.base);
-            if (one) seen.set(one[0], one[1]);
-          }
+          const seen = await subscriptionsByWorker(gw.base);
           return seen.size === 2 && [...seen.values()].every((n) => n >= 1);
         },
         { what: 'a live subscription on each of the two workers', timeoutMs: 30_000 },
@@ -152,17 +150,12 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
       const workers = childPids(gw.pid);
       expect(workers).toContain(survivor);
       expect(workers).not.toContain(victim);
-      // the replacement serves too: scrapes over new connections reach both worker slots again
-      const labels = new Set<string>();
-      await waitFor(
-        async () => {
-          const one = await subscriptionsOfOneWorker(gw.base);
-          if (one) labels.add(one[0]);
-          return labels.size === 2;
-        },
+      // the replacement serves too: its series are in the gathered scrape again
+      await waitFor(async () => (await subscriptionsByWorker(gw.base)).size === 2, {
         // the replacement compiles the gateway before it listens: tens of seconds on a busy machine
-        { what: 'both worker slots answering', timeoutMs: 120_000 },
-      );
+        what: 'both worker slots answering',
+        timeoutMs: 120_000,
+      });
     } finally {
       polling = false;
       await poll;
