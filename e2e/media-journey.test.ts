@@ -289,7 +289,8 @@ describe('lessons and video in Chromium, on a real platform with media', () => {
       await s.page.getByText(/^Resuming at 0:0[1-3]/).waitFor();
       await untilVideo(s.page, `Math.abs(v.currentTime - ${paused.positionSeconds}) < 1 && v.readyState >= 3`);
 
-      // a seek past what hls.js has buffered is served by a request for the segment it lands in
+      // a seek past what hls.js has buffered (the player buffers 30 s ahead) is served by a request for
+      // the segment it lands in
       const target = VIDEO_SECONDS - SEGMENT_SECONDS;
       await expect(onVideo<number>(s.page, 'v.buffered.end(v.buffered.length - 1)')).resolves.toBeLessThan(target);
       const segmentThere = s.page.waitForResponse((r) => {

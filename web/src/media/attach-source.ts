@@ -1,3 +1,6 @@
+/** How far ahead of the playhead hls.js buffers. */
+export const FORWARD_BUFFER_SECONDS = 30;
+
 /** Detaches the source (stops hls.js and its network requests). */
 export type Detach = () => void;
 
@@ -10,7 +13,9 @@ export async function attachSource(video: HTMLVideoElement, urls: { hlsUrl: stri
   // the light build: our renditions carry no subtitles, alternate audio or DRM, so those parts stay out
   const { default: Hls } = await import('hls.js/light');
   if (Hls.isSupported()) {
-    const hls = new Hls({ startPosition: -1 });
+    // at most 30 s ahead: hls.js would otherwise keep fetching up to 10 minutes of a low-bitrate
+    // lesson, bytes a student who seeks or leaves never watches (and every byte is egress for us)
+    const hls = new Hls({ startPosition: -1, maxBufferLength: FORWARD_BUFFER_SECONDS, maxMaxBufferLength: FORWARD_BUFFER_SECONDS });
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;
       // a network hiccup is retried by hls.js itself; a fatal one ends playback with a reason
