@@ -266,9 +266,11 @@ async function measure(
   log(`bench: ${workload} → ${target}`);
   let before = 0;
   let watch: ProcWatch | undefined;
+  let subgraphWatches: ProcWatch[] = [];
   const between = async () => {
     before = o.noCalls ? 0 : await ctx.counter();
     watch = new ProcWatch(svc.pid);
+    subgraphWatches = o.noCalls ? [] : ctx.replicas.all.map((r) => new ProcWatch(r.pid));
   };
   let result: LoadResult;
   if (o.sequential && spec.perRequest) {
@@ -279,6 +281,7 @@ async function measure(
     result = await load({ connections: o.connections ?? CONNECTIONS, durationSec: DURATION, warmupSec: WARMUP, ...spec }, between);
   }
   const usage = watch!.stop();
+  const subgraphCpuMs = subgraphWatches.reduce((sum, w) => sum + w.stop().cpuMs, 0);
   const after = o.noCalls ? 0 : await ctx.counter();
   const row: Row = {
     workload,
@@ -291,6 +294,7 @@ async function measure(
     rssMb: usage.rssMb,
     cpuPercent: usage.cpuPercent,
     cpuMsPerRequest: result.requests ? Math.round((usage.cpuMs / result.requests) * 1000) / 1000 : undefined,
+    subgraphCpuMsPerRequest: subgraphWatches.length && result.requests ? Math.round((subgraphCpuMs / result.requests) * 1000) / 1000 : undefined,
     raw: result,
   };
   if (!o.keep) rows.push(row);
@@ -384,7 +388,8 @@ function medianRound(runs: Row[]): Row | undefined {
   if (!runs.length) return undefined;
   const sorted = [...runs].sort((a, b) => a.rps - b.rps);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
-  if (runs.length > 1) median.note = `median of ${runs.length} rounds (rps ${runs.map((r) => r.rps).join(' / ')}; p99 ${runs.map((r) => r.p99).join(' / ')}; CPU ms/req ${runs.map((r) => r.cpuMsPerRequest ?? '-').join(' / ')})`;
+  if (runs.length > 1)
+    median.note = `median of ${runs.length} rounds (rps ${runs.map((r) => r.rps).join(' / ')}; p99 ${runs.map((r) => r.p99).join(' / ')}; CPU ms/req ${runs.map((r) => r.cpuMsPerRequest ?? '-').join(' / ')}; subgraphs' CPU ms/req ${runs.map((r) => r.subgraphCpuMsPerRequest ?? '-').join(' / ')})`;
   return median;
 }
 

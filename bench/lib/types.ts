@@ -14,6 +14,8 @@ export interface Row {
   cpuPercent?: number;
   /** The target process's CPU time per answered request (ms): what a request costs it, whatever else runs on the machine. */
   cpuMsPerRequest?: number;
+  /** CPU time of every subgraph replica per answered request (ms): on this machine they share the cores with the target. */
+  subgraphCpuMsPerRequest?: number;
   note?: string;
   raw?: LoadResult;
 }
