@@ -1,12 +1,12 @@
 /**
- * `npm run test:oracle`: runs the users and courses repository suites (migrations + every repository
+ * `npm run test:oracle`: runs the users, courses and media repository suites (migrations + every repository
  * query) against a real Oracle, each in its own schema, by setting ORACLE_URL for one jest project at a time.
  *
  * Defaults target the compose Oracle published on the host (docs/deployment.md):
  *   docker compose -f docker-compose.yml -f deploy/oracle/compose.host-port.yml up -d oracle
  *   npm run test:oracle
- * Override per service with ORACLE_URL_USERS / ORACLE_URL_COURSES (oracle://user:pass@host:1521/SERVICE),
- * or ORACLE_HOST / ORACLE_HOST_PORT / TEST_DB_PASSWORD for the compose schemas USERS_TEST / COURSES_TEST.
+ * Override per service with ORACLE_URL_USERS / ORACLE_URL_COURSES / ORACLE_URL_MEDIA (oracle://user:pass@host:1521/SERVICE),
+ * or ORACLE_HOST / ORACLE_HOST_PORT / TEST_DB_PASSWORD for the compose schemas USERS_TEST / COURSES_TEST / MEDIA_TEST.
  * Before each suite it waits (ORACLE_WAIT_SECONDS, default 600) until `select 1 from dual` answers as that
  * suite's user, so it can be started right after `docker compose up -d oracle`. Extra arguments go to jest.
  */
@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { OracleNotReady, waitForOracle } from './oracle-ready';
 
 const ROOT = resolve(__dirname, '..');
-const PROJECTS = ['users', 'courses'] as const;
+const PROJECTS = ['users', 'courses', 'media'] as const;
 
 function urlFor(project: (typeof PROJECTS)[number]): string {
   const explicit = process.env[`ORACLE_URL_${project.toUpperCase()}`];

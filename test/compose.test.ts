@@ -80,7 +80,7 @@ describe('docker-compose.yml', () => {
     for (const name of OURS) expect(services[name].container_name).toBeUndefined();
   });
 
-  it('runs two media replicas and a worker on one shared volume: files, partial uploads and database', () => {
+  it('runs two media replicas and a worker on one shared volume (files, partial uploads) and one Oracle schema', () => {
     expect(services.media.deploy?.replicas).toBe(2);
     for (const s of ['media', 'media-worker']) {
       expect(services[s].ports).toBeUndefined();
@@ -97,7 +97,8 @@ describe('docker-compose.yml', () => {
     expect(under(env.MEDIA_UPLOAD_DIR)).toBe(true);
     expect(under(env.MEDIA_DIR)).toBe(true);
     expect(env.MEDIA_UPLOAD_DIR.startsWith(`${env.MEDIA_DIR}/`)).toBe(false);
-    expect(under(env.DATABASE_URL.replace(/^sqlite:/, ''))).toBe(true);
+    expect(env.DATABASE_URL).toMatch(/^oracle:\/\/MEDIA_SVC:\$\{MEDIA_DB_PASSWORD:\?[^}]*\}@oracle:1521\/FREEPDB1$/);
+    expect(dependsOn(services.media).oracle).toEqual({ condition: 'service_healthy' });
     // the worker: the same settings, without what it has no use for (it verifies no JWT, signs no URL)
     const { JWT_PUBLIC_KEY, MEDIA_SIGNING_SECRET, ...workerEnv } = env;
     expect([JWT_PUBLIC_KEY, MEDIA_SIGNING_SECRET].every(Boolean)).toBe(true);
@@ -191,12 +192,12 @@ describe('docker-compose.yml', () => {
     const init = 'deploy/oracle/init/01-create-schemas.sh';
     const script = read(init);
     // (what the script does is run against a stand-in sqlplus in oracle-init.test.ts)
-    expect(script).toMatch(/SCHEMAS=\(USERS_SVC COURSES_SVC USERS_TEST COURSES_TEST\)/);
+    expect(script).toMatch(/SCHEMAS=\(USERS_SVC COURSES_SVC MEDIA_SVC USERS_TEST COURSES_TEST MEDIA_TEST\)/);
     // mounted where the image runs scripts on every start, so a failed first boot is repaired by a restart
     expect((services.oracle.volumes ?? []).map(String)).toContain('./deploy/oracle/init:/container-entrypoint-startdb.d:ro');
     expect(statSync(join(ROOT, init)).mode & 0o111).not.toBe(0);
     const oracleEnv = envOf(services.oracle);
-    for (const v of ['USERS_DB_PASSWORD', 'COURSES_DB_PASSWORD', 'TEST_DB_PASSWORD']) {
+    for (const v of ['USERS_DB_PASSWORD', 'COURSES_DB_PASSWORD', 'MEDIA_DB_PASSWORD', 'TEST_DB_PASSWORD']) {
       expect(script).toContain(`\${${v}:?`);
       expect(oracleEnv).toHaveProperty(v);
     }

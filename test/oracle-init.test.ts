@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(__dirname, '..');
 const SCRIPT = join(ROOT, 'deploy/oracle/init/01-create-schemas.sh');
 const STANDIN = join(__dirname, 'fixtures/sqlplus-standin.cjs');
-const SCHEMAS = ['USERS_SVC', 'COURSES_SVC', 'USERS_TEST', 'COURSES_TEST'];
+const SCHEMAS = ['USERS_SVC', 'COURSES_SVC', 'MEDIA_SVC', 'USERS_TEST', 'COURSES_TEST', 'MEDIA_TEST'];
 
 interface StandinUser {
   password: string;
@@ -31,7 +31,7 @@ describe('the Oracle schema script', () => {
     log: join(dir, 'statements.jsonl'),
     marker: join(dir, 'oracle-base/oradata/dream-schemas.ok'),
   });
-  const passwords = { USERS_DB_PASSWORD: 'users-pw', COURSES_DB_PASSWORD: 'courses-pw', TEST_DB_PASSWORD: 'test-pw' };
+  const passwords = { USERS_DB_PASSWORD: 'users-pw', COURSES_DB_PASSWORD: 'courses-pw', MEDIA_DB_PASSWORD: 'media-pw', TEST_DB_PASSWORD: 'test-pw' };
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'oracle-init-'));
@@ -74,6 +74,7 @@ describe('the Oracle schema script', () => {
     expect(Object.keys(users).sort()).toEqual(SCHEMAS.map((s) => `FREEPDB1/${s}`).sort());
     expect(users['FREEPDB1/USERS_SVC'].password).toBe('users-pw');
     expect(users['FREEPDB1/COURSES_SVC'].password).toBe('courses-pw');
+    expect(users['FREEPDB1/MEDIA_SVC'].password).toBe('media-pw');
     expect(users['FREEPDB1/USERS_TEST'].password).toBe('test-pw');
     for (const s of SCHEMAS) {
       const u = users[`FREEPDB1/${s}`];
@@ -104,13 +105,15 @@ describe('the Oracle schema script', () => {
     const res = run();
     expect(res.status).toBe(0);
     const users = state().users;
-    expect(Object.keys(users)).toHaveLength(4);
+    expect(Object.keys(users)).toHaveLength(6);
     expect(users['FREEPDB1/USERS_SVC'].password).toBe('users-pw');
     expect(users['FREEPDB1/USERS_SVC'].grants).toContain('EXECUTE ON SYS.DBMS_LOCK');
     expect(res.statements.filter((s) => /^CREATE USER/i.test(s.statement)).map((s) => s.statement.split(' ')[2])).toEqual([
       'COURSES_SVC',
+      'MEDIA_SVC',
       'USERS_TEST',
       'COURSES_TEST',
+      'MEDIA_TEST',
     ]);
   });
 

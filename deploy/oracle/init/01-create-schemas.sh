@@ -6,8 +6,8 @@
 # idempotent: it asks which schemas exist, creates the missing ones, and (re)applies password, quota and
 # grants to all of them, so a second run changes nothing and a changed password in .env takes effect.
 #
-# One schema per service, so each service owns its tables and nothing else: USERS_SVC, COURSES_SVC.
-# USERS_TEST and COURSES_TEST are for `npm run test:oracle` (each service's repository suite runs its
+# One schema per service, so each service owns its tables and nothing else: USERS_SVC, COURSES_SVC,
+# MEDIA_SVC (media's replicas and its worker). USERS_TEST, COURSES_TEST and MEDIA_TEST are for `npm run test:oracle` (each service's repository suite runs its
 # migrations in its own schema: the two services' migration histories must not share a table).
 # The services' migrations create the tables; this creates the accounts and their privileges:
 #   CREATE SESSION/TABLE/SEQUENCE/VIEW/TRIGGER/PROCEDURE  what the migrations create
@@ -21,12 +21,14 @@ PDB="${ORACLE_DATABASE:-FREEPDB1}"
 MARKER="${ORACLE_BASE:-/opt/oracle}/oradata/dream-schemas.ok"
 rm -f "${MARKER}"
 
-SCHEMAS=(USERS_SVC COURSES_SVC USERS_TEST COURSES_TEST)
+SCHEMAS=(USERS_SVC COURSES_SVC MEDIA_SVC USERS_TEST COURSES_TEST MEDIA_TEST)
 declare -A PASSWORD=(
   [USERS_SVC]="${USERS_DB_PASSWORD:?USERS_DB_PASSWORD is required}"
   [COURSES_SVC]="${COURSES_DB_PASSWORD:?COURSES_DB_PASSWORD is required}"
+  [MEDIA_SVC]="${MEDIA_DB_PASSWORD:?MEDIA_DB_PASSWORD is required}"
   [USERS_TEST]="${TEST_DB_PASSWORD:?TEST_DB_PASSWORD is required}"
   [COURSES_TEST]="${TEST_DB_PASSWORD}"
+  [MEDIA_TEST]="${TEST_DB_PASSWORD}"
 )
 for schema in "${SCHEMAS[@]}"; do
   # The password is written inside "…" in the SQL below; a double quote would end it early.
