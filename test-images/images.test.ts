@@ -130,7 +130,12 @@ describe('the Dockerfile targets, staged and started as compose starts them', ()
       // the private redis-server has no password (compose's carries REDIS_PASSWORD in the URL)
       if (env.REDIS_URL) env.REDIS_URL = redis.url;
       if (env.GRPC_PORT) env.GRPC_PORT = String(await freePort());
-      if (env.DATABASE_URL?.startsWith('oracle:')) env.DATABASE_URL = `sqlite:./data/${name}.db`;
+      // one SQLite file per Oracle schema, shared like the schema is (media's replicas and its worker)
+      if (env.DATABASE_URL?.startsWith('oracle:')) {
+        const schemaDir = join(opts!.workDir, 'oracle-schemas');
+        mkdirSync(schemaDir, { recursive: true });
+        env.DATABASE_URL = `sqlite:${join(schemaDir, `${new URL(env.DATABASE_URL).username.toLowerCase()}.db`)}`;
+      }
       for (const [k, v] of Object.entries(env)) expect({ k, v }).not.toEqual({ k, v: expect.stringMatching(/\/\/(redis|discovery|oracle)[:/]/) });
       for (const mount of (services[name].volumes ?? []).map(String)) {
         const [volume, target] = mount.split(':');
