@@ -270,7 +270,8 @@ async function measure(
   const between = async () => {
     before = o.noCalls ? 0 : await ctx.counter();
     watch = new ProcWatch(svc.pid);
-    subgraphWatches = o.noCalls ? [] : ctx.replicas.all.map((r) => new ProcWatch(r.pid));
+    // a subgraph loaded directly is the target itself: not counted twice
+    subgraphWatches = o.noCalls ? [] : ctx.replicas.all.filter((r) => r.pid !== svc.pid).map((r) => new ProcWatch(r.pid));
   };
   let result: LoadResult;
   if (o.sequential && spec.perRequest) {

@@ -43,6 +43,7 @@ export function selfTimes(dir: string, key: (frame: CpuProfile['nodes'][number][
       all += ms;
     });
   }
+  if (all === 0) return []; // no profile written (the process was killed before it could write one)
   return [...totals.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)

@@ -222,8 +222,9 @@ export function dedupeRepresentations(variables: Record<string, unknown> | undef
  */
 export function representationKey(rep: unknown): string {
   if (rep === null || typeof rep !== 'object') return `!${JSON.stringify(rep)}`;
+  if (Array.isArray(rep)) return `{${JSON.stringify(rep)}`;
   let key = '';
-  for (const field in rep) {
+  for (const field of Object.keys(rep)) {
     const v = (rep as Record<string, unknown>)[field];
     const value = typeof v === 'string' ? `s${v}` : typeof v === 'number' || typeof v === 'boolean' || v === null ? `v${String(v)}` : undefined;
     if (value === undefined) return `{${JSON.stringify(rep)}`;
@@ -232,12 +233,20 @@ export function representationKey(rep: unknown): string {
   return key;
 }
 
-/** A deep copy of a JSON value (an entity answer: plain objects, arrays and scalars). */
-function cloneJson<T>(v: T): T {
+/**
+ * A deep copy of a JSON value (an entity answer: plain objects, arrays and scalars). A `__proto__` key
+ * (a client may alias a field so) is copied as a field of its own, as JSON.parse made it, never through
+ * the prototype setter.
+ */
+export function cloneJson<T>(v: T): T {
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map(cloneJson) as T;
   const out: Record<string, unknown> = {};
-  for (const k in v) out[k] = cloneJson((v as Record<string, unknown>)[k]);
+  for (const k of Object.keys(v)) {
+    const copy = cloneJson((v as Record<string, unknown>)[k]);
+    if (k === '__proto__') Object.defineProperty(out, k, { value: copy, enumerable: true, writable: true, configurable: true });
+    else out[k] = copy;
+  }
   return out as T;
 }
 

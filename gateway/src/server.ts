@@ -436,4 +436,3 @@ async function firstSupergraphOrTimeout(apolloReady: Promise<void>, ms: number, 
   clearTimeout(timer);
   if (late) logger.warn({ waitedMs: ms }, 'no supergraph yet: listening anyway (requests get 503 until one composes)');
 }
-

@@ -3,7 +3,7 @@ import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { InstancePool, createLogger, type ServiceInstance } from '@dream/common';
 import { Disposables } from '@dream/common/testing';
 import type { GatewayContext } from '../src/context';
-import { PooledDataSource, representationKey } from '../src/data-source';
+import { PooledDataSource, cloneJson, representationKey } from '../src/data-source';
 import { UpstreamClient } from '../src/upstream';
 
 /**
@@ -308,6 +308,8 @@ describe('representationKey: one key per distinct representation', () => {
       { __typename: 'User', id: 'x', b: 'y' },
       { a: 'x\u0000b\u0000sy' },
       { a: 'x', b: 'y' },
+      ['User', 'u1'],
+      { 0: 'User', 1: 'u1' },
       { __typename: 'User', key: { org: 'o', id: 'u1' } },
       { __typename: 'User', key: { org: 'o', id: 'u2' } },
       {},
@@ -316,6 +318,19 @@ describe('representationKey: one key per distinct representation', () => {
     const keys = reps.map(representationKey);
     expect(new Set(keys).size).toBe(reps.length);
     expect(representationKey({ __typename: 'User', id: 'u1' })).toBe(keys[0]);
-    expect(representationKey({ __typename: 'User', key: { org: 'o', id: 'u1' } })).toBe(keys[11]);
+    expect(representationKey({ __typename: 'User', key: { org: 'o', id: 'u1' } })).toBe(keys[13]);
+  });
+});
+
+describe('cloneJson: the copy a repeated entity gets', () => {
+  it('copies a `__proto__` key (a client alias) as a field, the way JSON.parse read it, never as the prototype', () => {
+    const entity = JSON.parse('{"__proto__":{"isAdmin":true},"name":"Alice","tags":["a",{"__proto__":"x"}]}') as Record<string, unknown>;
+    const copy = cloneJson(entity);
+    expect(copy).toEqual(entity);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'name', 'tags']);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect((copy as { isAdmin?: boolean }).isAdmin).toBeUndefined();
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(entity));
+    expect(copy.tags).not.toBe(entity.tags);
   });
 });

@@ -41,6 +41,17 @@ async function subscriptionsByWorker(base: string): Promise<Map<string, number>>
   return seen;
 }
 
+/** POST /graphql answers counted per worker (`gateway_http_requests_total{route="/graphql"}`), from one scrape. */
+async function graphqlServedByWorker(base: string): Promise<Map<string, number>> {
+  const { text } = await fresh(base, 'GET', '/metrics');
+  const served = new Map<string, number>();
+  for (const m of text.matchAll(/^gateway_http_requests_total\{([^}]*)\} (\d+)/gm)) {
+    const worker = /worker="(\d+)"/.exec(m[1])?.[1];
+    if (worker && m[1].includes('route="/graphql"')) served.set(worker, (served.get(worker) ?? 0) + Number(m[2]));
+  }
+  return served;
+}
+
 /** A minimal graphql-transport-ws client: connection_init (with `?ticket=` or a token) → ack → subscribe to courseCreated. */
 function subscribeCourseCreated(base: string, opts: { ticket?: string; jwt?: string } = {}) {
   const inbox = new Inbox<{ id: string; name: string }>();
@@ -150,12 +161,18 @@ describe('GATEWAY_WORKERS=2: several gateway processes on one port under a super
       const workers = childPids(gw.pid);
       expect(workers).toContain(survivor);
       expect(workers).not.toContain(victim);
-      // the replacement serves too: its series are in the gathered scrape again
-      await waitFor(async () => (await subscriptionsByWorker(gw.base)).size === 2, {
+      // the replacement serves too: its slot's /graphql count restarts from 0 with it, so a count on every
+      // slot means the replacement took connections while the poll ran; then poll on for as many again
+      await waitFor(async () => {
+        const served = await graphqlServedByWorker(gw.base);
+        return served.size === 2 && [...served.values()].every((n) => n > 0);
+      }, {
         // the replacement compiles the gateway before it listens: tens of seconds on a busy machine
-        what: 'both worker slots answering',
+        what: 'both worker slots answering GraphQL',
         timeoutMs: 120_000,
       });
+      const seen = answered + failed;
+      await waitFor(() => answered + failed >= 2 * seen, { what: 'more polls after the replacement served', timeoutMs: 60_000 });
     } finally {
       polling = false;
       await poll;
