@@ -54,7 +54,8 @@ maybe('Redis Sentinel failover under load', () => {
     startProcess(d, {
       name,
       command: 'redis-server',
-      args,
+      // replication writes an RDB even with --save '': into this test's folder, never the repository's
+      args: [...args, '--dir', dir, '--dbfilename', `${name}.rdb`],
       env: {},
       logFile: join(dir, `${name}.log`),
       port,

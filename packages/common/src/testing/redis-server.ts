@@ -1,4 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from './free-port';
 import { waitFor } from './wait';
 import { Redis } from 'ioredis';
@@ -25,12 +28,15 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
     throw new Error('redis-server is not installed: run `apt-get install -y redis-server` (or set REDIS_URL).');
   }
   const port = await freePort();
+  // its own working folder: redis-server loads a dump.rdb from its folder at start (one left in the
+  // caller's folder by anything else would make an "empty" restart come back with old data)
+  const dir = mkdtempSync(join(tmpdir(), 'dream-redis-'));
   let child: ChildProcess | undefined;
 
   const start = async () => {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', dir],
       { stdio: 'ignore' },
     );
     child.unref();
@@ -67,6 +73,9 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
 
   await start();
   const handle: RedisServerHandle = { url: `redis://127.0.0.1:${port}`, port, stop, start };
-  process.once('exit', () => child?.kill('SIGKILL'));
+  process.once('exit', () => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   return handle;
 }
