@@ -26,7 +26,6 @@ import {
 } from '@dream/common';
 import {
   Router,
-  metricsRoute,
   sendAppError,
   sendJson,
   startHttpService,
@@ -330,8 +329,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       const report = readyReport();
       sendJson(res, report.status === 'ready' ? 200 : 503, report);
     },
-    // several workers share the port: any one of them answers for all (the supervisor gathers their series)
-    '/metrics': deps.workerSlot === undefined ? metricsRoute(metrics.registry) : clusterMetricsRoute(metrics.registry),
+    // several workers share the port: any one of them answers for all (one process: its own registry)
+    '/metrics': clusterMetricsRoute(metrics.registry),
   };
   // registered from the list the deploy checks read, so the two cannot drift
   for (const path of GUARDED_STATUS_ROUTES) router.add('GET', path, guarded(statusPages[path]!));

@@ -34,7 +34,6 @@ interface Slot {
   worker?: Worker;
   startedAt: number;
   listened: boolean;
-  forks: number;
   quickDeaths: number;
   restart?: NodeJS.Timeout;
 }
@@ -57,7 +56,7 @@ export interface Supervisor extends EventEmitter {
 export function startSupervisor(o: SupervisorOptions): Supervisor {
   const { logger, backoffMs = 200, maxBackoffMs = 10_000, stableMs = 10_000, drainTimeoutMs = 15_000 } = o;
   const events = new EventEmitter() as Supervisor;
-  const slots: Slot[] = Array.from({ length: o.workers }, (_, i) => ({ n: i + 1, startedAt: 0, listened: false, forks: 0, quickDeaths: 0 }));
+  const slots: Slot[] = Array.from({ length: o.workers }, (_, i) => ({ n: i + 1, startedAt: 0, listened: false, quickDeaths: 0 }));
   let stopping = false;
   let everListened = false;
   let onListening!: (port: number) => void;
@@ -66,13 +65,13 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
   events.listening.catch(() => undefined);
 
   const fork = (slot: Slot) => {
+    // the first slot's first worker listens at once (503 until a supergraph composes, like a single
+    // process); every other worker joins a port that may already be served, so it waits for one
+    // (a slot that started before is a restart)
+    const joins = slot.n > 1 || slot.startedAt > 0;
     slot.restart = undefined;
     slot.startedAt = Date.now();
     slot.listened = false;
-    // the first slot's first worker listens at once (503 until a supergraph composes, like a single
-    // process); every other worker joins a port that may already be served, so it waits for one
-    const joins = slot.n > 1 || slot.forks > 0;
-    slot.forks++;
     const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot.n), [WORKER_JOINS_ENV]: joins ? '1' : '0', GATEWAY_WORKERS: String(o.workers) });
     slot.worker = worker;
     worker.on('listening', (address: { port: number }) => {
