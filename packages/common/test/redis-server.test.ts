@@ -17,6 +17,14 @@ it('starts a private redis-server on a free port, stops and restarts it', async 
   await waitFor(() => redisHealthy(client), { what: 'redis back' });
 });
 
+it('runs in a folder of its own, so a dump.rdb in the folder of the caller never comes back after a restart', async () => {
+  const srv = d.push(await startRedisServer(), (s) => s.stop());
+  const client = d.push(createRedis(srv.url), (c) => c.disconnect());
+  const [, dir] = (await client.config('GET', 'dir')) as [string, string];
+  expect(dir).not.toBe(process.cwd());
+  expect(dir.startsWith(process.cwd())).toBe(false);
+});
+
 /**
  * A TCP link to `port` that can lose everything in flight without closing (a partition: no reset, no
  * refusal) and heal; what was held is delivered after the heal, as TCP retransmission would.
